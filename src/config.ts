@@ -1,0 +1,247 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/*
+ * One schema for the environment and one for the repo config file (CODEX_CONFIG).
+ * `loadConfig` reads both and, when anything is wrong, throws one ConfigError naming every
+ * problem, so a person fixes the whole set in one go. Names are the contract in
+ * ../shared/ARCHITECTURE.md; the README's configuration reference lists the same names.
+ */
+
+const nonEmpty = z.string().trim().min(1);
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
+export const roleSchema = z.enum(['all', 'app', 'worker']);
+export type Role = z.infer<typeof roleSchema>;
+
+export const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: nonEmpty.regex(/^xox[bp]-/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: z.string().optional(),
+    SLACK_APP_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional()),
+    SLACK_API_URL: optionalUrl,
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_BASE_URL: optionalUrl,
+    CODEX_MODEL: nonEmpty.default('gpt-5-codex'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    DOCKER_HOST: z.string().optional(),
+    CODEX_CONFIG: nonEmpty,
+    CODEX_ROLE: roleSchema.default('all'),
+    CODEX_DATA_DIR: nonEmpty.default('.codex-data'),
+    CODEX_SANDBOX_IMAGE: nonEmpty.default('codex-sandbox:latest'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const runsApp = env.CODEX_ROLE !== 'worker';
+    if (runsApp && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)' });
+    }
+    if (env.CODEX_ROLE !== 'app' && !env.OPENAI_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required to run tasks (the worker calls the model)' });
+    }
+  });
+export type Env = z.infer<typeof envSchema>;
+
+/** Resource limits of a task's sandbox and its commands. */
+export const limitsSchema = z.object({
+  memoryMb: z.number().int().min(64).default(2048),
+  cpus: z.number().positive().max(64).default(1),
+  pids: z.number().int().min(16).default(256),
+  /** Default timeout of one command when the model names none. */
+  commandTimeoutSec: z.number().positive().default(10),
+  /** The longest a single command may run, whatever the model asks for. */
+  maxCommandTimeoutSec: z.number().positive().default(600),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+/** How far an agent may go before a task ends with a summary of where it stands. */
+export const budgetsSchema = z.object({
+  maxSteps: z.number().int().min(1).default(60),
+  maxMinutes: z.number().positive().default(45),
+  maxTokens: z.number().int().min(1000).default(2_000_000),
+});
+export type Budgets = z.infer<typeof budgetsSchema>;
+
+/**
+ * When the agent must stop and ask. `never`: the agent works unattended inside its sandbox
+ * (rules in `alwaysAsk` still apply). `on-request`: the model may also ask on its own.
+ */
+export const approvalPolicySchema = z.object({
+  mode: z.enum(['never', 'on-request']).default('on-request'),
+  /** Regular expressions; a command matching any of them always asks. */
+  commandPatterns: z.array(z.string()).default([]),
+  /** A command that needs network always asks (network is otherwise off). */
+  network: z.boolean().default(true),
+  /** A single change touching more than this many lines asks; 0 means never. */
+  changeLinesOver: z.number().int().min(0).default(0),
+  /** Pushing a branch or opening a pull request always asks. */
+  push: z.boolean().default(true),
+  /** Minutes to wait for a decision; none counts as Deny. */
+  timeoutMinutes: z.number().positive().default(30),
+});
+export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U012ABCDEF');
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id like C012ABCDEF');
+
+export const accessSchema = z.object({
+  /** Who may start tasks; absent means every member of the workspace. */
+  users: z.array(slackUserId).optional(),
+  /** Where tasks may be started; absent means every channel the bot is in. */
+  channels: z.array(slackChannelId).optional(),
+  /** Who may approve, steer, stop and cancel any task besides its owner. */
+  approvers: z.array(slackUserId).default([]),
+  /** Who may steer any task besides its owner and the approvers. */
+  steerers: z.array(slackUserId).default([]),
+});
+export type Access = z.infer<typeof accessSchema>;
+
+export const repoSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dot, dash or underscore'),
+  /** Anything `git clone` takes: https, ssh, a local path or file://. */
+  url: nonEmpty,
+  baseBranch: nonEmpty.default('main'),
+  /** Sandbox image for this repo; the default image (CODEX_SANDBOX_IMAGE) otherwise. */
+  image: nonEmpty.optional(),
+  /** Commands run in the sandbox before the agent starts (install dependencies, …). */
+  setup: z.array(nonEmpty).default([]),
+  limits: limitsSchema.partial().optional(),
+  approval: approvalPolicySchema.partial().optional(),
+  access: accessSchema.partial().optional(),
+  /** Docker network that approved network commands join (default `bridge`). */
+  network: nonEmpty.optional(),
+});
+export type RepoConfigInput = z.infer<typeof repoSchema>;
+
+export const channelSchema = z.object({
+  defaultRepo: z.string().optional(),
+  approval: approvalPolicySchema.partial().optional(),
+});
+
+export const repoFileSchema = z
+  .object({
+    repos: z.array(repoSchema).min(1, 'must list at least one repo'),
+    /** Per-channel settings, keyed by channel id. */
+    channels: z.record(slackChannelId, channelSchema).default({}),
+    access: accessSchema.default({ approvers: [], steerers: [] }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    budgets: budgetsSchema.default(budgetsSchema.parse({})),
+    approval: approvalPolicySchema.default(approvalPolicySchema.parse({})),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.repos.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['repos', i, 'name'], message: `duplicate repo name "${r.name}"` });
+      seen.add(r.name);
+    });
+    for (const [id, ch] of Object.entries(file.channels)) {
+      if (ch.defaultRepo && !seen.has(ch.defaultRepo)) {
+        ctx.addIssue({ code: 'custom', path: ['channels', id, 'defaultRepo'], message: `names unknown repo "${ch.defaultRepo}"` });
+      }
+    }
+  });
+export type RepoFile = z.infer<typeof repoFileSchema>;
+
+/** A repo with every default resolved: what the runner and the agent use. */
+export interface RepoConfig {
+  name: string;
+  url: string;
+  baseBranch: string;
+  image: string;
+  setup: string[];
+  limits: Limits;
+  approval: ApprovalPolicy;
+  access: Access;
+  network: string;
+}
+
+export interface Config {
+  env: Env;
+  file: RepoFile;
+  repos: RepoConfig[];
+  /** Absolute path of the data directory (mirrors, checkouts). */
+  dataDir: string;
+}
+
+function formatIssues(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+    return `${prefix}${path || '(top level)'}: ${issue.message}`;
+  });
+}
+
+/** Resolves a repo's settings against the file-wide defaults. */
+export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage: string): RepoConfig {
+  return {
+    name: repo.name,
+    url: repo.url,
+    baseBranch: repo.baseBranch,
+    image: repo.image ?? defaultImage,
+    setup: repo.setup,
+    limits: { ...file.limits, ...stripUndefined(repo.limits ?? {}) },
+    approval: { ...file.approval, ...stripUndefined(repo.approval ?? {}) },
+    access: {
+      users: repo.access?.users ?? file.access.users,
+      channels: repo.access?.channels ?? file.access.channels,
+      approvers: [...file.access.approvers, ...(repo.access?.approvers ?? [])],
+      steerers: [...file.access.steerers, ...(repo.access?.steerers ?? [])],
+    },
+    network: repo.network ?? 'bridge',
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Parses the repo config file's text; problems are returned, not thrown, so they join the env's. */
+export function parseRepoFile(text: string, source: string): { file?: RepoFile; problems: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { problems: [`CODEX_CONFIG (${source}) is not valid JSON: ${(e as Error).message}`] };
+  }
+  const parsed = repoFileSchema.safeParse(json);
+  if (!parsed.success) return { problems: formatIssues(`CODEX_CONFIG (${source}) `, parsed.error) };
+  return { file: parsed.data, problems: [] };
+}
+
+/**
+ * Reads the environment and the repo config file. Throws one ConfigError listing every
+ * problem found in both.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const env = envSchema.safeParse(source);
+  if (!env.success) problems.push(...formatIssues('', env.error));
+
+  let file: RepoFile | undefined;
+  const configPath = source.CODEX_CONFIG?.trim();
+  if (configPath) {
+    const abs = isAbsolute(configPath) ? configPath : resolve(cwd, configPath);
+    let text: string | undefined;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (e) {
+      problems.push(`CODEX_CONFIG: cannot read ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (text !== undefined) {
+      const parsed = parseRepoFile(text, abs);
+      problems.push(...parsed.problems);
+      file = parsed.file;
+    }
+  }
+  if (problems.length > 0 || !env.success || !file) throw new ConfigError(problems);
+  const dataDir = isAbsolute(env.data.CODEX_DATA_DIR) ? env.data.CODEX_DATA_DIR : resolve(cwd, env.data.CODEX_DATA_DIR);
+  return {
+    env: env.data,
+    file,
+    repos: file.repos.map((r) => resolveRepo(file, r, env.data.CODEX_SANDBOX_IMAGE)),
+    dataDir,
+  };
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/*
+ * The task protocol: the only things that cross between the worker (which runs the agent)
+ * and any front end (Slack, a CLI, a test). The worker appends task events; front ends render
+ * them and send operations. Both are stored in Redis and zod-checked whenever read back.
+ */
+
+const base = {
+  taskId: z.string().min(1),
+  /** Strictly increasing per task, starting at 1; lets a renderer drop stale or repeated events. */
+  seq: z.number().int().min(1),
+  /** ISO-8601 time the event was emitted. */
+  at: z.string(),
+};
+
+export const planStepSchema = z.object({
+  step: z.string().min(1),
+  status: z.enum(['pending', 'in_progress', 'completed']),
+});
+export type PlanStep = z.infer<typeof planStepSchema>;
+
+export const fileChangeSchema = z.object({
+  path: z.string(),
+  added: z.number().int().min(0),
+  removed: z.number().int().min(0),
+});
+export type FileChange = z.infer<typeof fileChangeSchema>;
+
+export const diffStatSchema = z.object({
+  files: z.array(fileChangeSchema),
+  added: z.number().int().min(0),
+  removed: z.number().int().min(0),
+});
+export type DiffStat = z.infer<typeof diffStatSchema>;
+
+export const approvalKindSchema = z.enum(['command', 'network', 'patch', 'push']);
+export type ApprovalKind = z.infer<typeof approvalKindSchema>;
+
+export const approvalDecisionSchema = z.enum(['accept', 'accept_for_task', 'decline']);
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+export const tokenUsageSchema = z.object({
+  inputTokens: z.number().int().min(0),
+  cachedInputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+});
+export type TokenUsage = z.infer<typeof tokenUsageSchema>;
+
+export const taskEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('task_started'), model: z.string(), repo: z.string(), branch: z.string(), turn: z.number().int().min(1).default(1) }),
+  z.object({ ...base, type: z.literal('plan_updated'), steps: z.array(planStepSchema), explanation: z.string().optional() }),
+  /** Narration the model writes between steps. */
+  z.object({ ...base, type: z.literal('agent_message'), text: z.string() }),
+  z.object({ ...base, type: z.literal('command_started'), callId: z.string(), command: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('command_finished'),
+    callId: z.string(),
+    command: z.string(),
+    exitCode: z.number().int(),
+    durationMs: z.number().min(0),
+    timedOut: z.boolean(),
+    /** The last lines of stdout and stderr, already capped for display. */
+    outputTail: z.string(),
+  }),
+  z.object({ ...base, type: z.literal('files_changed'), files: z.array(fileChangeSchema) }),
+  z.object({
+    ...base,
+    type: z.literal('approval_requested'),
+    approvalId: z.string(),
+    kind: approvalKindSchema,
+    command: z.string().optional(),
+    reason: z.string().optional(),
+    diffStat: diffStatSchema.optional(),
+    /** When no decision has come by then, the request counts as declined. */
+    expiresAt: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('approval_resolved'),
+    approvalId: z.string(),
+    decision: approvalDecisionSchema,
+    /** Slack user id of who decided; absent when the request timed out. */
+    by: z.string().optional(),
+    timedOut: z.boolean().default(false),
+  }),
+  z.object({ ...base, type: z.literal('steering_received'), opId: z.string(), text: z.string(), by: z.string() }),
+  z.object({ ...base, type: z.literal('steering_applied'), opIds: z.array(z.string()) }),
+  /** Cumulative for the task so far. */
+  z.object({ ...base, type: z.literal('token_usage'), usage: tokenUsageSchema }),
+  /** The current step was stopped; the task waits for the next instruction. */
+  z.object({ ...base, type: z.literal('task_interrupted'), by: z.string().optional() }),
+  z.object({
+    ...base,
+    type: z.literal('task_completed'),
+    summary: z.string(),
+    diffStat: diffStatSchema,
+    branch: z.string(),
+    commit: z.string().optional(),
+    /** Set when a budget ended the task early. */
+    budget: z.enum(['steps', 'time', 'tokens']).optional(),
+  }),
+  z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),
+  z.object({ ...base, type: z.literal('task_cancelled'), by: z.string().optional() }),
+]);
+export type TaskEvent = z.infer<typeof taskEventSchema>;
+export type TaskEventType = TaskEvent['type'];
+
+/** An event before the emitter stamps it with task id, sequence number and time. */
+export type TaskEventInput = TaskEvent extends infer E ? (E extends TaskEvent ? Omit<E, 'taskId' | 'seq' | 'at'> : never) : never;
+
+const opBase = {
+  taskId: z.string().min(1),
+  /** Unique per operation; used to acknowledge steering and to de-duplicate deliveries. */
+  opId: z.string().min(1),
+  at: z.string(),
+  /** Slack user id of who sent it. */
+  by: z.string(),
+};
+
+export const taskOpSchema = z.discriminatedUnion('type', [
+  z.object({ ...opBase, type: z.literal('steer'), text: z.string().min(1) }),
+  z.object({ ...opBase, type: z.literal('approval'), approvalId: z.string(), decision: approvalDecisionSchema }),
+  /** Stop the current step (model request and running command) and wait for the next instruction. */
+  z.object({ ...opBase, type: z.literal('interrupt') }),
+  /** End the task; the branch keeps whatever was done. */
+  z.object({ ...opBase, type: z.literal('cancel') }),
+]);
+export type TaskOp = z.infer<typeof taskOpSchema>;
+export type TaskOpInput = TaskOp extends infer O ? (O extends TaskOp ? Omit<O, 'taskId' | 'opId' | 'at'> & { opId?: string } : never) : never;
+
+/** Where the agent sends events. Implementations: Redis stream (worker), arrays (tests). */
+export interface EventSink {
+  emit(event: TaskEventInput): Promise<TaskEvent>;
+}
+
+/**
+ * Where the agent reads operations from. `next` resolves with the next operation not yet
+ * consumed, or with undefined when `signal` aborts. `drain` returns what is queued now
+ * without waiting.
+ */
+export interface OpSource {
+  next(signal?: AbortSignal): Promise<TaskOp | undefined>;
+  drain(): Promise<TaskOp[]>;
+}
