@@ -144,3 +144,20 @@ export interface OpSource {
   next(signal?: AbortSignal): Promise<TaskOp | undefined>;
   drain(): Promise<TaskOp[]>;
 }
+
+/** What a task needs to resume from its last complete step, on any worker. */
+export interface SavedConversation {
+  /** Responses API input items so far (messages, function calls and outputs, encrypted reasoning). */
+  items: unknown[];
+  /** The last event sequence number emitted for the task. */
+  lastSeq: number;
+  /** The turn number (1 for the first prompt, +1 for each follow-up). */
+  turn: number;
+  usage: TokenUsage;
+}
+
+/** Persists a task's conversation after every step. Implementation: Redis (src/tasks/). */
+export interface ConversationStore {
+  load(taskId: string): Promise<SavedConversation | undefined>;
+  save(taskId: string, conversation: SavedConversation): Promise<void>;
+}
