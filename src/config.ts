@@ -16,8 +16,7 @@ const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().opti
 export const roleSchema = z.enum(['all', 'app', 'worker']);
 export type Role = z.infer<typeof roleSchema>;
 
-export const envSchema = z
-  .object({
+export const envSchema = z.object({
     SLACK_BOT_TOKEN: nonEmpty.regex(/^xox[bp]-/, 'must be a bot token starting with xoxb-'),
     SLACK_SIGNING_SECRET: z.string().optional(),
     SLACK_APP_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional()),
@@ -34,56 +33,83 @@ export const envSchema = z
     CODEX_SANDBOX_IMAGE: nonEmpty.default('codex-sandbox:latest'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    const runsApp = env.CODEX_ROLE !== 'worker';
-    if (runsApp && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)' });
-    }
-    if (env.CODEX_ROLE !== 'app' && !env.OPENAI_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required to run tasks (the worker calls the model)' });
-    }
-  });
+});
+
+/** Checks that depend on the role; kept outside the schema so they are reported with every other problem. */
+function roleProblems(source: NodeJS.ProcessEnv): string[] {
+  const role = roleSchema.safeParse(source.CODEX_ROLE ?? 'all');
+  if (!role.success) return [];
+  const problems: string[] = [];
+  const has = (name: string) => Boolean(source[name]?.trim());
+  if (role.data !== 'worker' && !has('SLACK_APP_TOKEN') && !has('SLACK_SIGNING_SECRET')) {
+    problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (role.data !== 'app' && !has('OPENAI_API_KEY')) {
+    problems.push('OPENAI_API_KEY: is required to run tasks (the worker calls the model)');
+  }
+  return problems;
+}
 export type Env = z.infer<typeof envSchema>;
+
+/*
+ * Limits, budgets and approval policy can be set file-wide and overridden per repo (and the
+ * policy per channel). Each schema therefore has every field optional and no defaults; the
+ * defaults live in one constant beside it and are applied when a repo is resolved.
+ */
 
 /** Resource limits of a task's sandbox and its commands. */
 export const limitsSchema = z.object({
-  memoryMb: z.number().int().min(64).default(2048),
-  cpus: z.number().positive().max(64).default(1),
-  pids: z.number().int().min(16).default(256),
+  memoryMb: z.number().int().min(64).optional(),
+  cpus: z.number().positive().max(64).optional(),
+  pids: z.number().int().min(16).optional(),
   /** Default timeout of one command when the model names none. */
-  commandTimeoutSec: z.number().positive().default(10),
+  commandTimeoutSec: z.number().positive().optional(),
   /** The longest a single command may run, whatever the model asks for. */
-  maxCommandTimeoutSec: z.number().positive().default(600),
+  maxCommandTimeoutSec: z.number().positive().optional(),
 });
-export type Limits = z.infer<typeof limitsSchema>;
+export type Limits = Required<z.infer<typeof limitsSchema>>;
+export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600 };
 
 /** How far an agent may go before a task ends with a summary of where it stands. */
 export const budgetsSchema = z.object({
-  maxSteps: z.number().int().min(1).default(60),
-  maxMinutes: z.number().positive().default(45),
-  maxTokens: z.number().int().min(1000).default(2_000_000),
+  /** Model calls per turn. */
+  maxSteps: z.number().int().min(1).optional(),
+  maxMinutes: z.number().positive().optional(),
+  maxTokens: z.number().int().min(1000).optional(),
 });
-export type Budgets = z.infer<typeof budgetsSchema>;
+export type Budgets = Required<z.infer<typeof budgetsSchema>>;
+export const DEFAULT_BUDGETS: Budgets = { maxSteps: 60, maxMinutes: 45, maxTokens: 2_000_000 };
 
 /**
  * When the agent must stop and ask. `never`: the agent works unattended inside its sandbox
- * (rules in `alwaysAsk` still apply). `on-request`: the model may also ask on its own.
+ * (the rules below still apply). `on-request`: the model may also ask on its own.
  */
 export const approvalPolicySchema = z.object({
-  mode: z.enum(['never', 'on-request']).default('on-request'),
+  mode: z.enum(['never', 'on-request']).optional(),
   /** Regular expressions; a command matching any of them always asks. */
-  commandPatterns: z.array(z.string()).default([]),
+  commandPatterns: z.array(z.string()).optional(),
   /** A command that needs network always asks (network is otherwise off). */
-  network: z.boolean().default(true),
+  network: z.boolean().optional(),
   /** A single change touching more than this many lines asks; 0 means never. */
-  changeLinesOver: z.number().int().min(0).default(0),
+  changeLinesOver: z.number().int().min(0).optional(),
   /** Pushing a branch or opening a pull request always asks. */
-  push: z.boolean().default(true),
+  push: z.boolean().optional(),
   /** Minutes to wait for a decision; none counts as Deny. */
-  timeoutMinutes: z.number().positive().default(30),
+  timeoutMinutes: z.number().positive().optional(),
 });
-export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
+export type ApprovalPolicy = Required<z.infer<typeof approvalPolicySchema>>;
+export const DEFAULT_APPROVAL: ApprovalPolicy = { mode: 'on-request', commandPatterns: [], network: true, changeLinesOver: 0, push: true, timeoutMinutes: 30 };
+
+/** Settings of the Slack side. */
+export const slackSettingsSchema = z.object({
+  /** chat.update calls per minute for the whole workspace, shared by every task and worker. */
+  updatesPerMinute: z.number().int().min(1).default(50),
+  /** chat.postMessage calls per second per channel. */
+  postsPerSecond: z.number().positive().default(1),
+  /** Characters of earlier thread messages given to a task started by a mention. */
+  threadContextChars: z.number().int().min(0).default(12_000),
+});
+export type SlackSettings = z.infer<typeof slackSettingsSchema>;
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id like U012ABCDEF');
 const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id like C012ABCDEF');
@@ -109,8 +135,8 @@ export const repoSchema = z.object({
   image: nonEmpty.optional(),
   /** Commands run in the sandbox before the agent starts (install dependencies, …). */
   setup: z.array(nonEmpty).default([]),
-  limits: limitsSchema.partial().optional(),
-  approval: approvalPolicySchema.partial().optional(),
+  limits: limitsSchema.optional(),
+  approval: approvalPolicySchema.optional(),
   access: accessSchema.partial().optional(),
   /** Docker network that approved network commands join (default `bridge`). */
   network: nonEmpty.optional(),
@@ -119,7 +145,7 @@ export type RepoConfigInput = z.infer<typeof repoSchema>;
 
 export const channelSchema = z.object({
   defaultRepo: z.string().optional(),
-  approval: approvalPolicySchema.partial().optional(),
+  approval: approvalPolicySchema.optional(),
 });
 
 export const repoFileSchema = z
@@ -128,9 +154,10 @@ export const repoFileSchema = z
     /** Per-channel settings, keyed by channel id. */
     channels: z.record(slackChannelId, channelSchema).default({}),
     access: accessSchema.default({ approvers: [], steerers: [] }),
-    limits: limitsSchema.default(limitsSchema.parse({})),
-    budgets: budgetsSchema.default(budgetsSchema.parse({})),
-    approval: approvalPolicySchema.default(approvalPolicySchema.parse({})),
+    limits: limitsSchema.default({}),
+    budgets: budgetsSchema.default({}),
+    approval: approvalPolicySchema.default({}),
+    slack: slackSettingsSchema.default(slackSettingsSchema.parse({})),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
@@ -182,8 +209,8 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     baseBranch: repo.baseBranch,
     image: repo.image ?? defaultImage,
     setup: repo.setup,
-    limits: { ...file.limits, ...stripUndefined(repo.limits ?? {}) },
-    approval: { ...file.approval, ...stripUndefined(repo.approval ?? {}) },
+    limits: { ...DEFAULT_LIMITS, ...stripUndefined(file.limits), ...stripUndefined(repo.limits ?? {}) },
+    approval: resolveApproval(file, repo),
     access: {
       users: repo.access?.users ?? file.access.users,
       channels: repo.access?.channels ?? file.access.channels,
@@ -192,6 +219,16 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     },
     network: repo.network ?? 'bridge',
   };
+}
+
+/** The approval policy of a repo, or of a repo in a channel when that channel overrides it. */
+export function resolveApproval(file: RepoFile, repo: RepoConfigInput, channel?: string): ApprovalPolicy {
+  const channelPolicy = channel ? file.channels[channel]?.approval : undefined;
+  return { ...DEFAULT_APPROVAL, ...stripUndefined(file.approval), ...stripUndefined(repo.approval ?? {}), ...stripUndefined(channelPolicy ?? {}) };
+}
+
+export function resolveBudgets(file: RepoFile): Budgets {
+  return { ...DEFAULT_BUDGETS, ...stripUndefined(file.budgets) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -219,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   const problems: string[] = [];
   const env = envSchema.safeParse(source);
   if (!env.success) problems.push(...formatIssues('', env.error));
+  problems.push(...roleProblems(source));
 
   let file: RepoFile | undefined;
   const configPath = source.CODEX_CONFIG?.trim();

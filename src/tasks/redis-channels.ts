@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import type { EventSink, OpSource, TaskEvent, TaskEventInput, TaskOp } from './protocol.js';
+import type { TaskStore } from './task-store.js';
+
+/**
+ * The worker's EventSink: appends each event to the task's Redis stream, then tells local
+ * listeners (the Slack reporter running beside the task). Stream first, so that what a
+ * listener renders is always something any other process can read back.
+ */
+export class RedisEventSink implements EventSink {
+  private readonly listeners: Array<(event: TaskEvent) => void> = [];
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly taskId: string,
+  ) {}
+
+  onEvent(listener: (event: TaskEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async emit(input: TaskEventInput): Promise<TaskEvent> {
+    const event = await this.store.appendEvent(this.taskId, input);
+    for (const l of this.listeners) l(event);
+    return event;
+  }
+}
+
+/**
+ * The worker's OpSource: reads the task's operation stream from a given position with a
+ * blocking XREAD on its own connection (a blocking read would stall every other command on a
+ * shared one). Aborting `next` is noticed within `blockMs`.
+ */
+export class RedisOpSource implements OpSource {
+  private buffer: TaskOp[] = [];
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly taskId: string,
+    private readonly blocking: Redis,
+    private lastId = '0',
+    private readonly blockMs = 500,
+  ) {}
+
+  async next(signal?: AbortSignal): Promise<TaskOp | undefined> {
+    while (this.buffer.length === 0) {
+      if (signal?.aborted) return undefined;
+      await this.fill(this.blockMs);
+    }
+    return this.buffer.shift();
+  }
+
+  async drain(): Promise<TaskOp[]> {
+    await this.fill();
+    const out = this.buffer;
+    this.buffer = [];
+    return out;
+  }
+
+  private async fill(blockMs?: number): Promise<void> {
+    const entries = await this.store.readOps(this.taskId, this.lastId, blockMs ? { redis: this.blocking, ms: blockMs } : undefined);
+    for (const { id, op } of entries) {
+      this.lastId = id;
+      this.buffer.push(op);
+    }
+  }
+}

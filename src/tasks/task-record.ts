@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** Where a task is in its life. The status card renders exactly these. */
+export const taskStatusSchema = z.enum([
+  'queued',
+  'starting',
+  'working',
+  'waiting_for_approval',
+  'interrupted',
+  'done',
+  'failed',
+  'cancelled',
+]);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['done', 'failed', 'cancelled']);
+
+/**
+ * The task record in Redis. Written by the app when a task is created and by the worker as it
+ * runs; read back through this schema, never trusted as-is.
+ */
+export const taskRecordSchema = z.object({
+  id: z.string().regex(/^[a-z0-9]{8}$/),
+  repo: z.string(),
+  /** The task's own branch, `codex/<id>-<slug>`; it outlives the checkout. */
+  branch: z.string(),
+  /** The branch the task starts from (the repo's base branch unless --branch was given). */
+  baseBranch: z.string(),
+  prompt: z.string(),
+  /** Earlier messages of the thread the task was started from (mentions), capped. */
+  context: z.string().optional(),
+  /** Slack user id of who asked; the owner may steer, approve, stop and cancel. */
+  owner: z.string(),
+  teamId: z.string().optional(),
+  channel: z.string(),
+  /** ts of the root message (the status card); the task's thread hangs under it. */
+  threadTs: z.string().optional(),
+  status: taskStatusSchema,
+  model: z.string(),
+  turn: z.number().int().min(1),
+  /** Follow-up prompt of the current turn (turn > 1). */
+  turnPrompt: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  commit: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type TaskRecord = z.infer<typeof taskRecordSchema>;
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Eight lowercase letters and digits: short enough to type in `/codex cancel <id>`. */
+export function newTaskId(): string {
+  const bytes = randomBytes(8);
+  let id = '';
+  for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
+  return id;
+}
+
+/** `add retries to the Billing client!` → `add-retries-to-the-billing-client` (at most 40 chars). */
+export function slugify(text: string, max = 40): string {
+  const slug = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const cut = slug.slice(0, max).replace(/-+[^-]*$/, (m) => (slug.length > max ? '' : m));
+  return (cut || slug.slice(0, max)).replace(/-+$/, '') || 'task';
+}
+
+export function taskBranchName(taskId: string, prompt: string): string {
+  return `codex/${taskId}-${slugify(prompt)}`;
+}

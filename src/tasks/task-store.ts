@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  taskEventSchema,
+  taskOpSchema,
+  type ConversationStore,
+  type SavedConversation,
+  type TaskEvent,
+  type TaskEventInput,
+  type TaskOp,
+  type TaskOpInput,
+} from './protocol.js';
+import { taskRecordSchema, type TaskRecord } from './task-record.js';
+
+/**
+ * Task records, event streams, operation streams and saved conversations, in Redis.
+ * Every value read back goes through its zod schema. Keys (all under one prefix):
+ *   <p>:task:<id>            JSON task record
+ *   <p>:task:<id>:seq        event sequence counter
+ *   <p>:task:<id>:events     stream of task events (field `e`)
+ *   <p>:task:<id>:ops        stream of operations (field `o`)
+ *   <p>:task:<id>:conv       JSON saved conversation
+ *   <p>:thread:<ch>:<ts>     id of the task whose thread this is
+ *   <p>:seen:<key>           de-duplication marks (Slack event ids, …)
+ */
+export class TaskStore implements ConversationStore {
+  constructor(
+    readonly redis: Redis,
+    readonly prefix = 'codex',
+  ) {}
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  async createTask(record: TaskRecord): Promise<void> {
+    const ok = await this.redis.set(this.key('task', record.id), JSON.stringify(taskRecordSchema.parse(record)), 'NX');
+    if (ok !== 'OK') throw new Error(`task ${record.id} already exists`);
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const raw = await this.redis.get(this.key('task', id));
+    if (raw === null) return undefined;
+    return taskRecordSchema.parse(JSON.parse(raw));
+  }
+
+  /** Applies a patch to the record and returns the result; `updatedAt` is set for you. */
+  async updateTask(id: string, patch: Partial<TaskRecord>): Promise<TaskRecord> {
+    const current = await this.getTask(id);
+    if (!current) throw new Error(`task ${id} not found`);
+    const next = taskRecordSchema.parse({ ...current, ...patch, id, updatedAt: new Date().toISOString() });
+    await this.redis.set(this.key('task', id), JSON.stringify(next));
+    return next;
+  }
+
+  async deleteTask(id: string): Promise<void> {
+    const task = await this.getTask(id);
+    const keys = [this.key('task', id), this.key('task', id, 'seq'), this.key('task', id, 'events'), this.key('task', id, 'ops'), this.key('task', id, 'conv')];
+    if (task?.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
+    await this.redis.del(...keys);
+  }
+
+  async linkThread(channel: string, threadTs: string, taskId: string): Promise<void> {
+    await this.redis.set(this.key('thread', channel, threadTs), taskId);
+  }
+
+  async taskForThread(channel: string, threadTs: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key('thread', channel, threadTs))) ?? undefined;
+  }
+
+  /**
+   * Marks `key` as seen for `ttlSec`; returns true only the first time. Used to drop Slack's
+   * retried deliveries of the same event.
+   */
+  async markSeen(key: string, ttlSec = 3600): Promise<boolean> {
+    return (await this.redis.set(this.key('seen', key), '1', 'EX', ttlSec, 'NX')) === 'OK';
+  }
+
+  /** Stamps an event with the next sequence number and time, and appends it to the task's stream. */
+  async appendEvent(taskId: string, input: TaskEventInput): Promise<TaskEvent> {
+    const seq = await this.redis.incr(this.key('task', taskId, 'seq'));
+    const event = taskEventSchema.parse({ ...input, taskId, seq, at: new Date().toISOString() });
+    await this.redis.xadd(this.key('task', taskId, 'events'), 'MAXLEN', '~', '5000', '*', 'e', JSON.stringify(event));
+    return event;
+  }
+
+  /** Restarts the sequence after a resumed task's last saved event, so numbers stay increasing. */
+  async ensureSeqAtLeast(taskId: string, seq: number): Promise<void> {
+    const key = this.key('task', taskId, 'seq');
+    const current = Number((await this.redis.get(key)) ?? 0);
+    if (current < seq) await this.redis.set(key, String(seq));
+  }
+
+  async readEvents(taskId: string): Promise<TaskEvent[]> {
+    const entries = await this.redis.xrange(this.key('task', taskId, 'events'), '-', '+');
+    return entries.map(([, fields]) => taskEventSchema.parse(JSON.parse(fieldValue(fields, 'e'))));
+  }
+
+  /** Appends an operation for a running task; returns it as stored. */
+  async appendOp(taskId: string, input: TaskOpInput): Promise<TaskOp> {
+    const op = taskOpSchema.parse({ ...input, taskId, opId: input.opId ?? randomUUID(), at: new Date().toISOString() });
+    await this.redis.xadd(this.key('task', taskId, 'ops'), 'MAXLEN', '~', '1000', '*', 'o', JSON.stringify(op));
+    return op;
+  }
+
+  /** Operations after stream id `after` ('0' for all), with their stream ids. */
+  async readOps(taskId: string, after: string, block?: { redis: Redis; ms: number }): Promise<Array<{ id: string; op: TaskOp }>> {
+    const key = this.key('task', taskId, 'ops');
+    const reply = block
+      ? await block.redis.xread('BLOCK', block.ms, 'STREAMS', key, after)
+      : await this.redis.xread('STREAMS', key, after);
+    if (!reply) return [];
+    const out: Array<{ id: string; op: TaskOp }> = [];
+    for (const [, entries] of reply) {
+      for (const [id, fields] of entries) {
+        const parsed = taskOpSchema.safeParse(JSON.parse(fieldValue(fields, 'o')));
+        if (parsed.success) out.push({ id, op: parsed.data });
+      }
+    }
+    return out;
+  }
+
+  /** The id of the newest operation, so a new turn only sees operations sent after it starts. */
+  async lastOpId(taskId: string): Promise<string> {
+    const last = await this.redis.xrevrange(this.key('task', taskId, 'ops'), '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0';
+  }
+
+  async load(taskId: string): Promise<SavedConversation | undefined> {
+    const raw = await this.redis.get(this.key('task', taskId, 'conv'));
+    if (raw === null) return undefined;
+    const parsed = JSON.parse(raw) as SavedConversation;
+    if (!Array.isArray(parsed.items) || typeof parsed.lastSeq !== 'number') return undefined;
+    return parsed;
+  }
+
+  async save(taskId: string, conversation: SavedConversation): Promise<void> {
+    await this.redis.set(this.key('task', taskId, 'conv'), JSON.stringify(conversation));
+  }
+
+  /** Ids of tasks that are not finished, for the orphan reaper and the App Home. */
+  async listTaskIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.key('task', '*'), 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) {
+        const rest = k.slice(this.prefix.length + 'task:'.length + 1);
+        if (/^[a-z0-9]{8}$/.test(rest)) ids.push(rest);
+      }
+    } while (cursor !== '0');
+    return ids;
+  }
+}
+
+function fieldValue(fields: string[], name: string): string {
+  const i = fields.indexOf(name);
+  if (i < 0 || i + 1 >= fields.length) throw new Error(`stream entry without field ${name}`);
+  return fields[i + 1]!;
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+function writeConfig(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'codex-config-'));
+  const path = join(dir, 'repos.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const goodEnv = (configPath: string) => ({
+  SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+  SLACK_SIGNING_SECRET: 'secret',
+  OPENAI_API_KEY: 'sk-test',
+  CODEX_CONFIG: configPath,
+});
+
+describe('loadConfig', () => {
+  it('applies defaults and resolves each repo against the file-wide settings', () => {
+    const path = writeConfig({
+      repos: [
+        { name: 'billing', url: 'https://example.com/acme/billing.git' },
+        { name: 'web', url: '/srv/git/web', baseBranch: 'develop', image: 'web-sandbox:1', limits: { memoryMb: 4096 }, approval: { mode: 'never' } },
+      ],
+      channels: { C0123ABCD: { defaultRepo: 'web' } },
+      limits: { pids: 128 },
+    });
+    const config = loadConfig(goodEnv(path), '/srv');
+    expect(config.env.CODEX_MODEL).toBe('gpt-5-codex');
+    expect(config.env.PORT).toBe(3000);
+    expect(config.env.CODEX_ROLE).toBe('all');
+    expect(config.dataDir).toBe('/srv/.codex-data');
+    const [billing, web] = config.repos;
+    expect(billing).toMatchObject({ baseBranch: 'main', image: 'codex-sandbox:latest', network: 'bridge' });
+    expect(billing!.limits).toMatchObject({ memoryMb: 2048, pids: 128, commandTimeoutSec: 10 });
+    expect(web).toMatchObject({ baseBranch: 'develop', image: 'web-sandbox:1' });
+    expect(web!.limits).toMatchObject({ memoryMb: 4096, pids: 128 });
+    expect(web!.approval.mode).toBe('never');
+    expect(web!.approval.push).toBe(true);
+    expect(config.file.channels.C0123ABCD?.defaultRepo).toBe('web');
+  });
+
+  it('names every problem of the environment and the file in one error', () => {
+    const path = writeConfig({
+      repos: [{ name: 'bad name!', url: '' }, { name: 'ok', url: 'x', baseBranch: '' }],
+      channels: { C0123ABCD: { defaultRepo: 'nope' } },
+    });
+    let error: unknown;
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'not-a-token', PORT: 'eighty', REDIS_URL: 'localhost', CODEX_CONFIG: path }, '/');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'PORT', 'REDIS_URL', 'repos[0].name', 'repos[0].url', 'repos[1].baseBranch', 'defaultRepo']) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('reports a missing CODEX_CONFIG, an unreadable file and invalid JSON', () => {
+    expect(() => loadConfig({ ...goodEnv('x'), CODEX_CONFIG: '' })).toThrow(/CODEX_CONFIG/);
+    expect(() => loadConfig(goodEnv('/nonexistent/repos.json'))).toThrow(/cannot read \/nonexistent\/repos.json \(ENOENT\)/);
+    expect(() => loadConfig(goodEnv(writeConfig('{ nope')))).toThrow(/not valid JSON/);
+    expect(() => loadConfig(goodEnv(writeConfig({ repos: [] })))).toThrow(/at least one repo/);
+  });
+
+  it('accepts Socket Mode without a signing secret, and a worker without Slack signing', () => {
+    const path = writeConfig({ repos: [{ name: 'a', url: 'file:///tmp/a' }] });
+    const socket = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', OPENAI_API_KEY: 'k', CODEX_CONFIG: path });
+    expect(socket.env.SLACK_APP_TOKEN).toBe('xapp-1');
+    const worker = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', OPENAI_API_KEY: 'k', CODEX_CONFIG: path, CODEX_ROLE: 'worker' });
+    expect(worker.env.CODEX_ROLE).toBe('worker');
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CODEX_CONFIG: path, CODEX_ROLE: 'worker' })).toThrow(/OPENAI_API_KEY/);
+  });
+});

@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisEventSink, RedisOpSource } from '../../src/tasks/redis-channels.js';
+import { newTaskId, slugify, taskBranchName, type TaskRecord } from '../../src/tasks/task-record.js';
+import { TaskStore } from '../../src/tasks/task-store.js';
+import { REDIS_URL, testRedis } from '../helpers/redis.js';
+
+function record(id: string): TaskRecord {
+  const now = new Date().toISOString();
+  return { id, repo: 'billing', branch: taskBranchName(id, 'fix it'), baseBranch: 'main', prompt: 'fix it', owner: 'U1', channel: 'C1', status: 'queued', model: 'm', turn: 1, createdAt: now, updatedAt: now };
+}
+
+describe('task ids and branches', () => {
+  it('makes short ids and readable branch names', () => {
+    const id = newTaskId();
+    expect(id).toMatch(/^[a-z0-9]{8}$/);
+    expect(slugify('Add retries to the Billing client!')).toBe('add-retries-to-the-billing-client');
+    expect(slugify('a'.repeat(100))).toHaveLength(40);
+    expect(slugify('make the date parser handle leap years in every calendar')).toBe('make-the-date-parser-handle-leap-years');
+    expect(slugify('🙂')).toBe('task');
+    expect(taskBranchName('abcd1234', 'Fix flaky date test')).toBe('codex/abcd1234-fix-flaky-date-test');
+  });
+});
+
+describe('TaskStore on real Redis', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  function setup() {
+    const r = testRedis();
+    cleanups.push(r.cleanup);
+    return { ...r, store: new TaskStore(r.redis, r.prefix) };
+  }
+
+  it('creates, reads, updates and maps threads to tasks', async () => {
+    const { store } = setup();
+    const id = newTaskId();
+    await store.createTask(record(id));
+    await expect(store.createTask(record(id))).rejects.toThrow(/already exists/);
+    const updated = await store.updateTask(id, { status: 'working', threadTs: '1.2' });
+    expect(updated.status).toBe('working');
+    expect((await store.getTask(id))?.threadTs).toBe('1.2');
+    await store.linkThread('C1', '1.2', id);
+    expect(await store.taskForThread('C1', '1.2')).toBe(id);
+    expect(await store.taskForThread('C1', '9.9')).toBeUndefined();
+    expect(await store.listTaskIds()).toEqual([id]);
+  });
+
+  it('rejects a corrupted record on read instead of trusting it', async () => {
+    const { store, redis, prefix } = setup();
+    await redis.set(`${prefix}:task:abcdefgh`, JSON.stringify({ id: 'abcdefgh', status: 'exploded' }));
+    await expect(store.getTask('abcdefgh')).rejects.toThrow();
+  });
+
+  it('stamps events with increasing sequence numbers and reads them back', async () => {
+    const { store } = setup();
+    const id = newTaskId();
+    const sink = new RedisEventSink(store, id);
+    const seen: number[] = [];
+    sink.onEvent((e) => seen.push(e.seq));
+    await sink.emit({ type: 'agent_message', text: 'hello' });
+    await sink.emit({ type: 'plan_updated', steps: [{ step: 'a', status: 'pending' }] });
+    await store.ensureSeqAtLeast(id, 10);
+    await sink.emit({ type: 'task_cancelled', by: 'U1' });
+    expect(seen).toEqual([1, 2, 11]);
+    const events = await store.readEvents(id);
+    expect(events.map((e) => e.type)).toEqual(['agent_message', 'plan_updated', 'task_cancelled']);
+  });
+
+  it('delivers operations to a blocked reader as soon as they are written', async () => {
+    const { store } = setup();
+    const blocking = new Redis(REDIS_URL);
+    cleanups.push(async () => blocking.disconnect());
+    const id = newTaskId();
+    const source = new RedisOpSource(store, id, blocking, await store.lastOpId(id));
+    const pending = source.next();
+    await store.appendOp(id, { type: 'steer', text: 'use the v2 API', by: 'U1' });
+    const op = await pending;
+    expect(op).toMatchObject({ type: 'steer', text: 'use the v2 API', taskId: id });
+    await store.appendOp(id, { type: 'interrupt', by: 'U1' });
+    await store.appendOp(id, { type: 'cancel', by: 'U1' });
+    expect((await source.drain()).map((o) => o.type)).toEqual(['interrupt', 'cancel']);
+    const controller = new AbortController();
+    const waiting = source.next(controller.signal);
+    controller.abort();
+    expect(await waiting).toBeUndefined();
+  });
+
+  it('de-duplicates by key and saves conversations', async () => {
+    const { store } = setup();
+    expect(await store.markSeen('Ev1')).toBe(true);
+    expect(await store.markSeen('Ev1')).toBe(false);
+    await store.save('abcdefgh', { items: [{ role: 'user', content: 'x' }], lastSeq: 3, turn: 1, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 2 } });
+    expect((await store.load('abcdefgh'))?.lastSeq).toBe(3);
+    expect(await store.load('zzzzzzzz')).toBeUndefined();
+  });
+});
