@@ -1,0 +1,73 @@
+/*
+ * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
+ *   task [--repo NAME] [--branch BRANCH] <prompt>
+ *   status [task id]
+ *   cancel <task id>
+ *   help
+ * Anything else is `invalid` with a reason the usage message shows.
+ */
+
+export type ParsedCommand =
+  | { kind: 'task'; prompt: string; repo?: string; branch?: string }
+  | { kind: 'status'; taskId?: string }
+  | { kind: 'cancel'; taskId: string }
+  | { kind: 'help' }
+  | { kind: 'invalid'; reason: string };
+
+const TASK_ID = /^[a-z0-9]{8}$/;
+const FLAG = /^--(repo|branch)(?:=(.*))?$/;
+const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,200}$/;
+
+export function parseCommand(text: string): ParsedCommand {
+  const trimmed = text.trim();
+  if (trimmed === '') return { kind: 'help' };
+  const [verbRaw = '', ...rest] = trimmed.split(/\s+/);
+  const verb = verbRaw.toLowerCase();
+  const after = trimmed.slice(verbRaw.length).trim();
+  switch (verb) {
+    case 'help':
+    case '-h':
+    case '--help':
+      return { kind: 'help' };
+    case 'status':
+      if (rest.length === 0) return { kind: 'status' };
+      return TASK_ID.test(rest[0]!) && rest.length === 1 ? { kind: 'status', taskId: rest[0] } : { kind: 'invalid', reason: `"${after}" is not a task id (task ids are 8 letters and digits, like k3x9q2m1).` };
+    case 'cancel':
+    case 'stop':
+      if (rest.length !== 1 || !TASK_ID.test(rest[0]!)) return { kind: 'invalid', reason: `\`/codex ${verb}\` needs one task id, like \`/codex cancel k3x9q2m1\`.` };
+      return { kind: 'cancel', taskId: rest[0]! };
+    case 'task':
+      return parseTask(after);
+    default:
+      return { kind: 'invalid', reason: `\`${verbRaw}\` is not a /codex command. To start a task, begin with \`task\`: \`/codex task ${trimmed}\`.` };
+  }
+}
+
+function parseTask(args: string): ParsedCommand {
+  let rest = args;
+  const flags: { repo?: string; branch?: string } = {};
+  for (;;) {
+    const m = /^(\S+)(?:\s+|$)/.exec(rest);
+    if (!m) break;
+    const flag = FLAG.exec(m[1]!);
+    if (!flag) break;
+    const name = flag[1] as 'repo' | 'branch';
+    let value = flag[2];
+    rest = rest.slice(m[0].length);
+    if (value === undefined) {
+      const v = /^(\S+)(?:\s+|$)/.exec(rest);
+      if (!v || v[1]!.startsWith('--')) return { kind: 'invalid', reason: `\`--${name}\` needs a value, like \`--${name} ${name === 'repo' ? 'billing' : 'main'}\`.` };
+      value = v[1]!;
+      rest = rest.slice(v[0].length);
+    }
+    if (value === '') return { kind: 'invalid', reason: `\`--${name}\` needs a value.` };
+    if (flags[name] !== undefined) return { kind: 'invalid', reason: `\`--${name}\` is given twice.` };
+    flags[name] = value;
+  }
+  if (flags.branch !== undefined && !BRANCH.test(flags.branch)) {
+    return { kind: 'invalid', reason: `\`${flags.branch}\` is not a valid branch name.` };
+  }
+  const prompt = rest.trim();
+  if (prompt === '') return { kind: 'invalid', reason: 'Say what the task is after `task`, like `/codex task add retries to the billing client`.' };
+  return { kind: 'task', prompt, ...flags };
+}

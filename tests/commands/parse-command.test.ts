@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/commands/parse-command.js';
+
+describe('parseCommand', () => {
+  it('parses task with flags in any order and keeps the prompt verbatim', () => {
+    expect(parseCommand('task add retries to the billing client')).toEqual({ kind: 'task', prompt: 'add retries to the billing client' });
+    expect(parseCommand('task --repo billing --branch release/1.2 fix   the  bug')).toEqual({ kind: 'task', repo: 'billing', branch: 'release/1.2', prompt: 'fix   the  bug' });
+    expect(parseCommand('TASK --branch=dev --repo=web make it --fast')).toEqual({ kind: 'task', repo: 'web', branch: 'dev', prompt: 'make it --fast' });
+    expect(parseCommand('task fix\nmultiline\nprompt')).toEqual({ kind: 'task', prompt: 'fix\nmultiline\nprompt' });
+  });
+
+  it('explains what is wrong with a malformed task', () => {
+    expect(parseCommand('task')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Say what the task is') });
+    expect(parseCommand('task --repo')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('`--repo` needs a value') });
+    expect(parseCommand('task --repo --branch x y')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('task --repo a --repo b go')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('twice') });
+    expect(parseCommand('task --branch ../../etc go')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('not a valid branch') });
+    expect(parseCommand('task --repo billing')).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('parses help, status and cancel, and rejects unknown verbs with a hint', () => {
+    expect(parseCommand('')).toEqual({ kind: 'help' });
+    expect(parseCommand('help')).toEqual({ kind: 'help' });
+    expect(parseCommand('status')).toEqual({ kind: 'status' });
+    expect(parseCommand('status k3x9q2m1')).toEqual({ kind: 'status', taskId: 'k3x9q2m1' });
+    expect(parseCommand('status nope')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('cancel k3x9q2m1')).toEqual({ kind: 'cancel', taskId: 'k3x9q2m1' });
+    expect(parseCommand('cancel')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('needs one task id') });
+    expect(parseCommand('fix the tests')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('/codex task fix the tests') });
+  });
+});
