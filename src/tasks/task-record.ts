@@ -34,8 +34,12 @@ export const taskRecordSchema = z.object({
   owner: z.string(),
   teamId: z.string().optional(),
   channel: z.string(),
-  /** ts of the root message (the status card); the task's thread hangs under it. */
+  /** ts of the thread the task talks in (the root card's ts for /codex task; the mention's thread otherwise). */
   threadTs: z.string().optional(),
+  /** ts of the status card message, edited in place as the task moves. */
+  cardTs: z.string().optional(),
+  /** Stream id of the last operation the previous turn consumed; a follow-up reads after it. */
+  opCursor: z.string().optional(),
   status: taskStatusSchema,
   model: z.string(),
   turn: z.number().int().min(1),

@@ -1,0 +1,97 @@
+import type { DiffStat, PlanStep, TaskEvent, TokenUsage } from '../tasks/protocol.js';
+import type { TaskRecord, TaskStatus } from '../tasks/task-record.js';
+
+/**
+ * What the status card shows, folded from the task record and its events. Pure: the reporter
+ * feeds events in order and renders the newest state, so a backlog of events never becomes a
+ * backlog of edits.
+ */
+export interface CardState {
+  taskId: string;
+  owner: string;
+  prompt: string;
+  repo: string;
+  branch: string;
+  model: string;
+  turn: number;
+  status: TaskStatus;
+  /** What the agent is doing now: the running command, or the plan's step in progress. */
+  currentStep?: string;
+  plan: PlanStep[];
+  steeringPending: number;
+  usage: TokenUsage;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  commandsRun: number;
+  diffStat?: DiffStat;
+  error?: { code: string; message: string };
+  budget?: 'steps' | 'time' | 'tokens';
+  lastSeq: number;
+}
+
+export function initialCardState(task: TaskRecord): CardState {
+  return {
+    taskId: task.id,
+    owner: task.owner,
+    prompt: task.turnPrompt ?? task.prompt,
+    repo: task.repo,
+    branch: task.branch,
+    model: task.model,
+    turn: task.turn,
+    status: task.status,
+    plan: [],
+    steeringPending: 0,
+    usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
+    startedAtMs: task.startedAt ? Date.parse(task.startedAt) : undefined,
+    endedAtMs: task.endedAt ? Date.parse(task.endedAt) : undefined,
+    commandsRun: 0,
+    error: task.error,
+    lastSeq: 0,
+  };
+}
+
+/** Folds one event into the state. Events at or below the last seen sequence are ignored. */
+export function applyEvent(state: CardState, event: TaskEvent): CardState {
+  if (event.seq <= state.lastSeq) return state;
+  const s: CardState = { ...state, lastSeq: event.seq };
+  const at = Date.parse(event.at);
+  switch (event.type) {
+    case 'task_started':
+      return { ...s, status: 'working', model: event.model, branch: event.branch, turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, currentStep: undefined };
+    case 'plan_updated': {
+      const active = event.steps.find((p) => p.status === 'in_progress');
+      return { ...s, plan: event.steps, currentStep: active?.step ?? s.currentStep };
+    }
+    case 'command_started':
+      return { ...s, currentStep: `Running \`${firstLine(event.command)}\`` };
+    case 'command_finished': {
+      const active = s.plan.find((p) => p.status === 'in_progress');
+      return { ...s, commandsRun: s.commandsRun + 1, currentStep: active?.step };
+    }
+    case 'approval_requested':
+      return { ...s, status: 'waiting_for_approval', currentStep: 'Waiting for approval' };
+    case 'approval_resolved':
+      return { ...s, status: s.status === 'waiting_for_approval' ? 'working' : s.status, currentStep: undefined };
+    case 'steering_received':
+      return { ...s, steeringPending: s.steeringPending + 1, status: s.status === 'interrupted' ? 'working' : s.status };
+    case 'steering_applied':
+      return { ...s, steeringPending: Math.max(0, s.steeringPending - event.opIds.length) };
+    case 'token_usage':
+      return { ...s, usage: event.usage };
+    case 'task_interrupted':
+      return { ...s, status: 'interrupted', currentStep: 'Stopped: reply in the thread to say what to do next' };
+    case 'task_completed':
+      return { ...s, status: 'done', diffStat: event.diffStat, budget: event.budget, endedAtMs: at, currentStep: undefined, steeringPending: 0 };
+    case 'task_failed':
+      return { ...s, status: 'failed', error: { code: event.code, message: event.message }, endedAtMs: at, currentStep: undefined, steeringPending: 0 };
+    case 'task_cancelled':
+      return { ...s, status: 'cancelled', endedAtMs: at, currentStep: undefined, steeringPending: 0 };
+    default:
+      return s;
+  }
+}
+
+function firstLine(command: string): string {
+  const line = command.split('\n')[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 77)}…` : line;
+}

@@ -1,0 +1,24 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { TaskQueue } from '../tasks/task-queue.js';
+import type { TaskStore } from '../tasks/task-store.js';
+import type { SlackPoster } from './slack-poster.js';
+
+/** What the Slack listeners need; built once in src/app.ts. */
+export interface SlackDeps {
+  config: Config;
+  logger: Logger;
+  /** Fails fast when Redis is down (no offline queue), so Slack's 3-second ack is always met. */
+  redis: Redis;
+  store: TaskStore;
+  queue: TaskQueue;
+  poster: SlackPoster;
+  /** The bot's own user id, to recognise mentions of it and its own messages. */
+  botUserId?: string;
+  /** Redis key prefix shared with the workers (heartbeats, budgets). */
+  prefix: string;
+}
+
+/** How long the app waits on Redis before telling the person the service is unavailable. */
+export const REDIS_DEADLINE_MS = 1_500;
