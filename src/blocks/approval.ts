@@ -1,0 +1,106 @@
+import type { KnownBlock } from '@slack/web-api';
+import type { ApprovalDecision, ApprovalKind, DiffStat } from '../tasks/protocol.js';
+import { actions, button, context, section } from './block-kit.js';
+import { ACTION_IDS, encodeButtonValue } from './button-value.js';
+import { renderDiffStat, formatLineCounts } from './diff-stat.js';
+import { mention, slackTime } from './format.js';
+import { codeBlock, inlineCode, plural, truncateText } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+
+/** An approval request, from the `approval_requested` event. */
+export interface ApprovalView {
+  taskId: string;
+  approvalId: string;
+  kind: ApprovalKind;
+  command?: string;
+  reason?: string;
+  diffStat?: DiffStat;
+  /** ISO time after which no answer counts as Deny. */
+  expiresAt: string;
+  /** Slack user ids who may decide (the owner and configured approvers), for the reader. */
+  deciders?: string[];
+}
+
+const KIND_TEXT: Record<ApprovalKind, string> = {
+  command: 'run a command',
+  network: 'use the network for a command',
+  patch: 'apply a large change',
+  push: 'push the branch',
+};
+
+const COMMAND_MAX = 2500;
+const COMMAND_LINES = 40;
+
+/** What is asked, in a few words, for the fallback text and the settled line. */
+function subject(view: Pick<ApprovalView, 'kind' | 'command' | 'diffStat'>, max: number): string {
+  if (view.command) return inlineCode(view.command, max);
+  if (view.diffStat) return `a change to ${plural(view.diffStat.files.length, 'file')} (${formatLineCounts(view.diffStat.added, view.diffStat.removed)})`;
+  return KIND_TEXT[view.kind];
+}
+
+/**
+ * The approval prompt: what is asked (the command in a code block, or the change's diff
+ * stat), why, and until when, with Approve, Approve for this task and Deny. The buttons carry
+ * the task and approval ids only, never the command.
+ */
+export function renderApprovalPrompt(view: ApprovalView): SlackMessage {
+  const blocks: KnownBlock[] = [section(`✋ *Approval needed*: the agent wants to ${KIND_TEXT[view.kind]}.`)];
+  if (view.command) blocks.push(section(codeBlock(view.command, COMMAND_MAX, { maxLines: COMMAND_LINES })));
+  if (view.diffStat) blocks.push(section(renderDiffStat(view.diffStat)));
+  if (view.reason?.trim()) blocks.push(section(`*Why:* ${truncateText(view.reason.trim(), 600, { escape: true, maxLines: 8 })}`));
+  const who = view.deciders && view.deciders.length > 0 ? ` ${view.deciders.slice(0, 5).map(mention).join(', ')} can decide.` : '';
+  blocks.push(context([`⏳ Expires at ${slackTime(view.expiresAt)}; no answer by then counts as Deny.${who}`]));
+
+  const value = encodeButtonValue({ t: view.taskId, a: view.approvalId });
+  blocks.push(
+    actions('codex_approval_actions', [
+      button({ text: 'Approve', actionId: ACTION_IDS.approve, value, style: 'primary' }),
+      button({ text: 'Approve for this task', actionId: ACTION_IDS.approveForTask, value }),
+      button({
+        text: 'Deny',
+        actionId: ACTION_IDS.deny,
+        value,
+        style: 'danger',
+        confirm: {
+          title: 'Deny this request?',
+          text: 'The agent will not do this and will try another way or stop.',
+          confirm: 'Deny',
+          deny: 'Go back',
+          danger: true,
+        },
+      }),
+    ]),
+  );
+  return buildMessage(`✋ Approval needed: ${subject(view, 100)}`, blocks);
+}
+
+/** How an approval ended, from the `approval_resolved` event. */
+export interface ApprovalSettledView {
+  kind: ApprovalKind;
+  command?: string;
+  diffStat?: DiffStat;
+  decision: ApprovalDecision;
+  /** Who decided; absent when the request timed out. */
+  by?: string;
+  /** ISO time of the decision. */
+  at: string;
+  timedOut?: boolean;
+}
+
+/**
+ * The approval message once settled: one line with who decided what and when, without
+ * buttons, so nobody clicks a stale prompt.
+ */
+export function renderApprovalSettled(view: ApprovalSettledView): SlackMessage {
+  const what = subject(view, 80);
+  const when = slackTime(view.at);
+  let line: string;
+  if (view.timedOut) line = `⌛ Request to ${KIND_TEXT[view.kind]} (${what}) timed out at ${when}: counted as denied.`;
+  else {
+    const who = view.by ? mention(view.by) : 'Someone';
+    if (view.decision === 'accept') line = `✅ ${who} approved ${what} at ${when}.`;
+    else if (view.decision === 'accept_for_task') line = `✅ ${who} approved ${what} and similar requests for the rest of this task at ${when}.`;
+    else line = `🚫 ${who} denied ${what} at ${when}.`;
+  }
+  return buildMessage(line.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1'), [section(line)]);
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/*
+ * What the buttons carry. A button's `value` comes back from Slack in the block_actions
+ * payload and anyone in the channel can click it, so it holds ids only (never a command,
+ * a prompt or anything a user wrote) and is zod-checked on the way back in. The handler then
+ * loads the task and checks who clicked.
+ */
+
+/** Action ids of every button the builders render; the action handlers listen on these. */
+export const ACTION_IDS = {
+  stop: 'codex_stop',
+  cancel: 'codex_cancel',
+  approve: 'codex_approve',
+  approveForTask: 'codex_approve_task',
+  deny: 'codex_deny',
+} as const;
+export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
+
+const idSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be an id (letters, digits, _ . : -, at most 100)');
+
+/** Stop and Cancel: `{"t":"<taskId>"}`. */
+export const taskButtonValueSchema = z.strictObject({ t: idSchema });
+export type TaskButtonValue = z.infer<typeof taskButtonValueSchema>;
+
+/** Approve, Approve for this task, Deny: `{"t":"<taskId>","a":"<approvalId>"}`. */
+export const approvalButtonValueSchema = z.strictObject({ t: idSchema, a: idSchema });
+export type ApprovalButtonValue = z.infer<typeof approvalButtonValueSchema>;
+
+export const buttonValueSchema = z.union([approvalButtonValueSchema, taskButtonValueSchema]);
+export type ButtonValue = z.infer<typeof buttonValueSchema>;
+
+/** Serialises a button value; throws when the ids are not ids (a bug, not user input). */
+export function encodeButtonValue(value: ButtonValue): string {
+  return JSON.stringify(buttonValueSchema.parse(value));
+}
+
+function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> | undefined {
+  if (typeof raw !== 'string' || raw.length > 2000) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The task id of a Stop or Cancel button's `value`, or undefined when it is not one of ours. */
+export function parseTaskButtonValue(raw: unknown): TaskButtonValue | undefined {
+  return parseWith(taskButtonValueSchema, raw);
+}
+
+/** Task and approval ids of an approval button's `value`, or undefined when it is not ours. */
+export function parseApprovalButtonValue(raw: unknown): ApprovalButtonValue | undefined {
+  return parseWith(approvalButtonValueSchema, raw);
+}
+
+/** Either shape; undefined when the value is malformed or carries anything else. */
+export function parseButtonValue(raw: unknown): ButtonValue | undefined {
+  return parseWith(buttonValueSchema, raw);
+}

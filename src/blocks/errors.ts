@@ -1,0 +1,91 @@
+import type { TaskStatus } from '../tasks/task-record.js';
+import { section } from './block-kit.js';
+import { mention } from './format.js';
+import { clampPlain, escapeMrkdwn, inlineCode } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+
+/**
+ * Everything a person can get wrong or run into, as data. Each renders to one ephemeral
+ * message: a sentence saying what happened and what to do next.
+ */
+export type ErrorView =
+  | { kind: 'unknown_subcommand'; subcommand: string }
+  | { kind: 'missing_prompt' }
+  | { kind: 'invalid_flag'; flag: string; problem: string }
+  | { kind: 'unknown_repo'; repo: string; repos: string[] }
+  | { kind: 'repo_choice_needed'; repos: string[] }
+  | { kind: 'not_allowed'; scope: 'channel' | 'user' | 'repo'; repo?: string }
+  | { kind: 'service_unavailable'; service: 'redis' | 'docker' | 'model' | 'queue' }
+  /** Someone other than the owner or an approver pressed a button or replied. */
+  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer'; owner: string }
+  | { kind: 'missing_task_id'; subcommand: 'status' | 'cancel' }
+  | { kind: 'task_not_found'; taskId: string }
+  | { kind: 'task_finished'; taskId: string; status: TaskStatus }
+  | { kind: 'approval_closed' }
+  | { kind: 'internal'; reference?: string };
+
+export type ErrorKind = ErrorView['kind'];
+
+const REPOS_SHOWN = 15;
+const COMMAND = '/codex';
+
+function repoList(repos: string[]): string {
+  if (repos.length === 0) return 'none are configured';
+  const shown = repos.slice(0, REPOS_SHOWN).map((r) => inlineCode(r, 60));
+  return shown.join(', ') + (repos.length > REPOS_SHOWN ? ` … and ${repos.length - REPOS_SHOWN} more` : '');
+}
+
+const SERVICE_TEXT: Record<Extract<ErrorView, { kind: 'service_unavailable' }>['service'], string> = {
+  redis: 'its task store (Redis) is not reachable',
+  queue: 'its task queue is not reachable',
+  docker: 'it cannot reach Docker to run the sandbox',
+  model: 'the model service is not answering',
+};
+
+const ACTION_TEXT: Record<Extract<ErrorView, { kind: 'not_permitted' }>['action'], string> = {
+  approve: 'decide on approvals for',
+  stop: 'stop',
+  cancel: 'cancel',
+  steer: 'steer',
+};
+
+function sentence(view: ErrorView): string {
+  switch (view.kind) {
+    case 'unknown_subcommand':
+      return `${inlineCode(`${COMMAND} ${view.subcommand}`, 60)} is not a command I know. Try \`${COMMAND} task <prompt>\`, or \`${COMMAND} help\` for the list.`;
+    case 'missing_prompt':
+      return `Tell me what to do after \`${COMMAND} task\`, e.g. \`${COMMAND} task fix the flaky date test\`.`;
+    case 'invalid_flag':
+      return `${inlineCode(view.flag, 40)} ${escapeMrkdwn(clampPlain(view.problem, 200))}. See \`${COMMAND} help\` for the options.`;
+    case 'unknown_repo':
+      return `There is no repo called ${inlineCode(view.repo, 60)}. Pick one of ${repoList(view.repos)} with \`--repo NAME\`.`;
+    case 'repo_choice_needed':
+      return `Which repo? Add \`--repo NAME\` with one of ${repoList(view.repos)}.`;
+    case 'not_allowed':
+      if (view.scope === 'channel') return 'Tasks cannot be started in this channel. Ask an admin which channels are set up for it, and start the task there.';
+      if (view.scope === 'user') return 'You are not on the list of people who may start tasks. Ask an admin to add you.';
+      return `You may not start tasks on ${view.repo ? inlineCode(view.repo, 60) : 'this repo'}. Ask an admin for access, or pick another repo.`;
+    case 'service_unavailable':
+      return `I can't take tasks right now: ${SERVICE_TEXT[view.service]}. Try again in a few minutes; if it keeps happening, tell whoever runs this bot.`;
+    case 'not_permitted':
+      return `Only ${mention(view.owner)}, who started this task, or an approver can ${ACTION_TEXT[view.action]} it. Ask them, or start your own task with \`${COMMAND} task\`.`;
+    case 'missing_task_id':
+      return view.subcommand === 'cancel'
+        ? `Which task? Use \`${COMMAND} cancel <task id>\`; the id is on the task's status card.`
+        : `Which task? Use \`${COMMAND} status <task id>\`; the id is on the task's status card.`;
+    case 'task_not_found':
+      return `There is no task ${inlineCode(view.taskId, 40)}. Check the id on the task's status card, or run \`${COMMAND} status\` to list your tasks.`;
+    case 'task_finished':
+      return `Task ${inlineCode(view.taskId, 40)} has already ended (${view.status}). Start a new task with \`${COMMAND} task\` to continue.`;
+    case 'approval_closed':
+      return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
+    case 'internal':
+      return `Something went wrong on my side. Try again; if it happens again, tell whoever runs this bot${view.reference ? ` (reference ${inlineCode(view.reference, 40)})` : ''}.`;
+  }
+}
+
+/** One ephemeral error message: a sentence that says what to do next. */
+export function renderError(view: ErrorView): SlackMessage {
+  const text = `⚠️ ${sentence(view)}`;
+  return buildMessage(text, [section(text)]);
+}

@@ -1,0 +1,47 @@
+import type { KnownBlock } from '@slack/web-api';
+import { context, section } from './block-kit.js';
+import { escapeMrkdwn, inlineCode } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+
+export interface HelpView {
+  /** The slash command as installed; `/codex` unless the manifest says otherwise. */
+  command?: string;
+  /** Configured repo names, to show what `--repo` takes. */
+  repos?: string[];
+  /** The repo used when `--repo` is left out in this channel, if any. */
+  defaultRepo?: string;
+}
+
+const REPOS_SHOWN = 15;
+
+/** `/codex help`: usage with examples, and how to work with a running task. */
+export function renderHelp(view: HelpView = {}): SlackMessage {
+  const cmd = escapeMrkdwn(view.command ?? '/codex');
+  const usage = [
+    '*Start a task*',
+    `\`${cmd} task [--repo NAME] [--branch BRANCH] <prompt>\``,
+    `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
+    '',
+    '*Other commands*',
+    `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
+    `\`${cmd} cancel <task id>\`: end a task; its branch keeps what was done`,
+    `\`${cmd} help\`: this message`,
+  ].join('\n');
+  const running = [
+    '*While a task runs* (everything happens in its thread)',
+    '• *Steer*: reply in the thread; the agent reads your reply before its next step.',
+    '• *Approve*: when the agent asks, press *Approve*, *Approve for this task* or *Deny*.',
+    '• *Stop*: pauses the current step; reply to say what to do next.',
+    '• *Cancel*: ends the task.',
+    'You can also mention the bot with a request instead of using the command.',
+  ].join('\n');
+  const blocks: KnownBlock[] = [section(`📖 *${cmd}: a coding agent in Slack*`), section(usage), section(running)];
+  const repos = view.repos ?? [];
+  if (repos.length > 0) {
+    const shown = repos.slice(0, REPOS_SHOWN).map((r) => inlineCode(r, 60));
+    const more = repos.length > REPOS_SHOWN ? ` … and ${repos.length - REPOS_SHOWN} more` : '';
+    const def = view.defaultRepo ? ` Default here: ${inlineCode(view.defaultRepo, 60)}.` : '';
+    blocks.push(context([`Repos: ${shown.join(', ')}${more}.${def}`]));
+  }
+  return buildMessage(`How to use ${cmd}: ${cmd} task [--repo NAME] <prompt>`, blocks);
+}

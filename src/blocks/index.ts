@@ -1,0 +1,15 @@
+/*
+ * Pure Block Kit builders: plain data in, `{ text, blocks }` out. Nothing here talks to Slack,
+ * Redis or the clock; callers pass everything in and post the result (through redaction).
+ */
+export * from './approval.js';
+export * from './button-value.js';
+export * from './errors.js';
+export * from './format.js';
+export * from './help.js';
+export { SLACK_LIMITS, BLOCKS_TEXT_BUDGET, BLOCKS_TEXT_HARD_LIMIT, escapeMrkdwn } from './limits.js';
+export * from './message.js';
+export * from './metadata.js';
+export * from './status-card.js';
+export * from './status-card-state.js';
+export * from './thread.js';

@@ -1,0 +1,130 @@
+import type { Button, KnownBlock } from '@slack/web-api';
+import type { PlanStep, TokenUsage } from '../tasks/protocol.js';
+import type { TaskStatus } from '../tasks/task-record.js';
+import { actions, button, context, section } from './block-kit.js';
+import { ACTION_IDS, encodeButtonValue } from './button-value.js';
+import { formatElapsed, formatUsage, mention } from './format.js';
+import { clampPlain, escapeMrkdwn, inlineCode, plural, truncateText } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+import { renderPlanChecklist } from './plan.js';
+
+/** What the agent is doing right now: `Running` + `npm test`, or `Thinking`. */
+export interface CurrentStep {
+  label: string;
+  /** Shown as inline code after the label (a command, a file). */
+  code?: string;
+}
+
+/**
+ * Everything the status card shows, derived from the task record and its events
+ * (see `applyTaskEvent` in status-card-state.ts). Plain data; times come precomputed so that
+ * rendering stays pure.
+ */
+export interface StatusCardView {
+  taskId: string;
+  /** Slack user id of who asked. */
+  owner: string;
+  prompt: string;
+  repo: string;
+  branch?: string;
+  status: TaskStatus;
+  currentStep?: CurrentStep;
+  plan?: PlanStep[];
+  /** Thread replies received but not yet read by the agent. */
+  pendingSteering?: number;
+  elapsedMs?: number;
+  model?: string;
+  usage?: TokenUsage;
+  /** Why the task failed, for `failed`. */
+  error?: string;
+}
+
+export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> = {
+  queued: { icon: '⏳', label: 'Queued' },
+  starting: { icon: '🚀', label: 'Starting' },
+  working: { icon: '🔄', label: 'Working' },
+  waiting_for_approval: { icon: '✋', label: 'Waiting for approval' },
+  interrupted: { icon: '⏸️', label: 'Interrupted: waiting for instructions' },
+  done: { icon: '✅', label: 'Done' },
+  failed: { icon: '❌', label: 'Failed' },
+  cancelled: { icon: '🚫', label: 'Cancelled' },
+};
+
+const STOPPABLE: ReadonlySet<TaskStatus> = new Set(['starting', 'working', 'waiting_for_approval']);
+const CANCELLABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'starting', 'working', 'waiting_for_approval', 'interrupted']);
+
+const PROMPT_MAX = 500;
+const PROMPT_LINES = 6;
+
+/** `> line` for every line: a quote reads as "what was asked" on any screen width. */
+function quote(escaped: string): string {
+  return escaped
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\n');
+}
+
+function controls(view: StatusCardView): KnownBlock[] {
+  const value = encodeButtonValue({ t: view.taskId });
+  const buttons: Button[] = [];
+  if (STOPPABLE.has(view.status)) buttons.push(button({ text: 'Stop', actionId: ACTION_IDS.stop, value }));
+  if (CANCELLABLE.has(view.status)) {
+    buttons.push(
+      button({
+        text: 'Cancel',
+        actionId: ACTION_IDS.cancel,
+        value,
+        style: 'danger',
+        confirm: {
+          title: 'Cancel this task?',
+          text: `The agent stops and the task ends.${view.branch ? ` Work done so far stays on branch ${view.branch}.` : ''}`,
+          confirm: 'Cancel task',
+          deny: 'Keep it running',
+          danger: true,
+        },
+      }),
+    );
+  }
+  return buttons.length > 0 ? [actions(`codex_task_controls`, buttons)] : [];
+}
+
+/**
+ * The live card at the top of a task's thread. Short lines for phones: state, who asked and
+ * what, where, what now, the plan, then the buttons while the task can still be stopped or
+ * cancelled. Button values carry the task id only.
+ */
+export function renderStatusCard(view: StatusCardView): SlackMessage {
+  const { icon, label } = STATUS_LABELS[view.status];
+  const prompt = truncateText(view.prompt.trim() || '(no prompt)', PROMPT_MAX, { escape: true, maxLines: PROMPT_LINES });
+  const blocks: KnownBlock[] = [
+    section(`${icon} *${label}* · task ${inlineCode(view.taskId, 40)}\n${mention(view.owner)} asked:\n${quote(prompt)}`, 'codex_task_head'),
+  ];
+
+  const where = [`📦 ${escapeMrkdwn(clampPlain(view.repo, 80))}`];
+  if (view.branch) where.push(`🌿 ${inlineCode(view.branch, 80)}`);
+  if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
+  blocks.push(context([where.join(' · ')]));
+
+  const active = CANCELLABLE.has(view.status);
+  if (active && view.currentStep) {
+    const code = view.currentStep.code ? ` ${inlineCode(view.currentStep.code, 120)}` : '';
+    blocks.push(section(`*Now:* ${escapeMrkdwn(clampPlain(view.currentStep.label, 80))}${code}`));
+  }
+  if (view.status === 'interrupted') {
+    blocks.push(section('Reply in this thread to tell the agent what to do next.'));
+  }
+  if (view.status === 'failed' && view.error) {
+    blocks.push(section(`*Error:* ${truncateText(view.error, 500, { escape: true, maxLines: 6 })}`));
+  }
+  if (view.plan && view.plan.length > 0) blocks.push(section(renderPlanChecklist(view.plan)));
+
+  const facts: string[] = [];
+  if (active && view.pendingSteering) facts.push(`💬 ${plural(view.pendingSteering, 'reply', 'replies')} waiting for the agent`);
+  const model = [view.model ? escapeMrkdwn(clampPlain(view.model, 60)) : '', view.usage ? formatUsage(view.usage) : ''].filter(Boolean).join(' · ');
+  if (model) facts.push(`🤖 ${model}`);
+  if (facts.length > 0) blocks.push(context(facts));
+
+  blocks.push(...controls(view));
+  const fallback = `${icon} ${label}: ${truncateText(clampPlain(view.prompt, 150), 150, { escape: true })} (${escapeMrkdwn(clampPlain(view.repo, 60))})`;
+  return buildMessage(fallback, blocks);
+}

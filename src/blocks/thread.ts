@@ -1,0 +1,108 @@
+import type { KnownBlock } from '@slack/web-api';
+import type { TaskEvent } from '../tasks/protocol.js';
+import { renderAgentText } from './agent-text.js';
+import { context, section } from './block-kit.js';
+import { formatDuration, mention } from './format.js';
+import { codeBlock, inlineCode, plural, SLACK_LIMITS, truncateText } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+
+export { renderSummary, type SummaryView, type TestOutcome } from './summary.js';
+
+/*
+ * The messages a task posts into its thread besides the status card.
+ */
+
+/** Narration: what the model said between steps, capped to one section. */
+export function renderNarration(view: { text: string }): SlackMessage {
+  const text = renderAgentText(view.text, SLACK_LIMITS.sectionText, 40);
+  return buildMessage(`💬 ${truncateText(view.text.replace(/\s+/g, ' ').trim(), 150, { escape: true })}`, [section(text)]);
+}
+
+/** One finished command, as the protocol reports it. */
+export type CommandResult = Pick<Extract<TaskEvent, { type: 'command_finished' }>, 'command' | 'exitCode' | 'durationMs' | 'timedOut' | 'outputTail'>;
+
+/** Commands listed in one log message; the rest are counted. */
+export const COMMAND_LOG_MAX = 10;
+/** Failures whose output tail is shown; each tail is short. */
+const FAILURE_TAILS_MAX = 3;
+const TAIL_CHARS = 900;
+const TAIL_LINES = 15;
+
+function failed(c: CommandResult): boolean {
+  return c.exitCode !== 0 || c.timedOut;
+}
+
+function commandLine(c: CommandResult): string {
+  const cmd = inlineCode(c.command, 70);
+  const took = formatDuration(c.durationMs);
+  if (c.timedOut) return `✗ ${cmd} timed out after ${took}`;
+  if (c.exitCode !== 0) return `✗ ${cmd} exit ${c.exitCode} (${took})`;
+  return `✓ ${cmd} (${took})`;
+}
+
+/**
+ * A batch of finished commands in one message, so a 40-step task does not flood the thread.
+ * Failures are kept first when the batch is over `maxCommands` (they matter most), order is
+ * otherwise preserved, and the rest is counted: "… and 12 more (11 ✓, 1 ✗)". The last lines
+ * of output are shown for up to three failures.
+ */
+export function renderCommandLog(view: { commands: CommandResult[]; maxCommands?: number }): SlackMessage {
+  const max = Math.max(1, view.maxCommands ?? COMMAND_LOG_MAX);
+  const all = view.commands.map((c, i) => ({ c, i }));
+  const failures = all.filter((x) => failed(x.c));
+  const picked = new Set([...failures, ...all.filter((x) => !failed(x.c))].slice(0, max).map((x) => x.i));
+  const shown = all.filter((x) => picked.has(x.i)).map((x) => x.c);
+  const hidden = all.filter((x) => !picked.has(x.i)).map((x) => x.c);
+
+  const lines = shown.map(commandLine);
+  if (hidden.length > 0) {
+    const bad = hidden.filter(failed).length;
+    const counts = [hidden.length - bad > 0 ? `${hidden.length - bad} ✓` : '', bad > 0 ? `${bad} ✗` : ''].filter(Boolean).join(', ');
+    lines.push(`… and ${formatMore(hidden.length)} (${counts})`);
+  }
+  const blocks: KnownBlock[] = [section(lines.length > 0 ? lines.join('\n') : 'No commands ran.')];
+  for (const c of shown.filter(failed).slice(0, FAILURE_TAILS_MAX)) {
+    const tail = c.outputTail.trim();
+    blocks.push(section(`${commandLine(c)}\n${tail ? codeBlock(tail, TAIL_CHARS, { keep: 'tail', maxLines: TAIL_LINES }) : '_(no output)_'}`));
+  }
+  const bad = view.commands.filter(failed).length;
+  const fallback = `Ran ${plural(view.commands.length, 'command')}${bad > 0 ? `, ${bad} failed` : ''}`;
+  return buildMessage(fallback, blocks);
+}
+
+/** `/codex task --branch <branch> …` when there is a branch to start from. */
+function continueCommand(repo: string | undefined, branch: string | undefined): string {
+  const repoFlag = repo ? `--repo ${repo} ` : '';
+  return branch ? inlineCode(`/codex task ${repoFlag}--branch ${branch} …`, 160) : inlineCode(`/codex task ${repoFlag}…`, 160);
+}
+
+function formatMore(n: number): string {
+  return `${n.toLocaleString('en-US')} more`;
+}
+
+/** The current step was stopped; the task waits for a reply. */
+export function renderInterrupted(view: { by?: string }): SlackMessage {
+  const who = view.by ? `${mention(view.by)} stopped the current step.` : 'The current step was stopped.';
+  return buildMessage(`⏸️ ${who}`, [section(`⏸️ ${who} Reply in this thread to tell the agent what to do next, or press *Cancel* on the card to end the task.`)]);
+}
+
+/**
+ * The task ended with an error. `message` is the error's user-facing sentence; `hint` says
+ * what to do next when the caller knows better than the default.
+ */
+export function renderFailure(view: { code: string; message: string; repo?: string; branch?: string; hint?: string }): SlackMessage {
+  const message = truncateText(view.message.trim() || 'Unknown error.', 1200, { escape: true, maxLines: 12 });
+  const hint = view.hint ? truncateText(view.hint, 600, { escape: true }) : `Start a new task with ${continueCommand(view.repo, view.branch)} to try again.`;
+  const kept = view.branch ? ` Work done so far is on branch ${inlineCode(view.branch, 100)}.` : '';
+  const blocks = [section(`❌ *The task failed.* ${message}`), section(`${hint}${kept}`), context([`Error code: ${inlineCode(view.code, 60)}`])];
+  return buildMessage(`❌ The task failed: ${truncateText(view.message, 150, { escape: true })}`, blocks);
+}
+
+/** The task was cancelled (by a person, or by the service when `by` is absent). */
+export function renderCancelled(view: { by?: string; repo?: string; branch?: string }): SlackMessage {
+  const who = view.by ? `${mention(view.by)} cancelled the task.` : 'The task was cancelled.';
+  const kept = view.branch
+    ? ` Work done so far is on branch ${inlineCode(view.branch, 100)}; to pick it up, start a new task with ${continueCommand(view.repo, view.branch)}.`
+    : '';
+  return buildMessage(`🚫 ${who}`, [section(`🚫 ${who}${kept}`)]);
+}
