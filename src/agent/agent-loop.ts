@@ -1,0 +1,100 @@
+import { budgetSummary, type BudgetKind } from './budget.js';
+import { callModel, messageText, type InputItem, type OutputItem } from './model-client.js';
+import { type Session, saveSession } from './session.js';
+import { runToolBatch } from './tool-batch.js';
+import type { AgentOutcome } from './types.js';
+
+/*
+ * The agent loop. Each step: take queued steering into the input, call the model with the
+ * whole input, append its output, run its function calls and append their outputs. It ends
+ * when the model answers without calling a tool (and no steering is waiting), when a budget
+ * runs out, or on cancel. Interrupts and cancels are noticed at every step boundary; the
+ * op pump has already aborted whatever was running.
+ */
+
+/** Runs steps until the turn ends. Throws CodexError on failures that end the task. */
+export async function runLoop(s: Session): Promise<AgentOutcome> {
+  for (;;) {
+    if (s.control.cancelled) return cancel(s);
+    if (s.control.interrupted) {
+      const outcome = await pauseAfterInterrupt(s);
+      if (outcome) return outcome;
+      continue;
+    }
+    const over = s.budget.exceeded();
+    if (over) return endOnBudget(s, over);
+    await applySteering(s);
+
+    s.budget.countStep();
+    const response = await callModel(
+      s.deps.openai,
+      { ...s.request, input: s.conversation.items },
+      {
+        signal: s.control.stepSignal,
+        logger: s.logger,
+        onMessage: async (text) => {
+          if (text.trim() === '') return;
+          s.lastMessage = text;
+          await s.emit({ type: 'agent_message', text });
+        },
+      },
+    );
+    if (!response) {
+      // Only an interrupt or a cancel aborts a call; both are handled at the top.
+      if (!s.control.interrupted && !s.control.cancelled) throw new Error('model call aborted without an interrupt or cancel');
+      continue;
+    }
+
+    // Output items go back verbatim (ids, phase, encrypted reasoning), as the API expects.
+    s.conversation.append(...(response.output as InputItem[]));
+    const usage = s.conversation.addUsage(response.usage);
+    s.budget.addTokens(response.usage.inputTokens + response.usage.outputTokens);
+    await s.emit({ type: 'token_usage', usage });
+    await saveSession(s);
+
+    const calls = response.output.filter((i): i is Extract<OutputItem, { type: 'function_call' }> => i.type === 'function_call');
+    if (calls.length > 0) {
+      await runToolBatch(s, calls);
+      continue;
+    }
+    if (s.control.hasSteering) continue; // steering came in during the final answer: take it
+    const summary = response.output.map(messageText).join('\n').trim() || s.lastMessage?.trim();
+    return { status: 'completed', summary: summary || 'The agent finished without writing a summary.' };
+  }
+}
+
+/** Adds queued steering to the input as the user's words, marked as mid-task steering. */
+async function applySteering(s: Session): Promise<void> {
+  const steers = s.control.takeSteering();
+  if (steers.length === 0) return;
+  for (const { op, afterInterrupt } of steers) {
+    const mark = afterInterrupt ? `[<@${op.by}> interrupted you and says]` : `[Steering from <@${op.by}> while you were working]`;
+    s.conversation.addUser(`${mark}\n${op.text}`);
+  }
+  await s.emit({ type: 'steering_applied', opIds: steers.map((q) => q.op.opId) });
+}
+
+/** Records the interrupt, then waits for a steer (continue), a cancel, or the time budget. */
+async function pauseAfterInterrupt(s: Session): Promise<AgentOutcome | undefined> {
+  const by = s.control.interrupted?.by;
+  await s.emit(by === undefined ? { type: 'task_interrupted' } : { type: 'task_interrupted', by });
+  await saveSession(s);
+  s.logger.info({ by }, 'interrupted; waiting for the next instruction');
+  const next = await s.control.waitForInstruction(Date.now() + s.budget.remainingMs());
+  if (next === 'timeout') return endOnBudget(s, 'time');
+  if (next === 'steer') s.control.resume();
+  return undefined;
+}
+
+async function cancel(s: Session): Promise<AgentOutcome> {
+  s.conversation.closeDanglingCalls('Not run: cancelled by user.');
+  await saveSession(s);
+  const by = s.control.cancelled?.by;
+  return by === undefined ? { status: 'cancelled' } : { status: 'cancelled', by };
+}
+
+async function endOnBudget(s: Session, kind: BudgetKind): Promise<AgentOutcome> {
+  s.logger.info({ budget: kind }, 'budget reached');
+  await saveSession(s);
+  return { status: 'completed', summary: budgetSummary(kind, s.task.budgets, s.lastMessage, s.plan.steps), budget: kind };
+}

@@ -1,0 +1,76 @@
+import type { ConversationStore, SavedConversation, TokenUsage } from '../tasks/protocol.js';
+import type { CallUsage, InputItem } from './model-client.js';
+
+/*
+ * The task's conversation: the Responses API input, only ever appended to (the prompt cache
+ * depends on it), saved after every step so another worker can resume from the last complete
+ * one. Every function_call in it gets a function_call_output, or the API rejects the input.
+ */
+
+export class Conversation {
+  constructor(
+    readonly items: InputItem[],
+    public usage: TokenUsage,
+    readonly turn: number,
+  ) {}
+
+  append(...items: InputItem[]): void {
+    this.items.push(...items);
+  }
+
+  addUser(text: string): void {
+    this.items.push({ role: 'user', content: text, type: 'message' });
+  }
+
+  addOutput(callId: string, output: string): void {
+    this.items.push({ type: 'function_call_output', call_id: callId, output });
+  }
+
+  addUsage(u: CallUsage): TokenUsage {
+    this.usage = {
+      inputTokens: this.usage.inputTokens + u.inputTokens,
+      cachedInputTokens: this.usage.cachedInputTokens + u.cachedInputTokens,
+      outputTokens: this.usage.outputTokens + u.outputTokens,
+    };
+    return this.usage;
+  }
+
+  /** Gives every function call without an output the output `text`, keeping the input valid. */
+  closeDanglingCalls(text: string): void {
+    const answered = new Set(this.items.flatMap((i) => (i.type === 'function_call_output' ? [i.call_id] : [])));
+    for (const item of [...this.items]) {
+      if (item.type === 'function_call' && !answered.has(item.call_id)) this.addOutput(item.call_id, text);
+    }
+  }
+
+  async save(store: ConversationStore, taskId: string, lastSeq: number): Promise<void> {
+    const saved: SavedConversation = { items: this.items, lastSeq, turn: this.turn, usage: this.usage };
+    await store.save(taskId, saved);
+  }
+}
+
+const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
+
+/**
+ * Opens the conversation of a turn. A saved conversation of the same turn is resumed as is
+ * (a worker restarted mid-turn); one of an earlier turn is continued with `followUp`; with
+ * none, the conversation starts with `firstMessage`.
+ */
+export async function openConversation(
+  store: ConversationStore,
+  taskId: string,
+  turn: number,
+  messages: { firstMessage: string; followUp: string },
+): Promise<{ conversation: Conversation; lastSeq: number; resumed: boolean }> {
+  const saved = await store.load(taskId);
+  if (!saved || saved.items.length === 0) {
+    const conversation = new Conversation([], { ...(saved?.usage ?? ZERO) }, turn);
+    conversation.addUser(messages.firstMessage);
+    return { conversation, lastSeq: saved?.lastSeq ?? 0, resumed: false };
+  }
+  const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn);
+  conversation.closeDanglingCalls('Not run: the task was stopped before this call ran.');
+  if (saved.turn >= turn) return { conversation, lastSeq: saved.lastSeq, resumed: true };
+  conversation.addUser(messages.followUp);
+  return { conversation, lastSeq: saved.lastSeq, resumed: false };
+}

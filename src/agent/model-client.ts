@@ -1,0 +1,129 @@
+import type OpenAI from 'openai';
+import type { Logger } from '../logger.js';
+import { StreamFailure, retryDelayMs, toModelError } from './model-errors.js';
+import { sleep } from './stop-reason.js';
+
+/*
+ * One model call over the Responses API, streamed, with our own retries (the SDK's are turned
+ * off per call so that an interrupt also stops a backoff wait, and so that a stream that dies
+ * half-way is retried too). Requests are stateless (`store: false`): the caller sends the whole
+ * input each time and gets back the output items to append to it, encrypted reasoning included.
+ */
+
+export type InputItem = OpenAI.Responses.ResponseInputItem;
+export type OutputItem = OpenAI.Responses.ResponseOutputItem;
+export type FunctionToolSpec = OpenAI.Responses.FunctionTool;
+
+/** Token counts of one response. */
+export interface CallUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+}
+
+/** What stays byte-identical across the calls of a task, so the prompt cache stays warm. */
+export interface ModelRequest {
+  model: string;
+  instructions: string;
+  tools: FunctionToolSpec[];
+  /** Grows by appending only; each call sends all of it. */
+  input: InputItem[];
+  /** The task id: routes every call of the task to the same prompt cache. */
+  promptCacheKey: string;
+}
+
+export interface ModelResponse {
+  /** Completed output items, in output order, ready to append to the input. */
+  output: OutputItem[];
+  usage: CallUsage;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  /** Called when a message item is complete (not per delta). */
+  onMessage?: (text: string) => void | Promise<void>;
+  logger?: Logger;
+  /** Attempts in all, including the first (default 4). */
+  maxAttempts?: number;
+}
+
+/** Joins the text (and refusal) parts of an output message. */
+export function messageText(item: OutputItem): string {
+  if (item.type !== 'message') return '';
+  return item.content.map((part) => (part.type === 'output_text' ? part.text : part.refusal)).join('');
+}
+
+/**
+ * Calls the model, retrying when a retry can help. Resolves `undefined` when `signal` aborted
+ * the call (an interrupt or a cancel); throws a CodexError otherwise.
+ */
+export async function callModel(client: OpenAI, request: ModelRequest, options: CallOptions): Promise<ModelResponse | undefined> {
+  const maxAttempts = options.maxAttempts ?? 4;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await streamOnce(client, request, options);
+    } catch (e) {
+      if (options.signal.aborted) return undefined;
+      const error = toModelError(e, request.model, client.baseURL);
+      if (!error.retryable || attempt >= maxAttempts) throw error;
+      const delay = retryDelayMs(error, attempt);
+      options.logger?.warn({ code: error.code, attempt, delayMs: delay, err: error.message }, 'model call failed; retrying');
+      if (!(await sleep(delay, options.signal))) return undefined;
+    }
+  }
+}
+
+async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOptions): Promise<ModelResponse | undefined> {
+  const stream = await client.responses.create(
+    {
+      model: request.model,
+      instructions: request.instructions,
+      tools: request.tools,
+      tool_choice: 'auto',
+      input: request.input,
+      stream: true,
+      store: false,
+      include: ['reasoning.encrypted_content'],
+      prompt_cache_key: request.promptCacheKey,
+    },
+    { signal: options.signal, maxRetries: 0 },
+  );
+  const done = new Map<number, OutputItem>();
+  for await (const event of stream) {
+    switch (event.type) {
+      case 'response.output_item.done':
+        done.set(event.output_index, event.item);
+        if (event.item.type === 'message') await options.onMessage?.(messageText(event.item));
+        break;
+      case 'response.completed':
+      case 'response.incomplete': {
+        if (event.type === 'response.incomplete') {
+          options.logger?.warn({ reason: event.response.incomplete_details?.reason }, 'model response incomplete');
+        }
+        // Items only in the final response (a server that skipped output_item.done) still count.
+        event.response.output.forEach((item, i) => {
+          if (!done.has(i)) done.set(i, item);
+        });
+        const u = event.response.usage;
+        const output = [...done.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
+        return {
+          output: output.filter((item) => item.type !== 'function_call' || item.status !== 'incomplete'),
+          usage: {
+            inputTokens: u?.input_tokens ?? 0,
+            cachedInputTokens: u?.input_tokens_details?.cached_tokens ?? 0,
+            outputTokens: u?.output_tokens ?? 0,
+          },
+        };
+      }
+      case 'response.failed':
+        throw new StreamFailure(event.response.error?.code, event.response.error?.message ?? 'the response failed');
+      case 'error':
+        throw new StreamFailure(event.code ?? undefined, event.message);
+      default:
+        break;
+    }
+  }
+  // The SDK ends the iteration quietly when the signal aborts.
+  if (options.signal.aborted) return undefined;
+  throw new StreamFailure('stream_incomplete', 'the stream ended before response.completed');
+}

@@ -1,0 +1,90 @@
+import { CodexError, errorMessage } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import type { TaskEventInput } from '../tasks/protocol.js';
+import { runLoop } from './agent-loop.js';
+import { loadAgentsDocs } from './agents-docs.js';
+import { ApprovalGate } from './approval-gate.js';
+import { BudgetTracker } from './budget.js';
+import { openConversation } from './conversation.js';
+import { buildInstructions } from './instructions.js';
+import { startOpPump } from './op-pump.js';
+import { RunControl } from './run-control.js';
+import type { Session } from './session.js';
+import { createApplyPatchTool } from './tools/apply-patch-tool.js';
+import { createShellTool } from './tools/shell.js';
+import { toFunctionTools } from './tools/tool-runner.js';
+import { createUpdatePlanTool, type PlanState } from './tools/update-plan.js';
+import type { AgentDeps, AgentOutcome, AgentTask } from './types.js';
+
+/**
+ * Runs one turn of a task to its end. The caller emits task_started before and the final
+ * task_completed / task_failed / task_cancelled after (from the outcome); everything in
+ * between (plan, messages, commands, file changes, approvals, steering, usage, interrupts)
+ * is emitted here. Never throws: failures come back as `{ status: 'failed', code, message }`
+ * with a message a person can act on.
+ */
+export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentOutcome> {
+  const logger = (deps.logger ?? silentLogger()).child({ taskId: task.taskId, turn: task.turn });
+  const now = deps.now ?? Date.now;
+  let lastSeq = 0;
+  const emit = async (event: TaskEventInput) => {
+    const stamped = await deps.events.emit(event);
+    lastSeq = Math.max(lastSeq, stamped.seq);
+  };
+  const gate = new ApprovalGate({ policy: task.approval, emit, now, logger });
+  const control = new RunControl({ emit, gate, logger });
+  const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
+  try {
+    const opened = await openConversation(deps.store, task.taskId, task.turn, {
+      firstMessage: firstMessage(task),
+      followUp: `Follow-up from <@${task.owner}>:\n${task.prompt}`,
+    });
+    lastSeq = Math.max(lastSeq, opened.lastSeq);
+    if (opened.resumed) logger.info('resuming the saved conversation of this turn');
+    await deps.sandbox.start();
+    const plan: PlanState = { steps: [] };
+    const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan)];
+    const agentsDocs = await loadAgentsDocs(deps.sandbox).catch((e: unknown) => {
+      logger.warn({ err: e }, 'could not read AGENTS.md; continuing without it');
+      return [];
+    });
+    const session: Session = {
+      task,
+      deps,
+      logger,
+      emit,
+      lastSeq: () => lastSeq,
+      conversation: opened.conversation,
+      control,
+      gate,
+      budget: new BudgetTracker(task.budgets, now),
+      plan,
+      tools,
+      request: {
+        model: task.model,
+        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs }),
+        tools: toFunctionTools(tools),
+        promptCacheKey: task.taskId,
+      },
+    };
+    const outcome = await runLoop(session);
+    logger.info({ status: outcome.status }, 'agent turn ended');
+    return outcome;
+  } catch (e) {
+    if (control.cancelled) return control.cancelled.by === undefined ? { status: 'cancelled' } : { status: 'cancelled', by: control.cancelled.by };
+    if (CodexError.isInstance(e)) {
+      logger.error({ err: e, code: e.code }, 'agent turn failed');
+      return { status: 'failed', code: e.code, message: e.userMessage };
+    }
+    logger.error({ err: e }, 'agent turn failed unexpectedly');
+    return { status: 'failed', code: 'agent_error', message: `The agent stopped on an unexpected error: ${errorMessage(e)}` };
+  } finally {
+    await pump.stop();
+  }
+}
+
+function firstMessage(task: AgentTask): string {
+  const parts = [`Task from <@${task.owner}>:\n${task.prompt}`];
+  if (task.context?.trim()) parts.push(`Earlier messages in the Slack thread, for context:\n${task.context.trim()}`);
+  return parts.join('\n\n');
+}
