@@ -146,12 +146,12 @@ export function applyChunks(original: string, chunks: readonly UpdateChunk[], di
       return;
     }
     let pattern = chunk.oldLines;
-    let replacement = chunk.newLines;
+    let markers = chunk.markers;
     let at = seekSequence(lines, pattern, index, chunk.isEndOfFile);
-    if (at < 0 && pattern[pattern.length - 1] === '') {
-      // A trailing empty old line stands for the file's final newline, which split() dropped.
+    if (at < 0 && pattern[pattern.length - 1] === '' && markers.endsWith(' ')) {
+      // A trailing empty context line stands for the file's final newline, which split() dropped.
       pattern = pattern.slice(0, -1);
-      if (replacement[replacement.length - 1] === '') replacement = replacement.slice(0, -1);
+      markers = markers.slice(0, -1);
       at = seekSequence(lines, pattern, index, chunk.isEndOfFile);
     }
     if (at < 0) {
@@ -162,7 +162,7 @@ export function applyChunks(original: string, chunks: readonly UpdateChunk[], di
           'Nothing was changed. Re-read the file and copy the context (" ") and removed ("-") lines exactly; hunks must be in file order.',
       );
     }
-    replacements.push({ start: at, oldLen: pattern.length, newLines: replacement });
+    replacements.push({ start: at, oldLen: pattern.length, newLines: replacementFor(markers, lines.slice(at, at + pattern.length), chunk.newLines) });
     index = at + pattern.length;
   });
   const result = [...lines];
@@ -170,4 +170,27 @@ export function applyChunks(original: string, chunks: readonly UpdateChunk[], di
   // Codex skips this when the last line is empty, losing a blank last line; we keep it.
   if (result.length > 0) result.push('');
   return { content: result.join(eol), added, removed };
+}
+
+/**
+ * The lines that replace a matched region. Context lines keep the file's own text, so a match
+ * that ignored whitespace does not rewrite it (Codex writes the patch's version instead).
+ */
+function replacementFor(markers: string, matched: readonly string[], newLines: readonly string[]): string[] {
+  const out: string[] = [];
+  let o = 0;
+  let n = 0;
+  for (const m of markers) {
+    if (m === ' ') {
+      out.push(matched[o] ?? newLines[n]!);
+      o += 1;
+      n += 1;
+    } else if (m === '-') {
+      o += 1;
+    } else {
+      out.push(newLines[n]!);
+      n += 1;
+    }
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export interface UpdateChunk {
   newLines: string[];
   /** Set by "*** End of File": the old lines are expected at the end of the file. */
   isEndOfFile: boolean;
+  /** The hunk's line kinds in order (" ", "-", "+"), to keep the file's own context lines. */
+  markers: string;
   /** Counts of "+" and "-" lines, for the diff stat. */
   added: number;
   removed: number;
@@ -143,7 +145,7 @@ function parseChunk(body: string[], start: number, firstLine: number, allowMissi
   } else if (!allowMissingContext) {
     throw new PatchParseError(`expected a hunk to start with "@@" (optionally followed by a context line), got '${head}'`, patchLine);
   }
-  const chunk: UpdateChunk = { oldLines: [], newLines: [], isEndOfFile: false, added: 0, removed: 0, patchLine };
+  const chunk: UpdateChunk = { oldLines: [], newLines: [], isEndOfFile: false, markers: '', added: 0, removed: 0, patchLine };
   if (context !== undefined) chunk.context = context;
   let taken = 0;
   for (; i < body.length; i += 1) {
@@ -159,15 +161,19 @@ function parseChunk(body: string[], start: number, firstLine: number, allowMissi
       // An empty line inside a hunk is an empty context line whose leading space was lost.
       chunk.oldLines.push('');
       chunk.newLines.push('');
+      chunk.markers += ' ';
     } else if (marker === ' ') {
       chunk.oldLines.push(line.slice(1));
       chunk.newLines.push(line.slice(1));
+      chunk.markers += ' ';
     } else if (marker === '-') {
       chunk.oldLines.push(line.slice(1));
       chunk.removed += 1;
+      chunk.markers += '-';
     } else if (marker === '+') {
       chunk.newLines.push(line.slice(1));
       chunk.added += 1;
+      chunk.markers += '+';
     } else {
       if (taken === 0) {
         throw new PatchParseError(`unexpected line '${line}' in a hunk: every line must start with ' ' (context), '-' (removed) or '+' (added)`, firstLine + i);
