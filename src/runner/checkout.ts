@@ -1,0 +1,63 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runHostGit } from './host-git.js';
+import { chownTree, type SandboxUser } from './sandbox-user.js';
+
+/**
+ * A task's isolated checkout, built from the mirror without copying objects.
+ *
+ * Why alternates and not `git worktree`: a worktree's git dir lives inside the mirror
+ * (`<mirror>/worktrees/<id>`), so the sandbox would need write access to the cache for its
+ * index and HEAD. With alternates the checkout owns a complete small `.git` (index, HEAD,
+ * refs, new objects) and only *reads* the mirror's objects, which the sandbox gets through a
+ * read-only bind mount at MIRROR_OBJECTS_MOUNT. We build the `.git` by hand (init + alternates
+ * + two refs) instead of `clone --shared` so that the checkout sees only its own branch and
+ * its base, not every other task's branch; it takes tens of milliseconds on a warm cache.
+ *
+ * The alternates file names the container path, not the host path: host git never uses the
+ * checkout's `.git` once it is built (the commit reads the work tree only), and a fixed path
+ * keeps the data directory's location (e.g. under /root, which uid 1000 cannot traverse in
+ * the image) out of the container.
+ */
+export const MIRROR_OBJECTS_MOUNT = '/opt/codex/mirror/objects';
+
+export interface MaterializeInput {
+  dir: string;
+  mirrorDir: string;
+  branch: string;
+  /** Commit the branch starts at (the base for a new task, the branch tip for a follow-up). */
+  tipSha: string;
+  baseBranch: string;
+  baseSha: string;
+  author: { name: string; email: string };
+  sandboxUser: SandboxUser;
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Builds the checkout directory; on failure nothing is left behind. */
+export async function materializeCheckout(input: MaterializeInput): Promise<void> {
+  const { dir, mirrorDir } = input;
+  const gitDir = join(dir, '.git');
+  await mkdir(dir, { recursive: false });
+  try {
+    await runHostGit(['init', '--quiet', '--template=', `--initial-branch=${input.branch}`, dir]);
+    // Host path while we populate it; rewritten to the container path below.
+    await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(mirrorDir, 'objects')}\n`);
+    await runHostGit(['update-ref', `refs/heads/${input.branch}`, input.tipSha], { gitDir });
+    await runHostGit(['update-ref', `refs/remotes/origin/${input.baseBranch}`, input.baseSha], { gitDir });
+    // Plumbing only: read-tree runs no hooks, and the fresh config defines no filters.
+    await runHostGit(['read-tree', '--reset', '-u', 'HEAD'], { gitDir, workTree: dir, cwd: dir });
+    const set = (key: string, value: string) => runHostGit(['config', key, value], { gitDir });
+    // For commits the agent makes inside the sandbox; the host commit sets its own identity.
+    await set('user.name', input.author.name);
+    await set('user.email', input.author.email);
+    await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${MIRROR_OBJECTS_MOUNT}\n`);
+    await chownTree(dir, input.sandboxUser);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,79 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { Limits } from '../config.js';
+import { LABEL_PROJECT, LABEL_ROLE, LABEL_TASK_ID, type ContainerRole } from './labels.js';
+import type { SandboxUser } from './sandbox-user.js';
+import type { ReadOnlyMount } from './workspace.js';
+
+export interface ContainerSpecInput {
+  name: string;
+  image: string;
+  taskId: string;
+  project: string;
+  role: ContainerRole;
+  /** Host path of the checkout, mounted read-write at /workspace. */
+  workspaceDir: string;
+  readOnlyMounts: ReadOnlyMount[];
+  limits: Limits;
+  user: SandboxUser;
+  home: string;
+  /** `none` for the task's sandbox; the configured network for a network sibling. */
+  networkMode: string;
+  cmd: string[];
+  workingDir?: string;
+  env?: string[];
+  /** Keep stdin open for one attach (network siblings fed with `stdin`). */
+  openStdin?: boolean;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The one place the hardening of a sandbox container is written down, shared by the task's
+ * container and its network siblings so a sibling is never weaker than the sandbox: no
+ * capabilities, no privilege gain, read-only root, writable only /workspace, /tmp and HOME
+ * (tmpfs, counted against the memory limit), memory/CPU/PID limits, labels for reaping, and an
+ * environment with nothing but HOME: no secret of the worker ever enters.
+ */
+export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
+  const { limits, user } = input;
+  const tmpfsSize = `${Math.max(64, Math.floor(limits.memoryMb / 2))}m`;
+  return {
+    name: input.name,
+    Image: input.image,
+    Cmd: input.cmd,
+    User: `${user.uid}:${user.gid}`,
+    WorkingDir: input.workingDir ?? '/workspace',
+    Env: [`HOME=${input.home}`, ...(input.env ?? [])],
+    Hostname: 'sandbox',
+    Labels: { [LABEL_TASK_ID]: input.taskId, [LABEL_PROJECT]: input.project, [LABEL_ROLE]: input.role },
+    OpenStdin: input.openStdin ?? false,
+    StdinOnce: input.openStdin ?? false,
+    AttachStdin: input.openStdin ?? false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    HostConfig: {
+      Mounts: [
+        { Type: 'bind', Source: input.workspaceDir, Target: '/workspace', ReadOnly: false },
+        ...input.readOnlyMounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: true })),
+      ],
+      Tmpfs: {
+        '/tmp': `rw,nosuid,nodev,size=${tmpfsSize},mode=1777`,
+        [input.home]: `rw,nosuid,nodev,size=${tmpfsSize},uid=${user.uid},gid=${user.gid},mode=0700`,
+      },
+      NetworkMode: input.networkMode,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Privileged: false,
+      // docker-init as PID 1 reaps orphans, so killed process groups leave no zombies holding PIDs.
+      Init: true,
+      Memory: limits.memoryMb * MIB,
+      MemorySwap: limits.memoryMb * MIB,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pids,
+      Ulimits: [{ Name: 'core', Soft: 0, Hard: 0 }],
+      AutoRemove: false,
+    },
+  };
+}

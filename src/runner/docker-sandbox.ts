@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import type { Limits } from '../config.js';
+import { CodexError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { containerSpec, type ContainerSpecInput } from './container-spec.js';
+import { execInContainer } from './docker-exec.js';
+import { DEFAULT_PROJECT } from './labels.js';
+import { runInSibling } from './network-sibling.js';
+import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
+import { DELETE_SCRIPT, EXISTS_SCRIPT, READ_SCRIPT, WRITE_SCRIPT, fileOpError, scriptPath } from './sandbox-files.js';
+import { IMAGE_USER, type SandboxUser } from './sandbox-user.js';
+import type { ReadOnlyMount } from './workspace.js';
+import { checkWorkspacePath, containerPath } from './workspace-path.js';
+
+export interface DockerSandboxOptions {
+  taskId: string;
+  image: string;
+  /** Host path of the task's checkout (as the Docker daemon sees it), mounted at /workspace. */
+  workspaceDir: string;
+  /** E.g. TaskCheckout.readOnlyMounts: the mirror's objects for git's alternates. */
+  readOnlyMounts?: ReadOnlyMount[];
+  limits: Limits;
+  /** Must own the checkout (TaskCheckout.sandboxUser); default 1000:1000, never root. */
+  user?: SandboxUser;
+  /** HOME inside the container, a private tmpfs (default /home/agent). */
+  home?: string;
+  /** Network that `exec(…, { network: true })` siblings join (RepoConfig.network; default `bridge`). */
+  network?: string;
+  /** Value of the `codex.project` label; reaping is scoped to it (default `codex-slack`). */
+  project?: string;
+  docker?: Docker;
+  /** Per-stream output cap of exec (default 64 KiB). */
+  outputCapBytes?: number;
+  /** Largest file readFile returns (default 8 MiB). */
+  maxFileBytes?: number;
+  logger?: Logger;
+}
+
+const FILE_OP_TIMEOUT_MS = 30_000;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The Sandbox port on Docker: one container per task, started from the repo's image with the
+ * checkout at /workspace, no network, a non-root user, no capabilities, a read-only root and
+ * the task's limits (see container-spec.ts). `id` is the container's name, fixed at
+ * construction so it is stable before and after start; Docker accepts it wherever an id goes.
+ */
+export class DockerSandbox implements Sandbox {
+  readonly id: string;
+  private readonly docker: Docker;
+  private readonly log: Logger;
+  private readonly user: SandboxUser;
+  private readonly spec: Omit<ContainerSpecInput, 'cmd' | 'role' | 'networkMode' | 'name' | 'openStdin'>;
+  private started?: Promise<Docker.Container>;
+  private readonly siblings = new Set<Docker.Container>();
+  private stopped = false;
+
+  constructor(private readonly options: DockerSandboxOptions) {
+    if (options.user?.uid === 0) throw new CodexError('sandbox_root_user', 'A sandbox must not run as root.');
+    const project = options.project ?? DEFAULT_PROJECT;
+    this.id = `${project}-${options.taskId}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+    this.docker = options.docker ?? new Docker();
+    this.log = (options.logger ?? silentLogger()).child({ taskId: options.taskId, sandbox: this.id });
+    this.user = options.user ?? IMAGE_USER;
+    this.spec = {
+      image: options.image,
+      taskId: options.taskId,
+      project,
+      workspaceDir: options.workspaceDir,
+      readOnlyMounts: options.readOnlyMounts ?? [],
+      limits: options.limits,
+      user: this.user,
+      home: options.home ?? '/home/agent',
+    };
+  }
+
+  /** Creates and starts the container; idempotent, and exec calls it on demand. */
+  start(): Promise<void> {
+    if (this.stopped) return Promise.reject(new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.'));
+    this.started ??= (async () => {
+      const container = await this.docker.createContainer(containerSpec({ ...this.spec, name: this.id, role: 'sandbox', networkMode: 'none', cmd: ['sleep', 'infinity'] }));
+      await container.start();
+      this.log.debug('sandbox started');
+      return container;
+    })().catch((e) => {
+      this.started = undefined;
+      throw new CodexError('sandbox_start_failed', `Could not start the sandbox from ${this.options.image}: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: 'The sandbox could not start; check that the image exists and Docker is running.' });
+    });
+    return this.started.then(() => undefined);
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const cwd = containerPath(checkWorkspacePath(options.cwd ?? ''));
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => {
+      if (!ENV_NAME.test(k)) throw new CodexError('invalid_env', `Invalid environment variable name ${JSON.stringify(k)}.`);
+      return `${k}=${v}`;
+    });
+    const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin, 'utf8');
+    const base = { timeoutMs: this.timeoutMs(options.timeoutMs), signal: options.signal, capBytes: this.options.outputCapBytes ?? 64 * 1024, stdin };
+    if (this.stopped) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
+    if (options.signal?.aborted) return { exitCode: -1, stdout: '', stderr: '', durationMs: 0, timedOut: false, aborted: true, truncated: false };
+    let sibling: Docker.Container | undefined;
+    const raw = options.network
+      ? await runInSibling({
+          ...base,
+          docker: this.docker,
+          spec: { ...this.spec, workingDir: cwd, env },
+          name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
+          network: this.options.network ?? 'bridge',
+          command,
+          onCreated: (c) => this.siblings.add((sibling = c)),
+          logger: this.log,
+        }).finally(() => sibling && this.siblings.delete(sibling))
+      : await this.withContainer((container) => execInContainer({ ...base, container, argv: ['bash', '-lc', command], user: this.userSpec(), workingDir: cwd, env, restart: () => this.restart(), logger: this.log }));
+    const result: ExecResult = {
+      exitCode: raw.exitCode,
+      stdout: raw.stdout.text(),
+      stderr: raw.stderr.text(),
+      durationMs: raw.durationMs,
+      timedOut: raw.timedOut,
+      aborted: raw.aborted,
+      truncated: raw.stdout.truncated || raw.stderr.truncated,
+    };
+    this.log.debug({ exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, aborted: result.aborted, network: !!options.network }, 'command finished');
+    return result;
+  }
+
+  async readFile(path: string): Promise<string> {
+    const max = this.options.maxFileBytes ?? 8 * 1024 * 1024;
+    const r = await this.runScript(READ_SCRIPT, [scriptPath(path), String(max)], undefined, max + 1);
+    const error = fileOpError(path, r.exitCode, r.stderr, 'read');
+    if (error) throw error;
+    return r.stdout;
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    const r = await this.runScript(WRITE_SCRIPT, [scriptPath(path)], Buffer.from(content, 'utf8'));
+    const error = fileOpError(path, r.exitCode, r.stderr, 'write');
+    if (error) throw error;
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    const r = await this.runScript(DELETE_SCRIPT, [scriptPath(path)]);
+    const error = fileOpError(path, r.exitCode, r.stderr, 'delete');
+    if (error) throw error;
+  }
+
+  async fileExists(path: string): Promise<boolean> {
+    const r = await this.runScript(EXISTS_SCRIPT, [scriptPath(path)]);
+    if (r.exitCode === 1) return false;
+    const error = fileOpError(path, r.exitCode, r.stderr, 'check');
+    if (error) throw error;
+    return true;
+  }
+
+  /** Removes the container and any network sibling still running; idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const started = this.started;
+    this.started = undefined;
+    const containers = [...this.siblings];
+    this.siblings.clear();
+    const main = await started?.catch(() => undefined);
+    if (main) containers.push(main);
+    await Promise.all(
+      containers.map((c) =>
+        c.remove({ force: true }).catch((e: { statusCode?: number }) => {
+          if (e.statusCode !== 404) this.log.warn({ err: e }, 'removing a sandbox container failed');
+        }),
+      ),
+    );
+  }
+
+  private userSpec(): string {
+    return `${this.user.uid}:${this.user.gid}`;
+  }
+
+  private timeoutMs(requested: number | undefined): number {
+    const { commandTimeoutSec, maxCommandTimeoutSec } = this.options.limits;
+    const wanted = requested !== undefined && requested > 0 ? requested : commandTimeoutSec * 1000;
+    return Math.min(wanted, maxCommandTimeoutSec * 1000);
+  }
+
+  /** Runs `work` on the started container; if the container died (e.g. OOM), starts it again once. */
+  private async withContainer<T>(work: (c: Docker.Container) => Promise<T>): Promise<T> {
+    await this.start();
+    const container = await this.started!;
+    try {
+      return await work(container);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 409) throw e;
+      this.log.warn('sandbox container was not running; starting it again');
+      await container.start().catch(() => undefined);
+      return work(container);
+    }
+  }
+
+  private async restart(): Promise<void> {
+    const container = await this.started;
+    this.log.warn('restarting the sandbox container to stop a command that could not be killed');
+    await container?.restart({ t: 0 });
+  }
+
+  private async runScript(script: string, args: string[], stdin?: Buffer, capBytes = 64 * 1024) {
+    const raw = await this.withContainer((container) =>
+      execInContainer({ container, argv: ['bash', '-c', script, 'sandbox-file', ...args], user: this.userSpec(), workingDir: '/workspace', stdin, timeoutMs: FILE_OP_TIMEOUT_MS, capBytes, restart: () => this.restart(), logger: this.log }),
+    );
+    return { exitCode: raw.exitCode, stdout: raw.stdout.bytes().toString('utf8'), stderr: raw.stderr.text() };
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Labels on every container the runner creates. `reapOrphans` finds containers only through
+ * them, so a container without them would leak; container-spec.ts is the one place that sets
+ * them and reap-orphans.ts the one that reads them.
+ */
+export const LABEL_TASK_ID = 'codex.task-id';
+/** The installation (several may share one Docker engine); reaping never crosses it. */
+export const LABEL_PROJECT = 'codex.project';
+/** `sandbox` for a task's long-lived container, `network` for a one-command sibling. */
+export const LABEL_ROLE = 'codex.role';
+
+export const DEFAULT_PROJECT = 'codex-slack';
+
+export type ContainerRole = 'sandbox' | 'network';

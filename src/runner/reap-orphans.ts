@@ -1,0 +1,53 @@
+import Docker from 'dockerode';
+import { silentLogger, type Logger } from '../logger.js';
+import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_TASK_ID } from './labels.js';
+
+export interface ReapOptions {
+  /** True when the task still runs somewhere; its containers are left alone. */
+  isLive: (taskId: string) => boolean | Promise<boolean>;
+  docker?: Docker;
+  /** Only containers with this `codex.project` label are considered (default `codex-slack`). */
+  project?: string;
+  logger?: Logger;
+}
+
+export interface ReapResult {
+  /** Names of the removed containers. */
+  removed: string[];
+  /** Names of the containers left alone because their task is live. */
+  kept: string[];
+}
+
+/**
+ * Removes the sandbox and network-sibling containers of tasks that no longer run: a worker that
+ * crashed or was killed leaves its containers behind. Run it at worker start and now and then.
+ * Containers are found only by their labels (labels.ts), so nothing outside this project and
+ * installation is ever touched; a container whose liveness check throws is kept.
+ */
+export async function reapOrphans(options: ReapOptions): Promise<ReapResult> {
+  const docker = options.docker ?? new Docker();
+  const log = options.logger ?? silentLogger();
+  const project = options.project ?? DEFAULT_PROJECT;
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
+  const result: ReapResult = { removed: [], kept: [] };
+  const liveness = new Map<string, Promise<boolean>>();
+  for (const info of containers) {
+    const name = info.Names[0]?.replace(/^\//, '') ?? info.Id;
+    const taskId = info.Labels[LABEL_TASK_ID];
+    if (!taskId) continue;
+    if (!liveness.has(taskId)) liveness.set(taskId, Promise.resolve(options.isLive(taskId)).catch(() => true));
+    if (await liveness.get(taskId)) {
+      result.kept.push(name);
+      continue;
+    }
+    try {
+      await docker.getContainer(info.Id).remove({ force: true });
+      result.removed.push(name);
+      log.info({ taskId, container: name }, 'removed orphaned sandbox container');
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) continue;
+      log.warn({ err: e, taskId, container: name }, 'could not remove orphaned sandbox container');
+    }
+  }
+  return result;
+}

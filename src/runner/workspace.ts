@@ -1,0 +1,181 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CodexError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { assertTaskId, isTaskBranch, taskBranchName } from './branch-name.js';
+import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
+import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
+import { runHostGit } from './host-git.js';
+import { KeyedLock } from './keyed-lock.js';
+import { mirrorPath, resolveRef, syncMirror, upstreamRef } from './mirror.js';
+import { removeTree } from './remove-tree.js';
+import { sandboxUserFor, type SandboxUser } from './sandbox-user.js';
+
+/** What the workspace needs of a repo (a subset of RepoConfig). */
+export interface WorkspaceRepo {
+  name: string;
+  url: string;
+  baseBranch: string;
+}
+
+/** A host directory the sandbox sees read-only at `target`. */
+export interface ReadOnlyMount {
+  source: string;
+  target: string;
+}
+
+/** A task's checkout on the host, and what a sandbox needs to mount it. */
+export interface TaskCheckout {
+  taskId: string;
+  repo: string;
+  branch: string;
+  /** Host path; mount it at /workspace. */
+  dir: string;
+  mirrorDir: string;
+  baseBranch: string;
+  /** The commit diffs are taken against: the base branch at creation, the fork point for a follow-up. */
+  baseSha: string;
+  /** The branch tip when the checkout was made; the parent of the task's commit. */
+  startSha: string;
+  /** The mirror's objects, read-only at the path the checkout's alternates file names. */
+  readOnlyMounts: ReadOnlyMount[];
+  /** Owner of the checkout files; run the sandbox as this user. */
+  sandboxUser: SandboxUser;
+}
+
+export interface TaskResult extends CommitOutcome {
+  branch: string;
+  baseSha: string;
+  startSha: string;
+}
+
+export interface WorkspaceOptions {
+  /** Absolute data directory (Config.dataDir); the Docker daemon must see it at the same path. */
+  dataDir: string;
+  /** Author and committer of task commits (default `Codex <codex@localhost>`). */
+  author?: { name: string; email: string };
+  sandboxUser?: SandboxUser;
+  /** Cap of the full diff kept in memory (default 4 MiB); beyond it head and tail are kept. */
+  maxDiffBytes?: number;
+  logger?: Logger;
+}
+
+/**
+ * Checkouts of tasks: one cached mirror per repo, one isolated checkout per task on its own
+ * branch, and a host-side commit at the end that never trusts anything the sandbox wrote into
+ * the checkout's `.git`. Task branches live in the mirror (refs/heads/codex/*), so they
+ * outlive their checkouts and a follow-up can continue them.
+ */
+export class Workspace {
+  private readonly lock = new KeyedLock();
+  private readonly author: { name: string; email: string };
+  private readonly sandboxUser: SandboxUser;
+  private readonly log: Logger;
+
+  constructor(private readonly options: WorkspaceOptions) {
+    this.author = options.author ?? { name: 'Codex', email: 'codex@localhost' };
+    this.sandboxUser = options.sandboxUser ?? sandboxUserFor();
+    this.log = options.logger ?? silentLogger();
+  }
+
+  /** Fetches the repo's mirror and checks out a new branch `codex/<id>-<slug>` from its base branch. */
+  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; prompt: string }): Promise<TaskCheckout> {
+    const { repo, taskId } = input;
+    assertTaskId(taskId);
+    const started = performance.now();
+    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const fetched = performance.now();
+    const branch = taskBranchName(taskId, input.prompt);
+    const baseSha = await this.lock.run(repo.name, async () => {
+      const sha = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
+      if (!sha) throw new CodexError('base_branch_missing', `Repo ${repo.name} has no branch ${repo.baseBranch}.`, { userMessage: `The repository "${repo.name}" has no branch "${repo.baseBranch}". Fix baseBranch in the repo config.` });
+      // An empty old value makes the update fail if the branch already exists.
+      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir }).catch((e) => {
+        throw new CodexError('branch_exists', `Branch ${branch} already exists in ${repo.name}.`, { cause: e, userMessage: `The branch ${branch} already exists; continue it with a follow-up instead.` });
+      });
+      return sha;
+    });
+    try {
+      const checkout = await this.materialize(repo, taskId, mirrorDir, branch, baseSha, baseSha);
+      this.log.info({ taskId, repo: repo.name, branch, fetchMs: Math.round(fetched - started), checkoutMs: Math.round(performance.now() - fetched) }, 'checkout created');
+      return checkout;
+    } catch (e) {
+      await runHostGit(['update-ref', '-d', `refs/heads/${branch}`, baseSha], { gitDir: mirrorDir }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Checks out an existing task branch again for a follow-up turn; diffs stay against its fork point. */
+  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; branch: string }): Promise<TaskCheckout> {
+    const { repo, taskId, branch } = input;
+    assertTaskId(taskId);
+    if (!isTaskBranch(branch)) throw new CodexError('invalid_branch', `${JSON.stringify(branch)} is not a task branch.`);
+    const started = performance.now();
+    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
+    if (!tip) throw new CodexError('branch_not_found', `Branch ${branch} does not exist in ${repo.name}.`, { userMessage: `The branch ${branch} no longer exists, so this task cannot be continued.` });
+    const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
+    const mergeBase = upstream ? await runHostGit(['merge-base', tip, upstream], { gitDir: mirrorDir, okExitCodes: [1] }) : undefined;
+    const baseSha = mergeBase?.stdout.trim() || tip;
+    const checkout = await this.materialize(repo, taskId, mirrorDir, branch, tip, baseSha);
+    this.log.info({ taskId, repo: repo.name, branch, checkoutMs: Math.round(performance.now() - started) }, 'checkout continued');
+    return checkout;
+  }
+
+  /**
+   * Commits the work tree onto the task branch, reports the diff against the base and removes
+   * the checkout. Stop the sandbox first. On failure the checkout is kept for inspection;
+   * call removeCheckout when done with it.
+   */
+  async finishCheckout(checkout: TaskCheckout, input: { message: string }): Promise<TaskResult> {
+    const outcome = await this.lock.run(checkout.repo, () =>
+      commitCheckout({
+        dataDir: this.options.dataDir,
+        mirrorDir: checkout.mirrorDir,
+        dir: checkout.dir,
+        branch: checkout.branch,
+        startSha: checkout.startSha,
+        baseSha: checkout.baseSha,
+        message: input.message,
+        author: this.author,
+        maxDiffBytes: this.options.maxDiffBytes ?? 4 * 1024 * 1024,
+      }),
+    );
+    await this.removeCheckout(checkout);
+    const { stat } = outcome;
+    this.log.info({ taskId: checkout.taskId, branch: checkout.branch, commit: outcome.commitSha, files: stat.filesChanged, insertions: stat.insertions, deletions: stat.deletions }, 'task committed');
+    return { ...outcome, branch: checkout.branch, baseSha: checkout.baseSha, startSha: checkout.startSha };
+  }
+
+  /** Deletes the checkout directory; the branch stays in the mirror. Idempotent. */
+  async removeCheckout(checkout: Pick<TaskCheckout, 'dir'>): Promise<void> {
+    await removeTree(checkout.dir);
+  }
+
+  /** The tip of a task branch in the mirror, or undefined when it does not exist. */
+  async branchTip(repo: Pick<WorkspaceRepo, 'name'>, branch: string): Promise<string | undefined> {
+    return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
+  }
+
+  private async materialize(repo: WorkspaceRepo, taskId: string, mirrorDir: string, branch: string, tipSha: string, baseSha: string): Promise<TaskCheckout> {
+    const dir = join(this.options.dataDir, 'checkouts', taskId);
+    if (await pathExists(dir)) {
+      this.log.warn({ taskId, dir }, 'removing a stale checkout left by an earlier run');
+      await removeTree(dir);
+    }
+    await mkdir(join(this.options.dataDir, 'checkouts'), { recursive: true });
+    await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser });
+    return {
+      taskId,
+      repo: repo.name,
+      branch,
+      dir,
+      mirrorDir,
+      baseBranch: repo.baseBranch,
+      baseSha,
+      startSha: tipSha,
+      readOnlyMounts: [{ source: join(mirrorDir, 'objects'), target: MIRROR_OBJECTS_MOUNT }],
+      sandboxUser: this.sandboxUser,
+    };
+  }
+}
