@@ -1,7 +1,7 @@
 import type { TaskStatus } from '../tasks/task-record.js';
 import { section } from './block-kit.js';
 import { mention } from './format.js';
-import { clampPlain, escapeMrkdwn, inlineCode } from './limits.js';
+import { clampPlain, escapeMrkdwn, inlineCode, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 /**
@@ -12,6 +12,8 @@ export type ErrorView =
   | { kind: 'unknown_subcommand'; subcommand: string }
   | { kind: 'missing_prompt' }
   | { kind: 'invalid_flag'; flag: string; problem: string }
+  /** `parseCommand`'s `{ kind: 'invalid', reason }`: the reason is already a sentence (backticks allowed). */
+  | { kind: 'invalid_command'; reason: string }
   | { kind: 'unknown_repo'; repo: string; repos: string[] }
   | { kind: 'repo_choice_needed'; repos: string[] }
   | { kind: 'not_allowed'; scope: 'channel' | 'user' | 'repo'; repo?: string }
@@ -57,6 +59,8 @@ function sentence(view: ErrorView): string {
       return `Tell me what to do after \`${COMMAND} task\`, e.g. \`${COMMAND} task fix the flaky date test\`.`;
     case 'invalid_flag':
       return `${inlineCode(view.flag, 40)} ${escapeMrkdwn(clampPlain(view.problem, 200))}. See \`${COMMAND} help\` for the options.`;
+    case 'invalid_command':
+      return `${truncateText(view.reason.trim(), 600, { escape: true, maxLines: 4 })} See \`${COMMAND} help\` for examples.`;
     case 'unknown_repo':
       return `There is no repo called ${inlineCode(view.repo, 60)}. Pick one of ${repoList(view.repos)} with \`--repo NAME\`.`;
     case 'repo_choice_needed':

@@ -16,9 +16,9 @@ export interface CurrentStep {
 }
 
 /**
- * Everything the status card shows, derived from the task record and its events
- * (see `applyTaskEvent` in status-card-state.ts). Plain data; times come precomputed so that
- * rendering stays pure.
+ * Everything the status card shows, derived from the task record and its events. Field names
+ * match `CardState` (src/slack/card-state.ts), so `renderStatusCard({ ...state, elapsedMs })`
+ * works; times come precomputed so that rendering stays pure.
  */
 export interface StatusCardView {
   taskId: string;
@@ -28,15 +28,18 @@ export interface StatusCardView {
   repo: string;
   branch?: string;
   status: TaskStatus;
-  currentStep?: CurrentStep;
+  /** Plain text (escaped here; backticks still make inline code), or a label and a command. */
+  currentStep?: string | CurrentStep;
   plan?: PlanStep[];
   /** Thread replies received but not yet read by the agent. */
-  pendingSteering?: number;
+  steeringPending?: number;
   elapsedMs?: number;
   model?: string;
   usage?: TokenUsage;
+  /** Follow-up number; shown from 2 on. */
+  turn?: number;
   /** Why the task failed, for `failed`. */
-  error?: string;
+  error?: { code: string; message: string };
 }
 
 export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> = {
@@ -62,6 +65,12 @@ function quote(escaped: string): string {
     .split('\n')
     .map((l) => `> ${l}`)
     .join('\n');
+}
+
+function renderStep(step: string | CurrentStep): string {
+  if (typeof step === 'string') return truncateText(clampPlain(step, 200), 200, { escape: true });
+  const code = step.code ? ` ${inlineCode(step.code, 120)}` : '';
+  return `${escapeMrkdwn(clampPlain(step.label, 80))}${code}`;
 }
 
 function controls(view: StatusCardView): KnownBlock[] {
@@ -97,7 +106,7 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   const { icon, label } = STATUS_LABELS[view.status];
   const prompt = truncateText(view.prompt.trim() || '(no prompt)', PROMPT_MAX, { escape: true, maxLines: PROMPT_LINES });
   const blocks: KnownBlock[] = [
-    section(`${icon} *${label}* · task ${inlineCode(view.taskId, 40)}\n${mention(view.owner)} asked:\n${quote(prompt)}`, 'codex_task_head'),
+    section(`${icon} *${label}* · task ${inlineCode(view.taskId, 40)}${view.turn && view.turn > 1 ? ` · turn ${view.turn}` : ''}\n${mention(view.owner)} asked:\n${quote(prompt)}`, 'codex_task_head'),
   ];
 
   const where = [`📦 ${escapeMrkdwn(clampPlain(view.repo, 80))}`];
@@ -106,21 +115,19 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   blocks.push(context([where.join(' · ')]));
 
   const active = CANCELLABLE.has(view.status);
-  if (active && view.currentStep) {
-    const code = view.currentStep.code ? ` ${inlineCode(view.currentStep.code, 120)}` : '';
-    blocks.push(section(`*Now:* ${escapeMrkdwn(clampPlain(view.currentStep.label, 80))}${code}`));
-  }
+  if (active && view.status !== 'interrupted' && view.currentStep) blocks.push(section(`*Now:* ${renderStep(view.currentStep)}`));
   if (view.status === 'interrupted') {
     blocks.push(section('Reply in this thread to tell the agent what to do next.'));
   }
   if (view.status === 'failed' && view.error) {
-    blocks.push(section(`*Error:* ${truncateText(view.error, 500, { escape: true, maxLines: 6 })}`));
+    blocks.push(section(`*Error:* ${truncateText(view.error.message, 500, { escape: true, maxLines: 6 })}`));
   }
   if (view.plan && view.plan.length > 0) blocks.push(section(renderPlanChecklist(view.plan)));
 
   const facts: string[] = [];
-  if (active && view.pendingSteering) facts.push(`💬 ${plural(view.pendingSteering, 'reply', 'replies')} waiting for the agent`);
-  const model = [view.model ? escapeMrkdwn(clampPlain(view.model, 60)) : '', view.usage ? formatUsage(view.usage) : ''].filter(Boolean).join(' · ');
+  if (active && view.steeringPending) facts.push(`💬 ${plural(view.steeringPending, 'reply', 'replies')} waiting for the agent`);
+  const used = view.usage && view.usage.inputTokens + view.usage.outputTokens > 0 ? formatUsage(view.usage) : '';
+  const model = [view.model ? escapeMrkdwn(clampPlain(view.model, 60)) : '', used].filter(Boolean).join(' · ');
   if (model) facts.push(`🤖 ${model}`);
   if (facts.length > 0) blocks.push(context(facts));
 
