@@ -105,5 +105,6 @@ export class ApprovalGate {
 
 function formatMinutes(minutes: number): string {
   if (minutes >= 1) return `${Math.round(minutes * 10) / 10} minute${minutes === 1 ? '' : 's'}`;
-  return `${Math.max(1, Math.round(minutes * 60))} seconds`;
+  const seconds = Math.max(1, Math.round(minutes * 60));
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
