@@ -7,8 +7,9 @@ import { runStream, type StreamRunResult } from './stream-run.js';
 /*
  * How a command runs in the task's container and how it is stopped.
  *
- * `setsid -w` puts the command in a new session and process group; the wrapper shell, its
- * leader, writes its pid (= the pgid) to a file under /tmp first. Stopping is a second exec
+ * `setsid` puts the command in a new session and process group; the wrapper shell, its
+ * leader, writes its pid (= the pgid) to a file under /tmp first. An outer shell outside that
+ * group waits for it, so a killed command still reports 128 + signal (137) as its exit code. Stopping is a second exec
  * that reads the file and sends SIGKILL to the whole group and session. Docker has no way to
  * kill an exec, and closing the stream leaves the process running, hence this dance.
  *
@@ -17,6 +18,9 @@ import { runStream, type StreamRunResult } from './stream-run.js';
  * only /tmp and running processes are lost, and the next command runs normally.
  */
 const WRAPPER = '{ echo $$ > "$0"; } 2>/dev/null; "$@"; rc=$?; rm -f -- "$0" 2>/dev/null; exit $rc';
+// `<&0`: a background job would otherwise get /dev/null as stdin. The redirected `wait`
+// keeps bash's "Killed" job notice out of the command's stderr.
+const OUTER = 'w="$1"; shift; setsid bash -c "$w" "$@" <&0 & { wait $!; } 2>/dev/null; exit $?';
 const KILLER = [
   'f="$1"',
   'for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$f" ] && break; sleep 0.1; done',
@@ -51,7 +55,7 @@ export interface ContainerExecResult extends StreamRunResult {
 export async function execInContainer(input: ContainerExecInput): Promise<ContainerExecResult> {
   const pidFile = `/tmp/.codex-exec-${randomBytes(6).toString('hex')}.pgid`;
   const exec = await input.container.exec({
-    Cmd: ['setsid', '-w', 'bash', '-c', WRAPPER, pidFile, ...input.argv],
+    Cmd: ['bash', '-c', OUTER, 'codex-exec', WRAPPER, pidFile, ...input.argv],
     User: input.user,
     WorkingDir: input.workingDir,
     Env: input.env ?? [],

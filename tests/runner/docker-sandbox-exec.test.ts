@@ -42,7 +42,7 @@ describe('DockerSandbox.exec', () => {
     const r = await sandbox.exec('sleep 100', { timeoutMs: 1000 });
     expect(r.timedOut).toBe(true);
     expect(r.aborted).toBe(false);
-    expect(r.exitCode).not.toBe(0);
+    expect(r.exitCode).toBe(137);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await noSleep()).toEqual([]);
     expect((await sandbox.exec('echo still here')).stdout).toBe('still here\n');
@@ -52,6 +52,17 @@ describe('DockerSandbox.exec', () => {
     const r = await sandbox.exec('sleep 100 & sleep 101 & wait', { timeoutMs: 1000 });
     expect(r.timedOut).toBe(true);
     expect(await noSleep()).toEqual([]);
+  });
+
+  it('restarts the container when the command cannot be killed in place, keeping the checkout', async () => {
+    // The command deletes the file that names its process group, so the in-place kill has
+    // nothing to aim at; the fallback restarts the container. The checkout is on the bind
+    // mount and survives.
+    await sandbox.writeFile('kept.txt', 'still here');
+    const r = await sandbox.exec('rm -f /tmp/.codex-exec-*; sleep 100', { timeoutMs: 1000 });
+    expect(r.timedOut).toBe(true);
+    expect(await noSleep()).toEqual([]);
+    expect(await sandbox.readFile('kept.txt')).toBe('still here');
   });
 
   it('uses the default timeout from the limits and caps a longer request at the maximum', async () => {
