@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
+import { reapOrphans } from '../../src/runner/reap-orphans.js';
+import { IMAGE, docker, removeProjectContainers, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
+
+const project = uniqueId('codex-test-reap-');
+const otherProject = uniqueId('codex-test-reap-other-');
+const work = sandboxWritableDir('reap');
+
+afterAll(async () => {
+  await removeProjectContainers(project);
+  await removeProjectContainers(otherProject);
+  work.cleanup();
+});
+
+const exists = (name: string) => docker.getContainer(name).inspect().then(() => true, () => false);
+
+describe('reapOrphans', () => {
+  it('removes containers of tasks that are gone and leaves live tasks and other installations alone', async () => {
+    const liveTask = uniqueId('live');
+    const goneTask = uniqueId('gone');
+    const make = (taskId: string, p = project) => new DockerSandbox({ taskId, image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project: p });
+    const live = make(liveTask);
+    const gone = make(goneTask);
+    const foreign = make(goneTask, otherProject);
+    await Promise.all([live.start(), gone.start(), foreign.start()]);
+
+    const asked: string[] = [];
+    const result = await reapOrphans({ project, isLive: async (id) => (asked.push(id), id === liveTask) });
+
+    expect(result.removed).toEqual([gone.id]);
+    expect(result.kept).toEqual([live.id]);
+    expect(asked.sort()).toEqual([goneTask, liveTask].sort());
+    expect(await exists(gone.id)).toBe(false);
+    expect(await exists(live.id)).toBe(true);
+    expect(await exists(foreign.id)).toBe(true);
+    expect((await live.exec('echo still running')).stdout).toBe('still running\n');
+
+    await Promise.all([live.stop(), gone.stop(), foreign.stop()]);
+    expect(await exists(live.id)).toBe(false);
+  });
+
+  it('keeps a container when the liveness check fails', async () => {
+    const taskId = uniqueId('unsure');
+    const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project });
+    await sandbox.start();
+    const result = await reapOrphans({ project, isLive: () => Promise.reject(new Error('redis down')) });
+    expect(result).toEqual({ removed: [], kept: [sandbox.id] });
+    await sandbox.stop();
+  });
+});
