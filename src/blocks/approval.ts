@@ -31,11 +31,21 @@ const KIND_TEXT: Record<ApprovalKind, string> = {
 const COMMAND_MAX = 2500;
 const COMMAND_LINES = 40;
 
-/** What is asked, in a few words, for the fallback text and the settled line. */
+/** What is asked, as a noun phrase, for the fallback text and the settled line. */
 function subject(view: Pick<ApprovalView, 'kind' | 'command' | 'diffStat'>, max: number): string {
-  if (view.command) return inlineCode(view.command, max);
-  if (view.diffStat) return `a change to ${plural(view.diffStat.files.length, 'file')} (${formatLineCounts(view.diffStat.added, view.diffStat.removed)})`;
-  return KIND_TEXT[view.kind];
+  const cmd = view.command ? inlineCode(view.command, max) : undefined;
+  switch (view.kind) {
+    case 'command':
+      return cmd ?? 'a command';
+    case 'network':
+      return cmd ? `network access for ${cmd}` : 'network access';
+    case 'patch':
+      return view.diffStat
+        ? `a change to ${plural(view.diffStat.files.length, 'file')} (${formatLineCounts(view.diffStat.added, view.diffStat.removed)})`
+        : (cmd ?? 'a large change');
+    case 'push':
+      return 'pushing the branch';
+  }
 }
 
 /**
@@ -95,7 +105,7 @@ export function renderApprovalSettled(view: ApprovalSettledView): SlackMessage {
   const what = subject(view, 80);
   const when = slackTime(view.at);
   let line: string;
-  if (view.timedOut) line = `⌛ Request to ${KIND_TEXT[view.kind]} (${what}) timed out at ${when}: counted as denied.`;
+  if (view.timedOut) line = `⌛ The request for ${what} timed out at ${when}: counted as denied.`;
   else {
     const who = view.by ? mention(view.by) : 'Someone';
     if (view.decision === 'accept') line = `✅ ${who} approved ${what} at ${when}.`;

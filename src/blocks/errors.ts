@@ -1,7 +1,7 @@
 import type { TaskStatus } from '../tasks/task-record.js';
 import { section } from './block-kit.js';
 import { mention } from './format.js';
-import { clampPlain, escapeMrkdwn, inlineCode, truncateText } from './limits.js';
+import { inlineCode, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 /**
@@ -58,7 +58,7 @@ function sentence(view: ErrorView): string {
     case 'missing_prompt':
       return `Tell me what to do after \`${COMMAND} task\`, e.g. \`${COMMAND} task fix the flaky date test\`.`;
     case 'invalid_flag':
-      return `${inlineCode(view.flag, 40)} ${escapeMrkdwn(clampPlain(view.problem, 200))}. See \`${COMMAND} help\` for the options.`;
+      return `${inlineCode(view.flag, 40)} ${snippet(view.problem, 200)}. See \`${COMMAND} help\` for the options.`;
     case 'invalid_command':
       return `${truncateText(view.reason.trim(), 600, { escape: true, maxLines: 4 })} See \`${COMMAND} help\` for examples.`;
     case 'unknown_repo':

@@ -216,6 +216,11 @@ export function clampPlain(text: string, max: number): string {
   return oneLine.length > max ? `${safeCut(oneLine, max - 1)}…` : oneLine;
 }
 
+/** One line of user text for a fallback or a label: whitespace collapsed, cut with `…`, escaped. */
+export function snippet(text: string, max: number): string {
+  return escapeMrkdwn(clampPlain(text, max));
+}
+
 /** Keeps the end of a path, which is the informative part: `…/deep/dir/file.ts`. */
 export function clampPath(path: string, max: number): string {
   if (path.length <= max) return path;

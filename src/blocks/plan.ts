@@ -1,5 +1,5 @@
 import type { PlanStep } from '../tasks/protocol.js';
-import { clampPlain, escapeMrkdwn, plural } from './limits.js';
+import { plural, snippet } from './limits.js';
 
 /** At most this many plan lines on the card; a phone screen holds about that many. */
 export const PLAN_MAX_ITEMS = 10;
@@ -8,7 +8,7 @@ const STEP_MAX = 120;
 const MARK: Record<PlanStep['status'], string> = { completed: '✅', in_progress: '▶️', pending: '⬜' };
 
 function line(step: PlanStep): string {
-  return `${MARK[step.status]} ${escapeMrkdwn(clampPlain(step.step, STEP_MAX))}`;
+  return `${MARK[step.status]} ${snippet(step.step, STEP_MAX)}`;
 }
 
 /**

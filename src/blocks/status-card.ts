@@ -4,7 +4,7 @@ import type { TaskStatus } from '../tasks/task-record.js';
 import { actions, button, context, section } from './block-kit.js';
 import { ACTION_IDS, encodeButtonValue } from './button-value.js';
 import { formatElapsed, formatUsage, mention } from './format.js';
-import { clampPlain, escapeMrkdwn, inlineCode, plural, truncateText } from './limits.js';
+import { escapeMrkdwn, inlineCode, plural, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 import { renderPlanChecklist } from './plan.js';
 
@@ -68,9 +68,9 @@ function quote(escaped: string): string {
 }
 
 function renderStep(step: string | CurrentStep): string {
-  if (typeof step === 'string') return truncateText(clampPlain(step, 200), 200, { escape: true });
+  if (typeof step === 'string') return snippet(step, 200);
   const code = step.code ? ` ${inlineCode(step.code, 120)}` : '';
-  return `${escapeMrkdwn(clampPlain(step.label, 80))}${code}`;
+  return `${snippet(step.label, 80)}${code}`;
 }
 
 function controls(view: StatusCardView): KnownBlock[] {
@@ -109,7 +109,7 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
     section(`${icon} *${label}* · task ${inlineCode(view.taskId, 40)}${view.turn && view.turn > 1 ? ` · turn ${view.turn}` : ''}\n${mention(view.owner)} asked:\n${quote(prompt)}`, 'codex_task_head'),
   ];
 
-  const where = [`📦 ${escapeMrkdwn(clampPlain(view.repo, 80))}`];
+  const where = [`📦 ${snippet(view.repo, 80)}`];
   if (view.branch) where.push(`🌿 ${inlineCode(view.branch, 80)}`);
   if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
   blocks.push(context([where.join(' · ')]));
@@ -127,11 +127,11 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   const facts: string[] = [];
   if (active && view.steeringPending) facts.push(`💬 ${plural(view.steeringPending, 'reply', 'replies')} waiting for the agent`);
   const used = view.usage && view.usage.inputTokens + view.usage.outputTokens > 0 ? formatUsage(view.usage) : '';
-  const model = [view.model ? escapeMrkdwn(clampPlain(view.model, 60)) : '', used].filter(Boolean).join(' · ');
+  const model = [view.model ? snippet(view.model, 60) : '', used].filter(Boolean).join(' · ');
   if (model) facts.push(`🤖 ${model}`);
   if (facts.length > 0) blocks.push(context(facts));
 
   blocks.push(...controls(view));
-  const fallback = `${icon} ${label}: ${truncateText(clampPlain(view.prompt, 150), 150, { escape: true })} (${escapeMrkdwn(clampPlain(view.repo, 60))})`;
+  const fallback = `${icon} ${label}: ${snippet(view.prompt, 150)} (${snippet(view.repo, 60)})`;
   return buildMessage(fallback, blocks);
 }

@@ -4,7 +4,7 @@ import { renderAgentText } from './agent-text.js';
 import { context, section } from './block-kit.js';
 import { formatLineCounts, renderDiffStat } from './diff-stat.js';
 import { formatElapsed, formatUsage, mention } from './format.js';
-import { clampPlain, escapeMrkdwn, inlineCode, plural, truncateText } from './limits.js';
+import { escapeMrkdwn, inlineCode, plural, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 /** What is known about the tests: from the last test command the agent ran, when there was one. */
@@ -51,17 +51,17 @@ export function renderSummary(view: SummaryView): SlackMessage {
   const who = view.owner ? ` · for ${mention(view.owner)}` : '';
   const blocks: KnownBlock[] = [section(`${headline}${who}`), section(renderAgentText(view.summary, 2800, 40))];
   if (view.tests) {
-    const detail = view.tests.detail ? `: ${truncateText(clampPlain(view.tests.detail, 200), 200, { escape: true })}` : '';
+    const detail = view.tests.detail ? `: ${snippet(view.tests.detail, 200)}` : '';
     blocks.push(section(`${TESTS_TEXT[view.tests.outcome]}${detail}`));
   }
   blocks.push(section(renderDiffStat(view.diffStat)));
   const where = [`🌿 ${inlineCode(view.branch, 100)}`];
   if (view.commit) where.push(`commit ${inlineCode(view.commit.slice(0, 12), 12)}`);
-  if (view.repo) where.push(`📦 ${escapeMrkdwn(clampPlain(view.repo, 80))}`);
+  if (view.repo) where.push(`📦 ${snippet(view.repo, 80)}`);
   if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
   if (view.usage) where.push(formatUsage(view.usage));
   blocks.push(context(where));
   const changed = view.diffStat.files.length > 0 ? `${plural(view.diffStat.files.length, 'file')} changed (${formatLineCounts(view.diffStat.added, view.diffStat.removed)})` : 'no files changed';
-  const fallback = `${view.budget ? '⚠️ Stopped early' : '✅ Done'}: ${changed} on ${escapeMrkdwn(clampPlain(view.branch, 100))}`;
+  const fallback = `${view.budget ? '⚠️ Stopped early' : '✅ Done'}: ${changed} on ${snippet(view.branch, 100)}`;
   return buildMessage(fallback, blocks);
 }

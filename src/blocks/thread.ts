@@ -3,7 +3,7 @@ import type { TaskEvent } from '../tasks/protocol.js';
 import { renderAgentText } from './agent-text.js';
 import { context, section } from './block-kit.js';
 import { formatDuration, mention } from './format.js';
-import { codeBlock, inlineCode, plural, SLACK_LIMITS, truncateText } from './limits.js';
+import { codeBlock, inlineCode, plural, SLACK_LIMITS, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 export { renderSummary, type SummaryView, type TestOutcome } from './summary.js';
@@ -15,7 +15,8 @@ export { renderSummary, type SummaryView, type TestOutcome } from './summary.js'
 /** Narration: what the model said between steps, capped to one section. */
 export function renderNarration(view: { text: string }): SlackMessage {
   const text = renderAgentText(view.text, SLACK_LIMITS.sectionText, 40);
-  return buildMessage(`💬 ${truncateText(view.text.replace(/\s+/g, ' ').trim(), 150, { escape: true })}`, [section(text)]);
+  const plain = view.text.replace(/```[\s\S]*?(```|$)/g, ' ').replace(/^#{1,6}\s+/gm, '').replace(/\*\*|__/g, '');
+  return buildMessage(`💬 ${snippet(plain, 150) || 'Update'}`, [section(text)]);
 }
 
 /** One finished command, as the protocol reports it. */
@@ -63,7 +64,8 @@ export function renderCommandLog(view: { commands: CommandResult[]; maxCommands?
   const blocks: KnownBlock[] = [section(lines.length > 0 ? lines.join('\n') : 'No commands ran.')];
   for (const c of shown.filter(failed).slice(0, FAILURE_TAILS_MAX)) {
     const tail = c.outputTail.trim();
-    blocks.push(section(`${commandLine(c)}\n${tail ? codeBlock(tail, TAIL_CHARS, { keep: 'tail', maxLines: TAIL_LINES }) : '_(no output)_'}`));
+    const output = tail ? codeBlock(tail, TAIL_CHARS, { keep: 'tail', maxLines: TAIL_LINES }) : '_(no output)_';
+    blocks.push(section(`Output of ${inlineCode(c.command, 70)}:\n${output}`));
   }
   const bad = view.commands.filter(failed).length;
   const fallback = `Ran ${plural(view.commands.length, 'command')}${bad > 0 ? `, ${bad} failed` : ''}`;
@@ -92,10 +94,12 @@ export function renderInterrupted(view: { by?: string }): SlackMessage {
  */
 export function renderFailure(view: { code: string; message: string; repo?: string; branch?: string; hint?: string }): SlackMessage {
   const message = truncateText(view.message.trim() || 'Unknown error.', 1200, { escape: true, maxLines: 12 });
-  const hint = view.hint ? truncateText(view.hint, 600, { escape: true }) : `Start a new task with ${continueCommand(view.repo, view.branch)} to try again.`;
-  const kept = view.branch ? ` Work done so far is on branch ${inlineCode(view.branch, 100)}.` : '';
-  const blocks = [section(`❌ *The task failed.* ${message}`), section(`${hint}${kept}`), context([`Error code: ${inlineCode(view.code, 60)}`])];
-  return buildMessage(`❌ The task failed: ${truncateText(view.message, 150, { escape: true })}`, blocks);
+  const kept = view.branch ? `Work done so far is on branch ${inlineCode(view.branch, 100)}. ` : '';
+  const next = view.hint
+    ? truncateText(view.hint, 600, { escape: true })
+    : `To try again${view.branch ? ' from there' : ''}, start a new task with ${continueCommand(view.repo, view.branch)}.`;
+  const blocks = [section(`❌ *The task failed.* ${message}`), section(`${kept}${next}`), context([`Error code: ${inlineCode(view.code, 60)}`])];
+  return buildMessage(`❌ The task failed: ${snippet(view.message, 150)}`, blocks);
 }
 
 /** The task was cancelled (by a person, or by the service when `by` is absent). */
