@@ -89,6 +89,13 @@ describe('callModel', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
+  it('the server also answers plain JSON (stream: false), which the SDK parses', async () => {
+    server = await startModelServer({ script: [reply(message('plain'))] });
+    const res = await client(server.url).responses.create({ model: 'm', input: 'hi' });
+    expect(res.output_text).toBe('plain');
+    expect(res.usage?.total_tokens).toBeGreaterThan(0);
+  });
+
   it('the server rejects a function call without its output, like the real API', async () => {
     server = await startModelServer({ script: [reply(message('never'))] });
     const err = await callModel(client(server.url), request([{ type: 'function_call', call_id: 'c1', name: 'noop', arguments: '{}' }]), { signal: new AbortController().signal }).catch((e: unknown) => e);

@@ -55,6 +55,16 @@ describe('operations', () => {
     expect(finished.seq).toBeLessThan(applied[0]!.seq);
   });
 
+  it('steering that arrives during the final answer is taken before the run ends', async () => {
+    h = await startHarness({ script: [{ ...reply(message('All done.')), delayMs: 1500 }, (req) => reply(message(`Adjusted for: ${userMessages(req).at(-1)}`))] });
+    const running = h.run();
+    await h.server.waitForRequests(1);
+    h.ops.send({ type: 'steer', text: 'Also update the README.', by: 'UOWNER1' });
+    await h.events.waitFor('steering_received');
+    expect(await running).toEqual({ status: 'completed', summary: 'Adjusted for: [Steering from <@UOWNER1> while you were working]\nAlso update the README.' });
+    expect(h.server.requests[1]!.body.input.at(-2)).toMatchObject({ role: 'assistant', type: 'message' });
+  });
+
   it('interrupts a running command at once, waits, and continues with the next steer', async () => {
     let afterInterrupt: RecordedRequest | undefined;
     h = await startHarness({

@@ -26,23 +26,27 @@ describe('tool call errors', () => {
         next(reply(functionCall('apply_patch', { input: badPatch }, 'call_patch'))),
         next(reply(functionCall('apply_patch', { input: 'not a patch' }, 'call_format'))),
         next(reply(functionCall('update_plan', { plan: [{ step: 'a', status: 'in_progress' }, { step: 'b', status: 'in_progress' }] }, 'call_plan'))),
+        next(reply(functionCall('shell', { command: 'ls', workdir: '../..' }, 'call_escape'))),
         next(reply(message('I could not fix it.'))),
       ],
     });
     const outcome = await h.run();
     expect(outcome).toEqual({ status: 'completed', summary: 'I could not fix it.' });
-    expect(outputs).toHaveLength(6);
+    expect(outputs).toHaveLength(7);
     expect(outputs[0]).toMatch(/^Error: the arguments of shell are not valid JSON \(.+\)\. Send one JSON object, for example \{"command": …\}\.$/);
     expect(outputs[1]).toMatch(/invalid arguments for shell:[\s\S]*expected string, received number[\s\S]*→ at command[\s\S]*→ at timeout_ms/);
     expect(outputs[2]).toBe('Error: there is no tool named "browse_web". Available tools: shell, apply_patch, update_plan.');
     expect(outputs[3]).toMatch(/^Error: Failed to apply hunk 1 of 1 \(patch line 5\) for 'src\/math\.js': these lines were not found after the context line "@@ export function add\(a, b\) \{":\n {2}return a \* b;\nNothing was changed\./);
     expect(outputs[4]).toMatch(/^Error: Invalid patch: the first line of the patch must be '\*\*\* Begin Patch'/);
     expect(outputs[5]).toMatch(/at most one step may be in_progress/);
+    expect(outputs[6]).toMatch(/^Error: Refused "\.\.\/\.\."/);
     // The failed patch changed nothing, not even the file it would have added.
     expect(h.read('src/math.js')).toBe(CALC_REPO['src/math.js']);
     expect(await h.sandbox.fileExists('NOTES.md')).toBe(false);
     expect(h.git('status', '--porcelain')).toBe('');
-    expect(h.events.types().filter((t) => t !== 'token_usage')).toEqual(['agent_message']);
+    // The command that could not start still got its command_finished.
+    expect(h.events.types().filter((t) => t !== 'token_usage')).toEqual(['command_started', 'command_finished', 'agent_message']);
+    expect(h.events.of('command_finished')[0]).toMatchObject({ callId: 'call_escape', exitCode: -1 });
   });
 
   it('applies add, update with a move and delete in one patch through the sandbox', async () => {

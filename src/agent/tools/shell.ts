@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ApprovalPolicy } from '../../config.js';
+import { errorMessage } from '../../errors.js';
+import type { ExecResult } from '../../runner/sandbox.js';
 import { commandNeeds } from '../approval-policy.js';
 import { headAndTail, joinStreams, lastLines } from './output-format.js';
 import { defineTool, type Tool } from './tool.js';
@@ -45,7 +47,14 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
       const timeoutMs = Math.min(args.timeout_ms ?? ctx.limits.commandTimeoutSec * 1000, maxMs);
       await ctx.emit({ type: 'command_started', callId: ctx.callId, command: args.command });
       const options = { timeoutMs, signal: ctx.signal, network: withNetwork };
-      const result = await ctx.sandbox.exec(args.command, args.workdir ? { ...options, cwd: args.workdir } : options);
+      let result: ExecResult;
+      try {
+        result = await ctx.sandbox.exec(args.command, args.workdir ? { ...options, cwd: args.workdir } : options);
+      } catch (e) {
+        // Every command_started gets its command_finished, or the status card shows it running forever.
+        await ctx.emit({ type: 'command_finished', callId: ctx.callId, command: args.command, exitCode: -1, durationMs: 0, timedOut: false, outputTail: lastLines(errorMessage(e)) });
+        throw e;
+      }
       const output = joinStreams(result.stdout, result.stderr);
       await ctx.emit({
         type: 'command_finished',

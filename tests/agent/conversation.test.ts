@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { openConversation } from '../../src/agent/conversation.js';
+import { MemoryConversationStore } from './support/memory-ports.js';
+
+/* Opening a turn's conversation: fresh, follow-up, or resumed after a worker restart. */
+
+const messages = { firstMessage: 'Task from <@U1>:\nfix it', followUp: 'Follow-up from <@U1>:\nmore' };
+const usage = { inputTokens: 10, cachedInputTokens: 2, outputTokens: 3 };
+
+describe('openConversation', () => {
+  it('starts with the first message when nothing is saved', async () => {
+    const { conversation, resumed, lastSeq } = await openConversation(new MemoryConversationStore(), 't1', 1, messages);
+    expect(conversation.items).toEqual([{ type: 'message', role: 'user', content: 'Task from <@U1>:\nfix it' }]);
+    expect({ resumed, lastSeq, usage: conversation.usage }).toEqual({ resumed: false, lastSeq: 0, usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } });
+  });
+
+  it('resumes a turn a restarted worker left half-way, answering calls that never ran', async () => {
+    const store = new MemoryConversationStore();
+    const items = [
+      { type: 'message', role: 'user', content: 'Task' },
+      { type: 'function_call', call_id: 'c1', name: 'shell', arguments: '{"command":"ls"}' },
+    ];
+    await store.save('t1', { items, lastSeq: 7, turn: 1, usage });
+    const { conversation, resumed, lastSeq } = await openConversation(store, 't1', 1, messages);
+    expect(resumed).toBe(true);
+    expect(lastSeq).toBe(7);
+    expect(conversation.usage).toEqual(usage);
+    expect(conversation.items).toEqual([...items, { type: 'function_call_output', call_id: 'c1', output: 'Not run: the task was stopped before this call ran.' }]);
+  });
+
+  it('continues an earlier turn with the follow-up message', async () => {
+    const store = new MemoryConversationStore();
+    await store.save('t1', { items: [{ type: 'message', role: 'user', content: 'Task' }], lastSeq: 3, turn: 1, usage });
+    const { conversation, resumed } = await openConversation(store, 't1', 2, messages);
+    expect(resumed).toBe(false);
+    expect(conversation.turn).toBe(2);
+    expect(conversation.items.at(-1)).toEqual({ type: 'message', role: 'user', content: 'Follow-up from <@U1>:\nmore' });
+  });
+});
