@@ -72,6 +72,7 @@ async function applySteering(s: Session): Promise<void> {
     s.conversation.addUser(`${mark}\n${op.text}`);
   }
   await s.emit({ type: 'steering_applied', opIds: steers.map((q) => q.op.opId) });
+  await saveSession(s); // the ops are consumed: keep their words even if this worker dies now
 }
 
 /** Records the interrupt, then waits for a steer (continue), a cancel, or the time budget. */

@@ -72,7 +72,12 @@ export class ApprovalGate {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(approvalId, { settle: (d, by, t) => finish(d, by, t, false) });
     });
-    await this.#opts.emit(requested);
+    try {
+      await this.#opts.emit(requested);
+    } catch (e) {
+      this.#pending.get(approvalId)?.settle('decline', undefined, false); // clears the timer
+      throw e;
+    }
     const result = await decided;
     const resolved: EventInput<'approval_resolved'> = { type: 'approval_resolved', approvalId, decision: result.decision, timedOut: result.timedOut };
     if (result.by !== undefined) resolved.by = result.by;
