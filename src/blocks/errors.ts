@@ -54,7 +54,7 @@ const ACTION_TEXT: Record<Extract<ErrorView, { kind: 'not_permitted' }>['action'
 function sentence(view: ErrorView): string {
   switch (view.kind) {
     case 'unknown_subcommand':
-      return `${inlineCode(`${COMMAND} ${view.subcommand}`, 60)} is not a command I know. Try \`${COMMAND} task <prompt>\`, or \`${COMMAND} help\` for the list.`;
+      return `${inlineCode(`${COMMAND} ${view.subcommand}`, 60)} is not a command I know. Try \`${COMMAND} task &lt;prompt&gt;\`, or \`${COMMAND} help\` for the list.`;
     case 'missing_prompt':
       return `Tell me what to do after \`${COMMAND} task\`, e.g. \`${COMMAND} task fix the flaky date test\`.`;
     case 'invalid_flag':
@@ -75,8 +75,8 @@ function sentence(view: ErrorView): string {
       return `Only ${mention(view.owner)}, who started this task, or an approver can ${ACTION_TEXT[view.action]} it. Ask them, or start your own task with \`${COMMAND} task\`.`;
     case 'missing_task_id':
       return view.subcommand === 'cancel'
-        ? `Which task? Use \`${COMMAND} cancel <task id>\`; the id is on the task's status card.`
-        : `Which task? Use \`${COMMAND} status <task id>\`; the id is on the task's status card.`;
+        ? `Which task? Use \`${COMMAND} cancel &lt;task id&gt;\`; the id is on the task's status card.`
+        : `Which task? Use \`${COMMAND} status &lt;task id&gt;\`; the id is on the task's status card.`;
     case 'task_not_found':
       return `There is no task ${inlineCode(view.taskId, 40)}. Check the id on the task's status card, or run \`${COMMAND} status\` to list your tasks.`;
     case 'task_finished':

@@ -19,12 +19,12 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
   const cmd = escapeMrkdwn(view.command ?? '/codex');
   const usage = [
     '*Start a task*',
-    `\`${cmd} task [--repo NAME] [--branch BRANCH] <prompt>\``,
+    `\`${cmd} task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\``,
     `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
     '',
     '*Other commands*',
     `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
-    `\`${cmd} cancel <task id>\`: end a task; its branch keeps what was done`,
+    `\`${cmd} cancel &lt;task id&gt;\`: end a task; its branch keeps what was done`,
     `\`${cmd} help\`: this message`,
   ].join('\n');
   const running = [
@@ -43,5 +43,5 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     const def = view.defaultRepo ? ` Default here: ${inlineCode(view.defaultRepo, 60)}.` : '';
     blocks.push(context([`Repos: ${shown.join(', ')}${more}.${def}`]));
   }
-  return buildMessage(`How to use ${cmd}: ${cmd} task [--repo NAME] <prompt>`, blocks);
+  return buildMessage(`How to use ${cmd}: ${cmd} task [--repo NAME] &lt;prompt&gt;`, blocks);
 }

@@ -11,4 +11,5 @@ export { SLACK_LIMITS, BLOCKS_TEXT_BUDGET, BLOCKS_TEXT_HARD_LIMIT, escapeMrkdwn 
 export * from './message.js';
 export * from './metadata.js';
 export * from './status-card.js';
+export * from './task-list.js';
 export * from './thread.js';

@@ -4,7 +4,7 @@ import type { TaskStatus } from '../tasks/task-record.js';
 import { actions, button, context, section } from './block-kit.js';
 import { ACTION_IDS, encodeButtonValue } from './button-value.js';
 import { formatElapsed, formatUsage, mention } from './format.js';
-import { escapeMrkdwn, inlineCode, plural, snippet, truncateText } from './limits.js';
+import { inlineCode, plural, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 import { renderPlanChecklist } from './plan.js';
 

@@ -4,7 +4,7 @@ import { renderAgentText } from './agent-text.js';
 import { context, section } from './block-kit.js';
 import { formatLineCounts, renderDiffStat } from './diff-stat.js';
 import { formatElapsed, formatUsage, mention } from './format.js';
-import { escapeMrkdwn, inlineCode, plural, snippet, truncateText } from './limits.js';
+import { inlineCode, plural, snippet } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 /** What is known about the tests: from the last test command the agent ran, when there was one. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderError, type ErrorView } from '../../src/blocks/errors.js';
 import { renderHelp } from '../../src/blocks/help.js';
+import { renderTaskList } from '../../src/blocks/task-list.js';
 import { allText, expectValid, HUGE_PROMPT, preview } from './preview.js';
 
 describe('renderHelp', () => {
@@ -8,15 +9,15 @@ describe('renderHelp', () => {
     const msg = renderHelp({ repos: ['billing', 'web'], defaultRepo: 'billing' });
     expectValid(msg);
     expect(preview(msg)).toMatchInlineSnapshot(`
-      "text: How to use /codex: /codex task [--repo NAME] <prompt>
+      "text: How to use /codex: /codex task [--repo NAME] &lt;prompt&gt;
       [section] 📖 */codex: a coding agent in Slack*
       [section] *Start a task*
-          \`/codex task [--repo NAME] [--branch BRANCH] <prompt>\`
+          \`/codex task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\`
           e.g. \`/codex task --repo billing fix the flaky date test in invoice.spec.ts\`
           
           *Other commands*
           \`/codex status [task id]\`: the state of a task, or of your recent tasks
-          \`/codex cancel <task id>\`: end a task; its branch keeps what was done
+          \`/codex cancel &lt;task id&gt;\`: end a task; its branch keeps what was done
           \`/codex help\`: this message
       [section] *While a task runs* (everything happens in its thread)
           • *Steer*: reply in the thread; the agent reads your reply before its next step.
@@ -66,7 +67,7 @@ describe('renderError', () => {
       return msg.text;
     });
     expect(lines.join('\n')).toMatchInlineSnapshot(`
-      "⚠️ \`/codex deploy\` is not a command I know. Try \`/codex task <prompt>\`, or \`/codex help\` for the list.
+      "⚠️ \`/codex deploy\` is not a command I know. Try \`/codex task &lt;prompt&gt;\`, or \`/codex help\` for the list.
       ⚠️ Tell me what to do after \`/codex task\`, e.g. \`/codex task fix the flaky date test\`.
       ⚠️ \`--repo\` needs a value. See \`/codex help\` for the options.
       ⚠️ \`--branch\` is given twice. See \`/codex help\` for examples.
@@ -79,7 +80,7 @@ describe('renderError', () => {
       ⚠️ I can't take tasks right now: it cannot reach Docker to run the sandbox. Try again in a few minutes; if it keeps happening, tell whoever runs this bot.
       ⚠️ Only <@U0OWNER001>, who started this task, or an approver can decide on approvals for it. Ask them, or start your own task with \`/codex task\`.
       ⚠️ Only <@U0OWNER001>, who started this task, or an approver can steer it. Ask them, or start your own task with \`/codex task\`.
-      ⚠️ Which task? Use \`/codex cancel <task id>\`; the id is on the task's status card.
+      ⚠️ Which task? Use \`/codex cancel &lt;task id&gt;\`; the id is on the task's status card.
       ⚠️ There is no task \`zzzz9999\`. Check the id on the task's status card, or run \`/codex status\` to list your tasks.
       ⚠️ Task \`k3x9q2m1\` has already ended (done). Start a new task with \`/codex task\` to continue.
       ⚠️ This request is already decided or has expired, so nothing changed. The thread shows its outcome.
@@ -103,5 +104,34 @@ describe('renderError', () => {
       "text: ⚠️ There is no task \`&lt;!channel&gt;\`. Check the id on the task's status card, or run \`/codex status\` to list your tasks.
       [section] ⚠️ There is no task \`&lt;!channel&gt;\`. Check the id on the task's status card, or run \`/codex status\` to list your tasks."
     `);
+  });
+});
+
+describe('renderTaskList', () => {
+  it('lists recent tasks, one short line each, with links to their threads', () => {
+    const msg = renderTaskList({
+      tasks: [
+        { taskId: 'k3x9q2m1', status: 'working', prompt: 'fix the flaky date test', repo: 'billing', permalink: 'https://acme.slack.com/archives/C0FAKEGEN1/p1700000000000100', elapsedMs: 65_000 },
+        { taskId: 'a1b2c3d4', status: 'done', prompt: 'add <retries> & backoff', repo: 'web', elapsedMs: 600_000 },
+      ],
+    });
+    expectValid(msg);
+    expect(preview(msg)).toMatchInlineSnapshot(`
+      "text: Your recent tasks: 2
+      [section] *Your recent tasks*
+          🔄 <https://acme.slack.com/archives/C0FAKEGEN1/p1700000000000100|k3x9q2m1> Working · billing · 1m 05s
+                fix the flaky date test
+          ✅ \`a1b2c3d4\` Done · web · 10m 00s
+                add &lt;retries&gt; &amp; backoff
+      [context] \`/codex status &lt;task id&gt;\` shows one task in full."
+    `);
+  });
+
+  it('handles none and many', () => {
+    expect(renderTaskList({ tasks: [] }).text).toBe('You have no tasks yet. Start one with `/codex task &lt;prompt&gt;`.');
+    const many = renderTaskList({ tasks: Array.from({ length: 40 }, (_, i) => ({ taskId: `t${i}`, status: 'queued' as const, prompt: HUGE_PROMPT, repo: 'r'.repeat(300), permalink: 'javascript:alert(1)' })) });
+    expectValid(many);
+    expect(allText(many)).toContain('… and 30 older.');
+    expect(allText(many)).not.toMatch(/<javascript|<!channel>/);
   });
 });

@@ -47,9 +47,37 @@ export function preview(message: SlackMessage): string {
   return lines.join('\n');
 }
 
+const MARKUP = /<@[UW][A-Z0-9]+>|<#[CG][A-Z0-9]+(\|[^>]*)?>|<!date\^\d+\^[^|>]*\|[^>]*>|<https?:\/\/[^\s|<>]+(\|[^<>]*)?>/g;
+
+/** Mrkdwn texts (and the fallback): the texts Slack parses for `<…>` markup and entities. */
+function mrkdwnTexts(message: SlackMessage): string[] {
+  const out: string[] = [message.text];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) n.forEach(walk);
+    else if (typeof n === 'object' && n !== null) {
+      if ((n as Obj).type === 'mrkdwn' && typeof (n as Obj).text === 'string') out.push((n as Obj).text as string);
+      Object.values(n).forEach(walk);
+    }
+  };
+  walk(message.blocks);
+  return out;
+}
+
+/**
+ * Every `<`, `>` and `&` in mrkdwn is either markup the builders mean (a mention, a date, a
+ * link, a quote) or escaped. Slack would accept the rest, but render it as markup.
+ */
+function expectMarkupSafe(message: SlackMessage): void {
+  for (const text of mrkdwnTexts(message)) {
+    const rest = text.replace(MARKUP, '').replace(/^> /gm, '');
+    expect(rest, `unescaped markup in: ${text.slice(0, 200)}`).not.toMatch(/[<>]|&(?!amp;|lt;|gt;)/);
+  }
+}
+
 /** Valid for Slack (independent validator), within the builders' text budget, fallback short. */
 export function expectValid(message: SlackMessage): void {
   assertValidMessage(message as { text: string; blocks: unknown[] });
+  expectMarkupSafe(message);
   expect(totalBlockText(message.blocks)).toBeLessThanOrEqual(BLOCKS_TEXT_BUDGET);
   expect(message.text.length).toBeLessThanOrEqual(FALLBACK_TEXT_MAX);
 }

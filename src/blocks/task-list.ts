@@ -1,0 +1,40 @@
+import type { KnownBlock } from '@slack/web-api';
+import type { TaskStatus } from '../tasks/task-record.js';
+import { context, section } from './block-kit.js';
+import { formatElapsed } from './format.js';
+import { inlineCode, snippet } from './limits.js';
+import { buildMessage, type SlackMessage } from './message.js';
+import { STATUS_LABELS } from './status-card.js';
+
+/** One line of `/codex status` without an id. */
+export interface TaskListItem {
+  taskId: string;
+  status: TaskStatus;
+  prompt: string;
+  repo: string;
+  /** Link to the task's thread (chat.getPermalink), when known. */
+  permalink?: string;
+  /** Time since the task started (running) or how long it took (ended). */
+  elapsedMs?: number;
+}
+
+/** Tasks shown; `/codex status <id>` shows any one of them in full. */
+export const TASK_LIST_MAX = 10;
+
+/** `/codex status`: the caller's recent tasks, newest first, one short line each. */
+export function renderTaskList(view: { tasks: TaskListItem[] }): SlackMessage {
+  if (view.tasks.length === 0) {
+    const text = 'You have no tasks yet. Start one with `/codex task &lt;prompt&gt;`.';
+    return buildMessage(text, [section(text)]);
+  }
+  const lines = view.tasks.slice(0, TASK_LIST_MAX).map((t) => {
+    const { icon, label } = STATUS_LABELS[t.status];
+    const id = t.permalink && /^https?:\/\/[^\s|<>]+$/.test(t.permalink) ? `<${t.permalink}|${t.taskId}>` : inlineCode(t.taskId, 40);
+    const took = t.elapsedMs !== undefined ? ` · ${formatElapsed(t.elapsedMs)}` : '';
+    return `${icon} ${id} ${label} · ${snippet(t.repo, 40)}${took}\n      ${snippet(t.prompt, 90)}`;
+  });
+  const blocks: KnownBlock[] = [section(`*Your recent tasks*\n${lines.join('\n')}`)];
+  const more = view.tasks.length - TASK_LIST_MAX;
+  blocks.push(context([`${more > 0 ? `… and ${more} older. ` : ''}\`/codex status &lt;task id&gt;\` shows one task in full.`]));
+  return buildMessage(`Your recent tasks: ${view.tasks.length}`, blocks);
+}
