@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel, type Logger } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_IDS, startFakeSlack, type FakeSlack } from './slack-server.js';
-import { SlackSender, signSlackRequest } from './slack-signing.js';
+import { appMentionEvent, messageEvent, SlackSender, signSlackRequest } from './slack-signing.js';
 
 /*
  * The signed-request helper against a real Bolt app (HTTP receiver, signature verification
@@ -32,6 +32,12 @@ beforeAll(async () => {
   });
   app.event('app_mention', async ({ event, client }) => {
     await client.chat.postMessage({ channel: event.channel, thread_ts: event.ts, text: 'on it' });
+  });
+  app.message(async ({ message, client }) => {
+    const m = message as { channel: string; thread_ts?: string; text?: string };
+    if (!m.thread_ts) return;
+    const thread = await client.conversations.replies({ channel: m.channel, ts: m.thread_ts });
+    await client.chat.postMessage({ channel: m.channel, thread_ts: m.thread_ts, text: `seen ${thread.messages?.length} messages` });
   });
   const server = (await app.start(0)) as Server;
   sender = new SlackSender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, SECRET);
@@ -66,13 +72,20 @@ describe('signed requests to a Bolt app', () => {
 
   it('delivers events and button clicks', async () => {
     const root = fake.injectMessage({ channel: FAKE_IDS.channel, user: FAKE_IDS.owner, text: `<@${FAKE_IDS.botUser}> fix it` });
-    const ev = await sender.event({ type: 'app_mention', user: FAKE_IDS.owner, text: root.text, ts: root.ts, channel: FAKE_IDS.channel });
+    const ev = await sender.event(appMentionEvent(root));
     expect(ev.status).toBe(200);
     await fake.waitFor(() => fake.thread(FAKE_IDS.channel, root.ts).find((m) => m.text === 'on it'));
 
     const click = await sender.blockAction({ actionId: 'codex_stop', value: '{"t":"abcd1234"}', messageTs: root.ts });
     expect(click.status).toBe(200);
     await fake.waitFor(() => fake.thread(FAKE_IDS.channel, root.ts).find((m) => m.text === 'stop {"t":"abcd1234"}'));
+  });
+
+  it('delivers a thread reply that conversations.replies then serves', async () => {
+    const root = fake.injectMessage({ channel: FAKE_IDS.channel, user: FAKE_IDS.owner, text: 'root' });
+    const reply = fake.injectMessage({ channel: FAKE_IDS.channel, user: FAKE_IDS.owner, text: 'use UTC please', thread_ts: root.ts });
+    expect((await sender.event(messageEvent(reply))).status).toBe(200);
+    await fake.waitFor(() => fake.thread(FAKE_IDS.channel, root.ts).find((m) => m.text === 'seen 2 messages'));
   });
 
   it('answers the URL verification challenge', async () => {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { FAKE_IDS } from './slack-workspace.js';
+import { FAKE_IDS, type FakeMessage } from './slack-workspace.js';
 
 /*
  * Sends requests to the app's `/slack/events` endpoint the way Slack does: slash commands and
@@ -194,6 +194,43 @@ export function blockActionsPayload(f: BlockActionFields): Record<string, unknow
         action_ts: nowTs(),
       },
     ],
+  };
+}
+
+function channelType(channel: string): 'channel' | 'group' | 'im' {
+  return channel.startsWith('D') ? 'im' : channel.startsWith('G') ? 'group' : 'channel';
+}
+
+/**
+ * The `message` event Slack delivers for a message a person posted, e.g. one injected into the
+ * fake: `sender.event(messageEvent(fake.injectMessage({ … thread_ts })))` is a thread reply
+ * that both reaches the app and is served back by `conversations.replies`.
+ */
+export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>): Record<string, unknown> {
+  return {
+    type: 'message',
+    channel: m.channel,
+    channel_type: channelType(m.channel),
+    user: m.user,
+    text: m.text,
+    ts: m.ts,
+    event_ts: m.ts,
+    team: FAKE_IDS.team,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: FAKE_IDS.botUser } : {}),
+  };
+}
+
+/** The `app_mention` event for a message that mentions the bot (`<@U0FAKEBOT1> …`). */
+export function appMentionEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>): Record<string, unknown> {
+  return {
+    type: 'app_mention',
+    channel: m.channel,
+    user: m.user,
+    text: m.text,
+    ts: m.ts,
+    event_ts: m.ts,
+    team: FAKE_IDS.team,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
   };
 }
 
