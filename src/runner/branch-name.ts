@@ -47,7 +47,17 @@ export function taskBranchName(taskId: string, prompt: string): string {
   return `codex/${shortTaskId(taskId)}-${slugify(prompt)}`;
 }
 
-/** True for the branch names this module produces; follow-ups only continue such branches. */
+/**
+ * True for task branch names: `codex/` and dash-separated lowercase words. Both this module and
+ * the task store (src/tasks/task-record.ts) produce that shape; the workspace accepts only it,
+ * so a name from a record can never carry `..`, a ref-format surprise or another namespace.
+ */
 export function isTaskBranch(name: string): boolean {
-  return /^codex\/[a-z0-9]{1,8}-[a-z0-9]+(-[a-z0-9]+)*$/.test(name);
+  return /^codex\/[a-z0-9]+(-[a-z0-9]+)*$/.test(name) && name.length <= 200;
+}
+
+export function assertTaskBranch(name: string): void {
+  if (!isTaskBranch(name)) {
+    throw new CodexError('invalid_branch', `${JSON.stringify(name)} is not a task branch (codex/<id>-<slug>).`);
+  }
 }

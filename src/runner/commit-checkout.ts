@@ -24,6 +24,8 @@ export interface CommitOutcome extends TaskDiff {
   commitSha: string;
   /** False when the work tree equals the start commit: no commit was made. */
   committed: boolean;
+  /** Git repositories found inside the work tree (`path/`); their contents are not committed. */
+  skippedNestedRepos: string[];
 }
 
 /**
@@ -47,7 +49,12 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
   try {
     const withIndex = { gitDir, indexFile, workTree: input.dir, cwd: input.dir };
     await runHostGit(['read-tree', input.startSha], withIndex);
-    await runHostGit(['add', '--all', '--', ':/'], withIndex);
+    // Repositories nested in the work tree would become gitlinks to commits nobody has (and a
+    // nested repo with no commit makes `git add` fail), so they are left out and reported.
+    const others = await runHostGit(['ls-files', '--others', '--exclude-standard', '-z'], withIndex);
+    const nestedRepos = others.stdout.split('\0').filter((p) => p.endsWith('/'));
+    const excludes = nestedRepos.map((p) => `:(top,literal,exclude)${p.slice(0, -1)}`);
+    await runHostGit(['add', '--all', '--', ':/', ...excludes], withIndex);
     const tree = (await runHostGit(['write-tree'], withIndex)).stdout.trim();
     const startTree = (await runHostGit(['rev-parse', `${input.startSha}^{tree}`], { gitDir })).stdout.trim();
     let commitSha = input.startSha;
@@ -70,7 +77,7 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
       }
     }
     const diff = await diffAgainstBase(gitDir, input.baseSha, commitSha, input.maxDiffBytes);
-    return { ...diff, commitSha, committed: commitSha !== input.startSha };
+    return { ...diff, commitSha, committed: commitSha !== input.startSha, skippedNestedRepos: nestedRepos };
   } finally {
     await rm(indexFile, { force: true });
   }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { assertTaskId, isTaskBranch, taskBranchName } from './branch-name.js';
+import { assertTaskBranch, assertTaskId, taskBranchName } from './branch-name.js';
 import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
 import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
 import { runHostGit } from './host-git.js';
@@ -78,17 +78,24 @@ export class Workspace {
     this.log = options.logger ?? silentLogger();
   }
 
-  /** Fetches the repo's mirror and checks out a new branch `codex/<id>-<slug>` from its base branch. */
-  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; prompt: string }): Promise<TaskCheckout> {
-    const { repo, taskId } = input;
+  /**
+   * Fetches the repo's mirror and checks out a new task branch from the base branch. The branch
+   * is `branch` when given (the task record's), else `codex/<short id>-<slug of prompt>`; the
+   * base is `baseBranch` when given (e.g. `--branch`), else the repo's. Fails with
+   * `branch_exists` rather than reuse a branch: continue one with continueCheckout.
+   */
+  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; prompt: string; branch?: string; baseBranch?: string }): Promise<TaskCheckout> {
+    const { taskId } = input;
     assertTaskId(taskId);
+    const branch = input.branch ?? taskBranchName(taskId, input.prompt);
+    assertTaskBranch(branch);
+    const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
     const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
     const fetched = performance.now();
-    const branch = taskBranchName(taskId, input.prompt);
     const baseSha = await this.lock.run(repo.name, async () => {
       const sha = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
-      if (!sha) throw new CodexError('base_branch_missing', `Repo ${repo.name} has no branch ${repo.baseBranch}.`, { userMessage: `The repository "${repo.name}" has no branch "${repo.baseBranch}". Fix baseBranch in the repo config.` });
+      if (!sha) throw new CodexError('base_branch_missing', `Repo ${repo.name} has no branch ${repo.baseBranch}.`, { userMessage: `The repository "${repo.name}" has no branch "${repo.baseBranch}". Check the branch name or baseBranch in the repo config.` });
       // An empty old value makes the update fail if the branch already exists.
       await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir }).catch((e) => {
         throw new CodexError('branch_exists', `Branch ${branch} already exists in ${repo.name}.`, { cause: e, userMessage: `The branch ${branch} already exists; continue it with a follow-up instead.` });
@@ -106,10 +113,11 @@ export class Workspace {
   }
 
   /** Checks out an existing task branch again for a follow-up turn; diffs stay against its fork point. */
-  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; branch: string }): Promise<TaskCheckout> {
-    const { repo, taskId, branch } = input;
+  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; branch: string; baseBranch?: string }): Promise<TaskCheckout> {
+    const { taskId, branch } = input;
     assertTaskId(taskId);
-    if (!isTaskBranch(branch)) throw new CodexError('invalid_branch', `${JSON.stringify(branch)} is not a task branch.`);
+    assertTaskBranch(branch);
+    const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
     const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
     const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
@@ -178,4 +186,11 @@ export class Workspace {
       sandboxUser: this.sandboxUser,
     };
   }
+}
+
+/** A base branch name from config or a user's flag, checked by git's own rules before use in a ref. */
+async function checkBranchName(name: string): Promise<string> {
+  const r = await runHostGit(['check-ref-format', '--branch', name], { okExitCodes: [1, 128] });
+  if (r.exitCode !== 0 || name.startsWith('-')) throw new CodexError('invalid_branch', `${JSON.stringify(name)} is not a valid branch name.`);
+  return name;
 }

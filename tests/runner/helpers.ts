@@ -18,7 +18,8 @@ export function uniqueId(prefix = 't'): string {
 
 /** Small limits so the tests stay light on a shared machine. */
 export function testLimits(overrides: Partial<Limits> = {}): Limits {
-  return limitsSchema.parse({ memoryMb: 512, cpus: 1, pids: 128, commandTimeoutSec: 20, maxCommandTimeoutSec: 120, ...overrides });
+  const limits: Limits = { ...limitsSchema.parse({}), memoryMb: 512, cpus: 1, pids: 128, commandTimeoutSec: 20, maxCommandTimeoutSec: 120 };
+  return { ...limits, ...overrides };
 }
 
 /** A temp dir removed by the returned cleanup. */
@@ -92,4 +93,10 @@ export async function bridgeGateway(): Promise<string> {
   const subnet = config?.Subnet ?? '172.17.0.0/16';
   const [a, b, c] = subnet.split('/')[0]!.split('.');
   return `${a}.${b}.${c}.1`;
+}
+
+/** A task id shaped like the task store's (eight random lowercase letters and digits). */
+export function testTaskId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
 }
