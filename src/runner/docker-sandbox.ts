@@ -109,7 +109,12 @@ export class DockerSandbox implements Sandbox {
           name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
           network: this.options.network ?? 'bridge',
           command,
-          onCreated: (c) => this.siblings.add((sibling = c)),
+          onCreated: (c) => {
+            sibling = c;
+            // stop() raced with the creation: the sibling must not outlive its sandbox.
+            if (this.stopped) void c.remove({ force: true }).catch(() => undefined);
+            else this.siblings.add(c);
+          },
           logger: this.log,
         }).finally(() => sibling && this.siblings.delete(sibling))
       : await this.withContainer((container) => execInContainer({ ...base, container, argv: ['bash', '-lc', command], user: this.userSpec(), workingDir: cwd, env, restart: () => this.restart(), logger: this.log }));

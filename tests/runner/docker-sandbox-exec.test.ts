@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
-import { IMAGE, removeProjectContainers, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
+import { IMAGE, docker, removeProjectContainers, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
 
 const project = uniqueId('codex-test-exec-');
 const work = sandboxWritableDir('exec');
@@ -99,5 +99,11 @@ describe('DockerSandbox.exec', () => {
     const r = await sandbox.exec('touch ran', { signal: AbortSignal.abort() });
     expect(r.aborted).toBe(true);
     expect(await sandbox.fileExists('ran')).toBe(false);
+  });
+
+  it('starts its container again when it died (e.g. killed by the OOM killer)', async () => {
+    await docker.getContainer(sandbox.id).kill();
+    const r = await sandbox.exec('echo back');
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'back\n' });
   });
 });

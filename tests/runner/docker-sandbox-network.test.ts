@@ -66,4 +66,17 @@ describe('DockerSandbox network', () => {
     expect(await siblings()).toEqual([]);
     expect((await sandbox.exec('echo fine')).stdout).toBe('fine\n');
   });
+
+  it('removes a running sibling when the sandbox stops', async () => {
+    const own = new DockerSandbox({ taskId: uniqueId('task'), image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project });
+    const running = own.exec('sleep 100', { network: true, timeoutMs: 60_000 });
+    for (let i = 0; i < 100 && (await siblings()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await own.stop();
+    const r = await running;
+    expect(r.exitCode).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await siblings()).toEqual([]);
+    await expect(own.exec('true')).rejects.toMatchObject({ code: 'sandbox_stopped' });
+  });
 });
