@@ -99,10 +99,12 @@ async function killGroup(container: Docker.Container, user: string, pidFile: str
   if (code !== 0) throw new Error(`the kill command exited with ${code}`);
 }
 
-/** The exec's exit code; Docker may report it a moment after the stream ends. */
+/** The exec's exit code; Docker may report it a moment after the stream ends. -1 when unknown
+ * (e.g. the sandbox was stopped under the command). */
 async function exitCodeOf(exec: Docker.Exec): Promise<number> {
   for (let i = 0; i < 40; i++) {
-    const info = await exec.inspect();
+    const info = await exec.inspect().catch(() => undefined);
+    if (!info) return -1;
     if (!info.Running) return info.ExitCode ?? -1;
     await new Promise((r) => setTimeout(r, 25));
   }

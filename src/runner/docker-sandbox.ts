@@ -8,7 +8,7 @@ import { execInContainer } from './docker-exec.js';
 import { DEFAULT_PROJECT } from './labels.js';
 import { runInSibling } from './network-sibling.js';
 import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
-import { DELETE_SCRIPT, EXISTS_SCRIPT, READ_SCRIPT, WRITE_SCRIPT, fileOpError, scriptPath } from './sandbox-files.js';
+import { SandboxFiles } from './sandbox-files.js';
 import { IMAGE_USER, type SandboxUser } from './sandbox-user.js';
 import type { ReadOnlyMount } from './workspace.js';
 import { checkWorkspacePath, containerPath } from './workspace-path.js';
@@ -38,6 +38,12 @@ export interface DockerSandboxOptions {
 }
 
 const FILE_OP_TIMEOUT_MS = 30_000;
+/**
+ * Commands start in /workspace and change to their cwd themselves: Docker would fail an exec
+ * whose WorkingDir is missing, and for a new container it would create it as root inside the
+ * checkout. This way a missing cwd is an ordinary failed command.
+ */
+const IN_CWD = 'cd -- "$1" 2>/dev/null || { echo "no such directory: $1" >&2; exit 1; }; exec bash -lc "$2"';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -55,6 +61,7 @@ export class DockerSandbox implements Sandbox {
   private started?: Promise<Docker.Container>;
   private readonly siblings = new Set<Docker.Container>();
   private stopped = false;
+  private readonly files: SandboxFiles;
 
   constructor(private readonly options: DockerSandboxOptions) {
     if (options.user?.uid === 0) throw new CodexError('sandbox_root_user', 'A sandbox must not run as root.');
@@ -73,6 +80,7 @@ export class DockerSandbox implements Sandbox {
       user: this.user,
       home: options.home ?? '/home/agent',
     };
+    this.files = new SandboxFiles((script, args, stdin, capBytes) => this.runScript(script, args, stdin, capBytes), options.maxFileBytes ?? 8 * 1024 * 1024);
   }
 
   /** Creates and starts the container; idempotent, and exec calls it on demand. */
@@ -105,10 +113,10 @@ export class DockerSandbox implements Sandbox {
       ? await runInSibling({
           ...base,
           docker: this.docker,
-          spec: { ...this.spec, workingDir: cwd, env },
+          spec: { ...this.spec, env },
           name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
           network: this.options.network ?? 'bridge',
-          command,
+          argv: ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command],
           onCreated: (c) => {
             sibling = c;
             // stop() raced with the creation: the sibling must not outlive its sandbox.
@@ -117,7 +125,7 @@ export class DockerSandbox implements Sandbox {
           },
           logger: this.log,
         }).finally(() => sibling && this.siblings.delete(sibling))
-      : await this.withContainer((container) => execInContainer({ ...base, container, argv: ['bash', '-lc', command], user: this.userSpec(), workingDir: cwd, env, restart: () => this.restart(), logger: this.log }));
+      : await this.withContainer((container) => execInContainer({ ...base, container, argv: ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command], user: this.userSpec(), workingDir: '/workspace', env, restart: () => this.restart(), logger: this.log }));
     const result: ExecResult = {
       exitCode: raw.exitCode,
       stdout: raw.stdout.text(),
@@ -131,32 +139,20 @@ export class DockerSandbox implements Sandbox {
     return result;
   }
 
-  async readFile(path: string): Promise<string> {
-    const max = this.options.maxFileBytes ?? 8 * 1024 * 1024;
-    const r = await this.runScript(READ_SCRIPT, [scriptPath(path), String(max)], undefined, max + 1);
-    const error = fileOpError(path, r.exitCode, r.stderr, 'read');
-    if (error) throw error;
-    return r.stdout;
+  readFile(path: string): Promise<string> {
+    return this.files.read(path);
   }
 
-  async writeFile(path: string, content: string): Promise<void> {
-    const r = await this.runScript(WRITE_SCRIPT, [scriptPath(path)], Buffer.from(content, 'utf8'));
-    const error = fileOpError(path, r.exitCode, r.stderr, 'write');
-    if (error) throw error;
+  writeFile(path: string, content: string): Promise<void> {
+    return this.files.write(path, content);
   }
 
-  async deleteFile(path: string): Promise<void> {
-    const r = await this.runScript(DELETE_SCRIPT, [scriptPath(path)]);
-    const error = fileOpError(path, r.exitCode, r.stderr, 'delete');
-    if (error) throw error;
+  deleteFile(path: string): Promise<void> {
+    return this.files.delete(path);
   }
 
-  async fileExists(path: string): Promise<boolean> {
-    const r = await this.runScript(EXISTS_SCRIPT, [scriptPath(path)]);
-    if (r.exitCode === 1) return false;
-    const error = fileOpError(path, r.exitCode, r.stderr, 'check');
-    if (error) throw error;
-    return true;
+  fileExists(path: string): Promise<boolean> {
+    return this.files.exists(path);
   }
 
   /** Removes the container and any network sibling still running; idempotent. */

@@ -10,7 +10,8 @@ export interface SiblingRunInput {
   spec: Omit<ContainerSpecInput, 'cmd' | 'role' | 'networkMode' | 'name' | 'openStdin'>;
   name: string;
   network: string;
-  command: string;
+  /** The sibling's main process. */
+  argv: string[];
   stdin?: Buffer;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -35,7 +36,7 @@ export interface SiblingRunResult extends StreamRunResult {
 export async function runInSibling(input: SiblingRunInput): Promise<SiblingRunResult> {
   const hasStdin = input.stdin !== undefined;
   const container = await input.docker.createContainer(
-    containerSpec({ ...input.spec, name: input.name, role: 'network', networkMode: input.network, cmd: ['bash', '-lc', input.command], openStdin: hasStdin }),
+    containerSpec({ ...input.spec, name: input.name, role: 'network', networkMode: input.network, cmd: input.argv, openStdin: hasStdin }),
   );
   input.onCreated?.(container);
   try {

@@ -54,6 +54,43 @@ export const EXISTS_SCRIPT = `${PRELUDE}
 inside "$p" || { printf '%s' "$p" >&2; exit ${ESCAPE}; }
 [ -f "$p" ]`;
 
+/** Runs `bash -c <script> sandbox-file <args…>` in the sandbox as the sandbox user. */
+export type ScriptRunner = (script: string, args: string[], stdin?: Buffer, capBytes?: number) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+/** The four file operations of the port, on top of a script runner. */
+export class SandboxFiles {
+  constructor(
+    private readonly run: ScriptRunner,
+    private readonly maxFileBytes: number,
+  ) {}
+
+  async read(path: string): Promise<string> {
+    const r = await this.run(READ_SCRIPT, [scriptPath(path), String(this.maxFileBytes)], undefined, this.maxFileBytes + 1);
+    throwIfFailed(path, r, 'read');
+    return r.stdout;
+  }
+
+  async write(path: string, content: string): Promise<void> {
+    throwIfFailed(path, await this.run(WRITE_SCRIPT, [scriptPath(path)], Buffer.from(content, 'utf8')), 'write');
+  }
+
+  async delete(path: string): Promise<void> {
+    throwIfFailed(path, await this.run(DELETE_SCRIPT, [scriptPath(path)]), 'delete');
+  }
+
+  async exists(path: string): Promise<boolean> {
+    const r = await this.run(EXISTS_SCRIPT, [scriptPath(path)]);
+    if (r.exitCode === 1) return false;
+    throwIfFailed(path, r, 'check');
+    return true;
+  }
+}
+
+function throwIfFailed(path: string, r: { exitCode: number; stderr: string }, op: string): void {
+  const error = fileOpError(path, r.exitCode, r.stderr, op);
+  if (error) throw error;
+}
+
 /** Host-side check, then the relative path the scripts take as `$1`. */
 export function scriptPath(path: string): string {
   const relative = checkWorkspacePath(path);

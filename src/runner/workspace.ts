@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -158,6 +158,23 @@ export class Workspace {
   /** Deletes the checkout directory; the branch stays in the mirror. Idempotent. */
   async removeCheckout(checkout: Pick<TaskCheckout, 'dir'>): Promise<void> {
     await removeTree(checkout.dir);
+  }
+
+  /**
+   * Removes checkouts of tasks that no longer run (a crashed worker leaves them behind), like
+   * reapOrphans does for containers. Branches are untouched. Returns the removed task ids.
+   */
+  async reapCheckouts(input: { isLive: (taskId: string) => boolean | Promise<boolean> }): Promise<string[]> {
+    const root = join(this.options.dataDir, 'checkouts');
+    const entries = await readdir(root).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const taskId of entries) {
+      if (await Promise.resolve(input.isLive(taskId)).catch(() => true)) continue;
+      await removeTree(join(root, taskId));
+      removed.push(taskId);
+    }
+    if (removed.length) this.log.info({ removed }, 'removed checkouts of tasks that no longer run');
+    return removed;
   }
 
   /** The tip of a task branch in the mirror, or undefined when it does not exist. */

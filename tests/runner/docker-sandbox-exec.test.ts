@@ -31,6 +31,8 @@ describe('DockerSandbox.exec', () => {
     expect((await sandbox.exec('pwd')).stdout).toBe('/workspace\n');
     await sandbox.exec('mkdir -p sub/dir');
     expect((await sandbox.exec('pwd', { cwd: 'sub/dir' })).stdout).toBe('/workspace/sub/dir\n');
+    expect(await sandbox.exec('pwd', { cwd: 'missing' })).toMatchObject({ exitCode: 1, stderr: 'no such directory: /workspace/missing\n' });
+    expect(await sandbox.fileExists('missing')).toBe(false);
     expect((await sandbox.exec('echo "$GREETING"', { env: { GREETING: 'hi there' } })).stdout).toBe('hi there\n');
     expect((await sandbox.exec('tr a-z A-Z', { stdin: 'from stdin' })).stdout).toBe('FROM STDIN');
     // Without stdin the command reads end of file at once instead of hanging.

@@ -54,6 +54,9 @@ describe('DockerSandbox network', () => {
       stdin: 'piped',
     });
     expect(r.stdout).toMatch(/^1000\n\/workspace\/sub\nex\nCapEff:\s+0{16}\n.*Read-only file system\npiped$/s);
+    const missing = await sandbox.exec('pwd', { network: true, cwd: 'not/there' });
+    expect(missing).toMatchObject({ exitCode: 1, stderr: 'no such directory: /workspace/not/there\n' });
+    expect((await sandbox.exec('ls -d not 2>&1 || true')).stdout).toContain('No such file');
   });
 
   it('times out and aborts network commands, leaving no sibling behind', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
+import type { DockerSandbox } from '../../src/runner/docker-sandbox.js';
+import { createTaskSandbox } from '../../src/runner/task-sandbox.js';
 import { Workspace, type TaskCheckout, type WorkspaceRepo } from '../../src/runner/workspace.js';
 import { IMAGE, git, makeUpstream, removeProjectContainers, tempDir, testLimits, testTaskId, uniqueId } from './helpers.js';
 
@@ -14,15 +15,7 @@ const open: Array<{ checkout: TaskCheckout; sandbox: DockerSandbox }> = [];
 
 async function startTask(prompt: string) {
   const checkout = await workspace.createCheckout({ repo, taskId: testTaskId(), prompt });
-  const sandbox = new DockerSandbox({
-    taskId: checkout.taskId,
-    image: IMAGE,
-    workspaceDir: checkout.dir,
-    readOnlyMounts: checkout.readOnlyMounts,
-    user: checkout.sandboxUser,
-    limits: testLimits(),
-    project,
-  });
+  const sandbox = createTaskSandbox({ repo: { image: IMAGE, limits: testLimits(), network: 'bridge' }, checkout, project });
   await sandbox.start();
   open.push({ checkout, sandbox });
   return { checkout, sandbox };

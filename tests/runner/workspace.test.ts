@@ -119,4 +119,15 @@ describe('Workspace', () => {
     const e3 = await workspace.createCheckout({ repo, taskId: '../evil', prompt: 'x' }).catch((e: unknown) => e);
     expect(CodexError.isInstance(e3) && e3.code).toBe('invalid_task_id');
   });
+
+  it('reaps checkouts of tasks that no longer run and keeps live ones and all branches', async () => {
+    const live = await workspace.createCheckout({ repo, taskId: testTaskId(), prompt: 'live' });
+    const dead = await workspace.createCheckout({ repo, taskId: testTaskId(), prompt: 'dead' });
+    const removed = await workspace.reapCheckouts({ isLive: (id) => id !== dead.taskId });
+    expect(removed).toEqual([dead.taskId]);
+    expect(existsSync(dead.dir)).toBe(false);
+    expect(existsSync(live.dir)).toBe(true);
+    expect(await workspace.branchTip(repo, dead.branch)).toBe(dead.startSha);
+    await workspace.removeCheckout(live);
+  });
 });

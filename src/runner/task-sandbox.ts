@@ -1,0 +1,33 @@
+import type Docker from 'dockerode';
+import type { RepoConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { DockerSandbox } from './docker-sandbox.js';
+import type { TaskCheckout } from './workspace.js';
+
+/**
+ * The sandbox for a task's checkout, with everything taken from where it is decided: image,
+ * limits and network from the repo config; mount, read-only cache mount and user from the
+ * checkout. Wiring code should use this rather than assemble DockerSandboxOptions by hand, so
+ * the checkout's owner and the container's user cannot drift apart.
+ */
+export function createTaskSandbox(input: {
+  repo: Pick<RepoConfig, 'image' | 'limits' | 'network'>;
+  checkout: TaskCheckout;
+  docker?: Docker;
+  project?: string;
+  logger?: Logger;
+}): DockerSandbox {
+  const { repo, checkout } = input;
+  return new DockerSandbox({
+    taskId: checkout.taskId,
+    image: repo.image,
+    limits: repo.limits,
+    network: repo.network,
+    workspaceDir: checkout.dir,
+    readOnlyMounts: checkout.readOnlyMounts,
+    user: checkout.sandboxUser,
+    docker: input.docker,
+    project: input.project,
+    logger: input.logger,
+  });
+}
