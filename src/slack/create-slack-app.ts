@@ -13,13 +13,17 @@ const { App } = bolt;
  * Web API calls go to SLACK_API_URL when set. 429s are handed back to our SlackPoster
  * (`rejectRateLimitedCalls`) so that the shared rate budget, not each client, decides waits.
  */
-export function createSlackApp(env: Env, logger: Logger): BoltApp {
-  const clientOptions = {
+export function slackClientOptions(env: Env) {
+  return {
     ...(env.SLACK_API_URL ? { slackApiUrl: withTrailingSlash(env.SLACK_API_URL) } : {}),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
     timeout: 15_000,
   };
+}
+
+export function createSlackApp(env: Env, logger: Logger): BoltApp {
+  const clientOptions = slackClientOptions(env);
   const boltLogger = {
     debug: (...m: unknown[]) => logger.debug({ bolt: m }, 'bolt'),
     info: (...m: unknown[]) => logger.info({ bolt: m }, 'bolt'),

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { MessageRefs } from '../tasks/message-refs.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { SlackPoster } from './slack-poster.js';
@@ -12,6 +13,7 @@ export interface SlackDeps {
   /** Fails fast when Redis is down (no offline queue), so Slack's 3-second ack is always met. */
   redis: Redis;
   store: TaskStore;
+  refs: MessageRefs;
   queue: TaskQueue;
   poster: SlackPoster;
   /** The bot's own user id, to recognise mentions of it and its own messages. */

@@ -64,17 +64,4 @@ export function newTaskId(): string {
   return id;
 }
 
-/** `add retries to the Billing client!` → `add-retries-to-the-billing-client` (at most 40 chars). */
-export function slugify(text: string, max = 40): string {
-  const slug = text
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  const cut = slug.slice(0, max).replace(/-+[^-]*$/, (m) => (slug.length > max ? '' : m));
-  return (cut || slug.slice(0, max)).replace(/-+$/, '') || 'task';
-}
-
-export function taskBranchName(taskId: string, prompt: string): string {
-  return `codex/${taskId}-${slugify(prompt)}`;
-}
+export { slugify, taskBranchName } from '../runner/branch-name.js';

@@ -36,6 +36,15 @@ export class TaskStore implements ConversationStore {
   async createTask(record: TaskRecord): Promise<void> {
     const ok = await this.redis.set(this.key('task', record.id), JSON.stringify(taskRecordSchema.parse(record)), 'NX');
     if (ok !== 'OK') throw new Error(`task ${record.id} already exists`);
+    const byOwner = this.key('owner', record.owner, 'tasks');
+    await this.redis.multi().zadd(byOwner, Date.parse(record.createdAt), record.id).zremrangebyrank(byOwner, 0, -101).exec();
+  }
+
+  /** The newest tasks `owner` started, newest first (ids whose records are gone are skipped). */
+  async tasksOf(owner: string, count = 10): Promise<TaskRecord[]> {
+    const ids = await this.redis.zrevrange(this.key('owner', owner, 'tasks'), 0, count - 1);
+    const tasks = await Promise.all(ids.map((id) => this.getTask(id).catch(() => undefined)));
+    return tasks.filter((t): t is TaskRecord => t !== undefined);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {

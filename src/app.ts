@@ -1,0 +1,134 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { App as BoltApp } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import { registerCodexCommand } from './commands/codex-command.js';
+import { loadConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { registerActions } from './slack/actions.js';
+import { registerAppHome } from './slack/app-home.js';
+import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
+import { RateBudget } from './slack/rate-budget.js';
+import { SlackPoster } from './slack/slack-poster.js';
+import type { SlackDeps } from './slack/slack-deps.js';
+import { registerThreadEvents } from './slack/thread-events.js';
+import { MessageRefs } from './tasks/message-refs.js';
+import { TaskQueue } from './tasks/task-queue.js';
+import { TaskStore } from './tasks/task-store.js';
+import { startWorker, type RunningWorker } from './worker/start-worker.js';
+
+export interface CodexProcess {
+  /** The HTTP port the Slack receiver listens on (HTTP mode with the app role). */
+  port?: number;
+  worker?: RunningWorker;
+  /** Stops taking new work, lets running tasks finish (up to `graceMs`), and closes everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Wires the process from config: the Slack app (role `app` or `all`) and the worker (role
+ * `worker` or `all`) over one Redis. The only place where adapters meet.
+ */
+export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL })): Promise<CodexProcess> {
+  const { env } = config;
+  const role = env.CODEX_ROLE;
+  const prefix = env.CODEX_REDIS_PREFIX;
+  const bullPrefix = `${prefix}-bull`;
+  // No offline queue: when Redis is down, commands fail at once instead of piling up, so the
+  // app can still answer Slack within its 3 seconds.
+  const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: (n) => Math.min(n * 200, 2_000) });
+  redis.on('error', (e) => logger.debug({ err: e }, 'redis connection error'));
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  if (redis.status !== 'ready') logger.warn({ redis: env.REDIS_URL }, 'Redis is not reachable yet; tasks will be refused until it is');
+
+  const store = new TaskStore(redis, prefix);
+  const refs = new MessageRefs(redis, prefix);
+  const budget = new RateBudget(redis, prefix);
+  const queue = new TaskQueue({ url: env.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
+  queue.queue.on('error', (e) => logger.debug({ err: e }, 'queue connection error'));
+
+  let slackApp: BoltApp | undefined;
+  let client: WebClient;
+  if (role !== 'worker') {
+    slackApp = createSlackApp(env, logger);
+    client = slackApp.client;
+  } else {
+    client = new WebClient(env.SLACK_BOT_TOKEN, slackClientOptions(env));
+  }
+  const auth = await client.auth.test().catch((e: unknown) => {
+    logger.warn({ err: e }, 'auth.test failed: check SLACK_BOT_TOKEN');
+    return undefined;
+  });
+  const poster = new SlackPoster(client, budget, config.file.slack, logger, auth?.team_id ?? 'default');
+
+  let port: number | undefined;
+  if (slackApp) {
+    const deps: SlackDeps = { config, logger, redis, store, refs, queue, poster, botUserId: auth?.user_id, prefix };
+    registerCodexCommand(slackApp, deps);
+    registerThreadEvents(slackApp, deps);
+    registerActions(slackApp, deps);
+    registerAppHome(slackApp, deps);
+    slackApp.error(async (e) => logger.error({ err: e }, 'unhandled error in a Slack listener'));
+    port = await startSlackApp(slackApp, env);
+    logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
+  }
+  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, store, refs, poster, prefix, bullPrefix }) : undefined;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    worker,
+    stop(graceMs?: number) {
+      stopping ??= (async () => {
+        await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
+        await worker?.stop(graceMs);
+        await queue.close().catch(() => undefined);
+        redis.disconnect();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\nSee the configuration reference in README.md.\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = createLogger({ level: config.env.LOG_LEVEL });
+  const codex = await startCodex(config, logger);
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: no new tasks; waiting for running ones');
+    codex.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+if (invokedDirectly) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`codex-slack failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,81 @@
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
+import { redactDeep } from '../slack/redact.js';
+import type { SlackDeps } from '../slack/slack-deps.js';
+import { chooseRepo, canStartTask } from '../tasks/access.js';
+import { cancelTask } from '../slack/cancel-task.js';
+import { createTask, TaskCreationError } from '../slack/create-task.js';
+import { showStatus } from './status-command.js';
+import { parseCommand } from './parse-command.js';
+
+type Ack = (response?: { response_type?: 'ephemeral' | 'in_channel'; text: string; blocks?: unknown[] }) => Promise<void>;
+
+/**
+ * `/codex`. Every path acknowledges within Slack's 3 seconds: input errors answer in the ack
+ * itself (ephemeral), the task store is given a deadline (REDIS_DEADLINE_MS) before the ack, and
+ * everything slow (posting the card, queueing) happens after it.
+ */
+export function registerCodexCommand(app: App, deps: SlackDeps): void {
+  app.command(/^\/codex/, async ({ command, ack, respond }) => {
+    await handleCodexCommand(deps, command, ack as Ack, respond);
+  });
+}
+
+export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand, ack: Ack, respond: RespondFn): Promise<void> {
+  const ephemeral = (view: ErrorView) => ack({ response_type: 'ephemeral', ...redactDeep(renderError(view)) });
+  const parsed = parseCommand(command.text ?? '');
+  switch (parsed.kind) {
+    case 'help': {
+      const defaultRepo = deps.config.file.channels[command.channel_id]?.defaultRepo;
+      return ack({ response_type: 'ephemeral', ...renderHelp({ command: command.command, repos: deps.config.repos.map((r) => r.name), defaultRepo }) });
+    }
+    case 'invalid':
+      return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
+    case 'status':
+      return showStatus(deps, command, parsed.taskId, ack);
+    case 'cancel': {
+      const result = await cancelTask(deps, parsed.taskId, command.user_id).catch(() => ({ kind: 'unavailable' as const }));
+      if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });
+      if (result.kind === 'not_found') return ephemeral({ kind: 'task_not_found', taskId: parsed.taskId });
+      if (result.kind === 'not_permitted') return ephemeral({ kind: 'not_permitted', action: 'cancel', owner: result.owner });
+      if (result.kind === 'finished') return ephemeral({ kind: 'task_finished', taskId: parsed.taskId, status: result.status });
+      return ack({ response_type: 'ephemeral', text: `Cancelling task \`${parsed.taskId}\`. Its branch keeps what was done; the thread shows when it has stopped.` });
+    }
+    case 'task': {
+      const choice = chooseRepo(deps.config, command.channel_id, parsed.repo);
+      if (!choice.ok) {
+        return ephemeral(choice.reason === 'unknown_repo' ? { kind: 'unknown_repo', repo: choice.asked ?? '', repos: choice.repos } : { kind: 'repo_choice_needed', repos: choice.repos });
+      }
+      const allowed = canStartTask(choice.repo, command.user_id, command.channel_id);
+      if (!allowed.ok) return ephemeral({ kind: 'not_allowed', scope: allowed.reason === 'channel_not_allowed' ? 'channel' : 'user', repo: choice.repo.name });
+      try {
+        const started = await createTask(deps, {
+          repo: choice.repo,
+          prompt: parsed.prompt,
+          baseBranch: parsed.branch,
+          owner: command.user_id,
+          channel: command.channel_id,
+          teamId: command.team_id,
+        });
+        await ack();
+        await started.publish().catch(async (e: unknown) => {
+          deps.logger.warn({ err: e, taskId: started.task.id }, 'could not start the task after acknowledging');
+          await respond({ response_type: 'ephemeral', text: publishFailureText(e) }).catch(() => undefined);
+        });
+      } catch (e) {
+        if (e instanceof TaskCreationError) return ephemeral({ kind: 'service_unavailable', service: e.service });
+        deps.logger.error({ err: e }, 'could not create a task');
+        return ephemeral({ kind: 'internal' });
+      }
+      return;
+    }
+  }
+}
+
+function publishFailureText(e: unknown): string {
+  const code = (e as { data?: { error?: string } }).data?.error;
+  if (code === 'not_in_channel' || code === 'channel_not_found') {
+    return "I couldn't post in this channel, so the task was not started. Invite me with `/invite @Codex` and run the command again.";
+  }
+  return "I couldn't start the task: posting its status card or queueing it failed, and nothing was left half-made. Try again in a minute; if it keeps failing, tell whoever runs this bot.";
+}

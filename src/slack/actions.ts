@@ -1,0 +1,65 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { canDecide } from '../tasks/access.js';
+import type { ApprovalDecision } from '../tasks/protocol.js';
+import { FINAL_STATUSES } from '../tasks/task-record.js';
+import { cancelTask } from './cancel-task.js';
+import type { SlackDeps } from './slack-deps.js';
+
+const DECISIONS: Record<string, ApprovalDecision> = {
+  [ACTION_IDS.approve]: 'accept',
+  [ACTION_IDS.approveForTask]: 'accept_for_task',
+  [ACTION_IDS.deny]: 'decline',
+};
+
+/**
+ * Buttons: Stop and Cancel on the status card; Approve, Approve for this task and Deny on an
+ * approval prompt. Every click is acknowledged first. Only the task's owner or a configured
+ * approver may act; anyone else gets an ephemeral refusal and nothing changes. An approval is
+ * settled once: the first valid click claims it, later clicks are told it is closed.
+ */
+export function registerActions(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>({ action_id: /^codex_/ }, async ({ ack, body, action }) => {
+    await ack();
+    await handleAction(deps, body, action).catch((e: unknown) => deps.logger.error({ err: e, action: action.action_id }, 'button handling failed'));
+  });
+}
+
+export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonAction>, action: ButtonAction): Promise<void> {
+  const user = body.user.id;
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  const threadTs = body.message?.thread_ts ?? body.message?.ts;
+  const refuse = async (view: ErrorView) => {
+    if (channel) await deps.poster.postEphemeral(channel, user, renderError(view), threadTs).catch(() => undefined);
+  };
+  const value = parseApprovalButtonValue(action.value) ?? parseTaskButtonValue(action.value);
+  if (!value) return refuse({ kind: 'internal' });
+  const task = await deps.store.getTask(value.t);
+  if (!task) return refuse({ kind: 'task_not_found', taskId: value.t });
+  const repo = deps.config.repos.find((r) => r.name === task.repo);
+
+  const decision = DECISIONS[action.action_id];
+  if (decision) {
+    if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'approve', owner: task.owner });
+    const approvalId = parseApprovalButtonValue(action.value)?.a;
+    const ref = approvalId ? await deps.refs.getApproval(approvalId) : undefined;
+    if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });
+    if (!(await deps.refs.claimDecision(ref.approvalId, user))) return refuse({ kind: 'approval_closed' });
+    await deps.store.appendOp(task.id, { type: 'approval', approvalId: ref.approvalId, decision, by: user });
+    const settled = renderApprovalSettled({ kind: ref.kind, command: ref.command, diffStat: ref.diffStat, decision, by: user, at: new Date().toISOString() });
+    await deps.poster.update(task.id, ref.channel, ref.ts, settled, 'approval').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not settle the approval message'));
+    return;
+  }
+
+  if (action.action_id === ACTION_IDS.stop) {
+    if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'stop', owner: task.owner });
+    if (FINAL_STATUSES.has(task.status)) return refuse({ kind: 'task_finished', taskId: task.id, status: task.status });
+    await deps.store.appendOp(task.id, { type: 'interrupt', by: user });
+    return;
+  }
+  if (action.action_id === ACTION_IDS.cancel) {
+    const result = await cancelTask(deps, task.id, user);
+    if (result.kind === 'not_permitted') return refuse({ kind: 'not_permitted', action: 'cancel', owner: result.owner });
+    if (result.kind === 'finished') return refuse({ kind: 'task_finished', taskId: task.id, status: result.status });
+  }
+}

@@ -1,0 +1,98 @@
+import type { RepoConfig } from '../config.js';
+import { CodexError } from '../errors.js';
+import { withTimeout } from '../util/with-timeout.js';
+import { newTaskId, taskBranchName, type TaskRecord } from '../tasks/task-record.js';
+import { availability, readHeartbeats } from '../tasks/worker-health.js';
+import { renderCard } from './card-updater.js';
+import { initialCardState } from './card-state.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
+
+/** The task could not be created because a service is down; nothing was written. */
+export class TaskCreationError extends CodexError {
+  constructor(
+    readonly service: 'redis' | 'docker' | 'queue',
+    cause?: unknown,
+  ) {
+    super('service_unavailable', `cannot create a task: ${service} is unavailable`, { cause, retryable: true });
+  }
+}
+
+export interface NewTaskInput {
+  repo: RepoConfig;
+  prompt: string;
+  /** Start from this branch instead of the repo's base branch (`--branch`). */
+  baseBranch?: string;
+  owner: string;
+  channel: string;
+  teamId?: string;
+  /** Post the card into this existing thread (a mention in a thread) instead of as a new root message. */
+  threadTs?: string;
+  /** Earlier thread messages given to the agent as context. */
+  context?: string;
+}
+
+/**
+ * Creates a task in two phases around Slack's acknowledgement. Phase one (before the ack,
+ * bounded by REDIS_DEADLINE_MS) checks that a worker's Docker answers and writes the record;
+ * if either fails, TaskCreationError says which service, and nothing exists. Phase two
+ * (`publish`, after the ack) posts the status card, links the thread and queues the job; if
+ * that fails, the record is removed again (or marked failed once the card is visible).
+ */
+export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<{ task: TaskRecord; publish: () => Promise<void> }> {
+  const id = newTaskId();
+  const now = new Date().toISOString();
+  const task: TaskRecord = {
+    id,
+    repo: input.repo.name,
+    branch: taskBranchName(id, input.prompt),
+    baseBranch: input.baseBranch ?? input.repo.baseBranch,
+    prompt: input.prompt,
+    context: input.context,
+    owner: input.owner,
+    teamId: input.teamId,
+    channel: input.channel,
+    status: 'queued',
+    model: deps.config.env.CODEX_MODEL,
+    turn: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await withTimeout(
+      (async () => {
+        const health = availability(await readHeartbeats(deps.redis, deps.prefix));
+        if (health === 'docker_down') throw new TaskCreationError('docker');
+        await deps.store.createTask(task);
+      })(),
+      REDIS_DEADLINE_MS,
+      'redis_timeout',
+      'creating the task',
+    );
+  } catch (e) {
+    if (e instanceof TaskCreationError) throw e;
+    throw new TaskCreationError('redis', e);
+  }
+  return { task, publish: () => publishTask(deps, task, input.threadTs) };
+}
+
+async function publishTask(deps: SlackDeps, task: TaskRecord, threadTs?: string): Promise<void> {
+  let cardTs: string;
+  try {
+    cardTs = await deps.poster.post(task.id, task.channel, renderCard(initialCardState(task)), { threadTs, kind: 'status' });
+  } catch (e) {
+    await deps.store.deleteTask(task.id).catch(() => undefined);
+    throw e;
+  }
+  const thread = threadTs ?? cardTs;
+  try {
+    await deps.store.updateTask(task.id, { cardTs, threadTs: thread });
+    await deps.store.linkThread(task.channel, thread, task.id);
+    await deps.queue.enqueue({ taskId: task.id, turn: 1 });
+  } catch (e) {
+    const message = 'The task could not be queued because the task store is unavailable. Run the command again in a minute.';
+    const failed = { ...task, cardTs, threadTs: thread, status: 'failed' as const, error: { code: 'queue_unavailable', message } };
+    await deps.store.updateTask(task.id, { status: 'failed', error: failed.error, endedAt: new Date().toISOString() }).catch(() => undefined);
+    await deps.poster.update(task.id, task.channel, cardTs, renderCard({ ...initialCardState(failed) }), 'status').catch(() => undefined);
+    throw e;
+  }
+}

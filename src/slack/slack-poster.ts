@@ -1,0 +1,128 @@
+import type { MessageMetadata, WebClient } from '@slack/web-api';
+import type { Logger } from '../logger.js';
+import type { SlackSettings } from '../config.js';
+import { redactBlocks, redactSecrets } from './redact.js';
+import type { BucketSpec, RateBudget } from './rate-budget.js';
+
+import { taskMessageMetadata, type SlackMessage, type TaskMessageKind } from '../blocks/index.js';
+
+export type { SlackMessage, TaskMessageKind };
+
+function isRateLimited(e: unknown): e is { retryAfter: number } {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'slack_webapi_rate_limited_error';
+}
+
+/**
+ * The one way task messages reach Slack: redacts every text, stamps task metadata, draws from
+ * the shared rate budget, and turns a 429 into a pause of the whole bucket followed by a retry,
+ * so an update is delayed, never lost. The WebClient must be built with
+ * `rejectRateLimitedCalls: true` so that 429s come back here instead of being retried blindly.
+ */
+export class SlackPoster {
+  constructor(
+    readonly client: WebClient,
+    private readonly budget: RateBudget,
+    private readonly settings: SlackSettings,
+    private readonly logger: Logger,
+    /** Workspace the bot is in: the key of the chat.update budget. */
+    private readonly team = 'default',
+  ) {}
+
+  updateBucket(): BucketSpec {
+    return { name: `updates:${this.team}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
+  }
+
+  postBucket(channel: string): BucketSpec {
+    const perSecond = this.settings.postsPerSecond;
+    // Whole calls only: 1/s is one per 1,000 ms; 0.5/s is one per 2,000 ms.
+    return perSecond >= 1
+      ? { name: `posts:${channel}`, limit: Math.round(perSecond), windowMs: 1_000 }
+      : { name: `posts:${channel}`, limit: 1, windowMs: Math.ceil(1_000 / perSecond) };
+  }
+
+  /**
+   * Registers `taskId` as drawing from the workspace's update budget and returns the least time
+   * between two of its card updates, so that every running task gets an equal share.
+   */
+  async updateShare(taskId: string): Promise<number> {
+    const bucket = this.updateBucket();
+    await this.budget.heartbeat(bucket, taskId);
+    return this.budget.fairInterval(bucket);
+  }
+
+  async leaveUpdates(taskId: string): Promise<void> {
+    await this.budget.leave(this.updateBucket(), taskId);
+  }
+
+  /** Posts a message for a task; returns its ts. */
+  async post(taskId: string, channel: string, message: SlackMessage, options: { threadTs?: string; kind: TaskMessageKind; approvalId?: string }): Promise<string> {
+    const result = await this.withBudget(this.postBucket(channel), () =>
+      this.client.chat.postMessage({
+        channel,
+        thread_ts: options.threadTs,
+        text: redactSecrets(message.text),
+        blocks: redactBlocks(message.blocks),
+        metadata: taskMessageMetadata(options.kind, taskId, { approvalId: options.approvalId }) as MessageMetadata,
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    if (!result.ts) throw new Error('chat.postMessage returned no ts');
+    return result.ts;
+  }
+
+  /** Replaces a message of a task in place. */
+  async update(taskId: string, channel: string, ts: string, message: SlackMessage, kind: TaskMessageKind): Promise<void> {
+    await this.withBudget(this.updateBucket(), () =>
+      this.client.chat.update({
+        channel,
+        ts,
+        text: redactSecrets(message.text),
+        blocks: redactBlocks(message.blocks),
+        metadata: taskMessageMetadata(kind, taskId) as MessageMetadata,
+      }),
+    );
+  }
+
+  async postEphemeral(channel: string, user: string, message: SlackMessage, threadTs?: string): Promise<void> {
+    await this.client.chat.postEphemeral({
+      channel,
+      user,
+      thread_ts: threadTs,
+      text: redactSecrets(message.text),
+      blocks: redactBlocks(message.blocks),
+    });
+  }
+
+  /** Adds a reaction; an existing one is fine. Reactions are cosmetic, so failures are only logged. */
+  async react(channel: string, ts: string, name: string): Promise<void> {
+    try {
+      await this.client.reactions.add({ channel, timestamp: ts, name });
+    } catch (e) {
+      const code = (e as { data?: { error?: string } }).data?.error;
+      if (code !== 'already_reacted') this.logger.warn({ err: e, channel, ts, name }, 'could not add reaction');
+    }
+  }
+
+  /** Uploads a text file (the diff) into a task's thread. */
+  async uploadFile(channel: string, threadTs: string, filename: string, content: string, title: string): Promise<void> {
+    await this.withBudget(this.postBucket(channel), () =>
+      this.client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title, content: redactSecrets(content) }),
+    );
+  }
+
+  /** Runs `call` once the bucket allows it; on 429, pauses the bucket for Retry-After and tries again. */
+  private async withBudget<T>(bucket: BucketSpec, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.budget.acquire(bucket);
+      try {
+        return await call();
+      } catch (e) {
+        if (!isRateLimited(e) || attempt >= 20) throw e;
+        const ms = Math.max(1, e.retryAfter) * 1_000;
+        this.logger.info({ bucket: bucket.name, retryAfterMs: ms }, 'slack rate limited; pausing bucket');
+        await this.budget.pause(bucket, ms);
+      }
+    }
+  }
+}

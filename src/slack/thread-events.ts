@@ -1,0 +1,130 @@
+import type { App } from '@slack/bolt';
+import { renderError, renderHelp } from '../blocks/index.js';
+import { parseCommand } from '../commands/parse-command.js';
+import { canStartTask, canSteer, chooseRepo } from '../tasks/access.js';
+import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
+import { withTimeout } from '../util/with-timeout.js';
+import { createTask, TaskCreationError } from './create-task.js';
+import { startFollowUp } from './follow-up.js';
+import { redactDeep } from './redact.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
+import { readThreadContext } from './thread-context.js';
+
+/** The fields of a Slack `message` / `app_mention` event this module reads. */
+export interface IncomingMessage {
+  channel: string;
+  user?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  subtype?: string;
+  bot_id?: string;
+  team?: string;
+}
+
+/** Replies that carry a person's words; every other subtype (edits, deletions, joins, bots) is ignored. */
+const HUMAN_SUBTYPES = new Set([undefined, 'thread_broadcast', 'file_share']);
+
+/**
+ * Thread replies and mentions. A reply in a task's thread from someone allowed to steer is a
+ * steer operation while the task runs (👀 at once, ✅ when the agent takes it) and a follow-up
+ * turn once it has ended. A mention starts a task (in a thread, with the thread's earlier
+ * messages as context), or inside a task's thread acts like a reply. Slack's retried
+ * deliveries are dropped by event id.
+ */
+export function registerThreadEvents(app: App, deps: SlackDeps): void {
+  app.event('message', async ({ event, body }) => {
+    await handleThreadMessage(deps, event as unknown as IncomingMessage, (body as { event_id?: string }).event_id);
+  });
+  app.event('app_mention', async ({ event, body }) => {
+    await handleMention(deps, event as unknown as IncomingMessage, (body as { event_id?: string }).event_id);
+  });
+}
+
+export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {
+  if (!HUMAN_SUBTYPES.has(msg.subtype) || msg.bot_id || !msg.user || !msg.text?.trim()) return;
+  if (!msg.thread_ts || msg.thread_ts === msg.ts) return;
+  // A mention of the bot also arrives as app_mention; that listener handles it.
+  if (deps.botUserId && msg.text.includes(`<@${deps.botUserId}>`)) return;
+  const taskId = await deps.store.taskForThread(msg.channel, msg.thread_ts);
+  if (!taskId) return;
+  if (eventId && !(await deps.store.markSeen(`event:${eventId}`))) return;
+  const task = await deps.store.getTask(taskId);
+  if (task) await replyToTask(deps, task, msg, msg.text.trim());
+}
+
+/** A reply to a task's thread: steer it while it runs, follow it up once it has ended. */
+async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessage, text: string): Promise<void> {
+  const user = msg.user!;
+  const repo = deps.config.repos.find((r) => r.name === task.repo);
+  if (!canSteer(repo, task.owner, user)) {
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner }), task.threadTs).catch(() => undefined);
+    return;
+  }
+  await deps.poster.react(msg.channel, msg.ts, 'eyes');
+  if (FINAL_STATUSES.has(task.status)) {
+    await startFollowUp(deps, task, text, user);
+    return;
+  }
+  const op = await deps.store.appendOp(task.id, { type: 'steer', text, by: user });
+  await deps.refs.saveSteer(op.opId, { channel: msg.channel, ts: msg.ts });
+}
+
+export async function handleMention(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {
+  if (msg.bot_id || !msg.user) return;
+  const user = msg.user;
+  const text = (msg.text ?? '').replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ').replace(/\s+/g, ' ').trim();
+  const inThread = msg.thread_ts && msg.thread_ts !== msg.ts ? msg.thread_ts : undefined;
+  const fail = (view: Parameters<typeof renderError>[0]) => deps.poster.postEphemeral(msg.channel, user, redactDeep(renderError(view)), inThread).catch(() => undefined);
+  try {
+    if (eventId && !(await withTimeout(deps.store.markSeen(`event:${eventId}`), REDIS_DEADLINE_MS))) return;
+    const existing = inThread ? await withTimeout(deps.store.taskForThread(msg.channel, inThread), REDIS_DEADLINE_MS) : undefined;
+    if (existing) {
+      const task = await deps.store.getTask(existing);
+      if (task && text) await replyToTask(deps, task, msg, text);
+      return;
+    }
+  } catch {
+    await fail({ kind: 'service_unavailable', service: 'redis' });
+    return;
+  }
+  const parsed = parseCommand(/^(help|status|cancel)\b/i.test(text) ? text : `task ${text}`);
+  if (parsed.kind === 'help' || (parsed.kind === 'invalid' && text === '')) {
+    await deps.poster.postEphemeral(msg.channel, user, renderHelp({ repos: deps.config.repos.map((r) => r.name) }), inThread).catch(() => undefined);
+    return;
+  }
+  if (parsed.kind !== 'task') {
+    await fail(parsed.kind === 'invalid' ? { kind: 'invalid_command', reason: parsed.reason } : { kind: 'invalid_command', reason: 'Use `/codex status` or `/codex cancel` for that.' });
+    return;
+  }
+  const choice = chooseRepo(deps.config, msg.channel, parsed.repo);
+  if (!choice.ok) {
+    await fail(choice.reason === 'unknown_repo' ? { kind: 'unknown_repo', repo: choice.asked ?? '', repos: choice.repos } : { kind: 'repo_choice_needed', repos: choice.repos });
+    return;
+  }
+  const allowed = canStartTask(choice.repo, user, msg.channel);
+  if (!allowed.ok) {
+    await fail({ kind: 'not_allowed', scope: allowed.reason === 'channel_not_allowed' ? 'channel' : 'user', repo: choice.repo.name });
+    return;
+  }
+  const context = inThread ? await readThreadContext(deps, msg.channel, inThread, msg.ts).catch(() => undefined) : undefined;
+  try {
+    const created = await createTask(deps, {
+      repo: choice.repo,
+      prompt: parsed.prompt,
+      baseBranch: parsed.branch,
+      owner: user,
+      channel: msg.channel,
+      teamId: msg.team,
+      threadTs: inThread ?? msg.ts,
+      context,
+    });
+    await created.publish();
+  } catch (e) {
+    if (e instanceof TaskCreationError) await fail({ kind: 'service_unavailable', service: e.service });
+    else {
+      deps.logger.error({ err: e }, 'could not start a task from a mention');
+      await fail({ kind: 'internal' });
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import type Docker from 'dockerode';
+import type { Redis } from 'ioredis';
+import type OpenAI from 'openai';
+import { runAgent } from '../agent/index.js';
+import { resolveApproval, resolveBudgets, type Config, type RepoConfig } from '../config.js';
+import { CodexError, errorMessage } from '../errors.js';
+import { taskLogger, type Logger } from '../logger.js';
+import { DockerSandbox } from '../runner/docker-sandbox.js';
+import type { DiffStat as RunnerDiffStat } from '../runner/diff-stat.js';
+import type { TaskCheckout, Workspace } from '../runner/workspace.js';
+import { TaskReporter } from '../slack/task-reporter.js';
+import type { SlackPoster } from '../slack/slack-poster.js';
+import type { MessageRefs } from '../tasks/message-refs.js';
+import type { DiffStat, TaskEvent } from '../tasks/protocol.js';
+import { RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
+import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
+import type { TaskStore } from '../tasks/task-store.js';
+import type { JobData } from '../tasks/task-queue.js';
+
+/** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
+export interface WorkerDeps {
+  config: Config;
+  logger: Logger;
+  store: TaskStore;
+  refs: MessageRefs;
+  poster: SlackPoster;
+  workspace: Workspace;
+  openai: OpenAI;
+  docker: Docker;
+  /** Opens a dedicated connection for a task's blocking op reads. */
+  blockingRedis: () => Redis;
+}
+
+/** Converts the runner's diff stat into the protocol's. */
+export function toProtocolDiffStat(stat: RunnerDiffStat): DiffStat {
+  return { files: stat.files.map((f) => ({ path: f.path, added: f.added, removed: f.removed })), added: stat.insertions, removed: stat.deletions };
+}
+
+/**
+ * Runs one turn of a task: checkout (new branch, or the task's branch for a follow-up), sandbox,
+ * setup commands, the agent, then a host-side commit, the summary with the diff, and cleanup.
+ * The sandbox and checkout are always removed; the branch stays. Events go to Redis and, in
+ * the same process, to the Slack reporter of the task.
+ */
+export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> {
+  const task = await deps.store.getTask(job.taskId);
+  if (!task || task.turn !== job.turn || FINAL_STATUSES.has(task.status)) return;
+  const log = taskLogger(deps.logger, task.id);
+  const repo = deps.config.repos.find((r) => r.name === task.repo);
+  const reporter = new TaskReporter(task, deps.poster, deps.refs, log);
+  const sink = new RedisEventSink(deps.store, task.id);
+  sink.onEvent((e) => reporter.handle(e));
+  const blocking = deps.blockingRedis();
+  let checkout: TaskCheckout | undefined;
+  let sandbox: DockerSandbox | undefined;
+  let final: TaskEvent | undefined;
+  let diff: string | undefined;
+  try {
+    await deps.store.updateTask(task.id, { status: 'starting', startedAt: task.startedAt ?? new Date().toISOString(), endedAt: undefined });
+    reporter.setStatus('starting');
+    if (!repo) throw new CodexError('repo_removed', `repo ${task.repo} is no longer configured`, { userMessage: `The repo "${task.repo}" is no longer in the configuration; ask an admin to add it back.` });
+
+    const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0');
+    // A follow-up (or a job retried after its worker died) continues the branch; a first turn,
+    // or a follow-up of a turn that failed before making the branch, starts it.
+    const continues = (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined;
+    checkout = !continues
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
+      : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
+    sandbox = new DockerSandbox({
+      taskId: task.id,
+      image: repo.image,
+      workspaceDir: checkout.dir,
+      readOnlyMounts: checkout.readOnlyMounts,
+      user: checkout.sandboxUser,
+      limits: repo.limits,
+      network: repo.network,
+      docker: deps.docker,
+      logger: log,
+    });
+    await sandbox.start();
+    await deps.store.updateTask(task.id, { status: 'working' });
+    await sink.emit({ type: 'task_started', model: task.model, repo: repo.name, branch: task.branch, turn: task.turn });
+    const setupFailure = await runSetup(sandbox, repo, sink);
+    if (setupFailure) throw setupFailure;
+
+    const outcome = await runAgent(
+      {
+        taskId: task.id,
+        prompt: await turnPrompt(deps.store, task),
+        context: task.turn === 1 ? task.context : undefined,
+        repo,
+        branch: task.branch,
+        model: task.model,
+        budgets: resolveBudgets(deps.config.file),
+        approval: resolveApproval(deps.config.file, deps.config.file.repos.find((r) => r.name === repo.name)!, task.channel),
+        limits: repo.limits,
+        owner: task.owner,
+        turn: task.turn,
+      },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log },
+    );
+
+    // The commit must not walk a tree the sandbox can still change.
+    await sandbox.stop();
+    const result = await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
+    diff = result.diff;
+    const diffStat = toProtocolDiffStat(result.stat);
+    if (outcome.status === 'completed') {
+      final = await sink.emit({ type: 'task_completed', summary: outcome.summary, diffStat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, budget: outcome.budget });
+    } else if (outcome.status === 'cancelled') {
+      final = await sink.emit({ type: 'task_cancelled', by: outcome.by });
+    } else {
+      final = await sink.emit({ type: 'task_failed', code: outcome.code, message: outcome.message });
+    }
+    await deps.store.updateTask(task.id, {
+      status: outcome.status === 'completed' ? 'done' : outcome.status,
+      endedAt: new Date().toISOString(),
+      commit: result.commitSha,
+      opCursor: await deps.store.lastOpId(task.id),
+      error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
+    });
+  } catch (e) {
+    const code = CodexError.isInstance(e) ? e.code : 'internal_error';
+    const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
+    log.error({ err: e, code }, 'task failed');
+    if (!final) final = await sink.emit({ type: 'task_failed', code, message }).catch(() => undefined);
+    await deps.store.updateTask(task.id, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message }, opCursor: await deps.store.lastOpId(task.id).catch(() => undefined) }).catch(() => undefined);
+  } finally {
+    await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
+    if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
+    blocking.disconnect();
+    if (final?.type === 'task_completed') reporter.summarize(final, diff);
+    await reporter.finish().catch((e: unknown) => log.warn({ err: e }, 'could not deliver the final status'));
+  }
+}
+
+/** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
+async function runSetup(sandbox: DockerSandbox, repo: RepoConfig, sink: RedisEventSink): Promise<CodexError | undefined> {
+  for (const [i, command] of repo.setup.entries()) {
+    const callId = `setup-${i + 1}`;
+    await sink.emit({ type: 'command_started', callId, command });
+    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000 });
+    const outputTail = `${result.stdout}${result.stderr}`.split('\n').slice(-20).join('\n').slice(-1500);
+    await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
+    if (result.exitCode !== 0) {
+      return new CodexError('setup_failed', `setup command failed: ${command}`, {
+        userMessage: `The repo's setup command \`${command}\` failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}). Fix the "setup" commands of "${repo.name}" in the repo config, then reply here to try again.`,
+      });
+    }
+  }
+  return undefined;
+}
+
+/** A follow-up whose earlier turns left no conversation (they failed early) restates the original ask. */
+async function turnPrompt(store: TaskStore, task: TaskRecord): Promise<string> {
+  if (task.turn === 1 || !task.turnPrompt) return task.prompt;
+  if (await store.load(task.id)) return task.turnPrompt;
+  return `${task.prompt}\n\n(Follow-up from the thread:) ${task.turnPrompt}`;
+}
+
+function commitMessage(task: TaskRecord, summary?: string): string {
+  const prompt = (task.turn === 1 ? task.prompt : (task.turnPrompt ?? task.prompt)).replace(/\s+/g, ' ').trim();
+  const subject = `codex: ${prompt.length > 68 ? `${prompt.slice(0, 67)}…` : prompt}`;
+  const body = [`Task ${task.id}${task.turn > 1 ? `, turn ${task.turn}` : ''}, asked by Slack user ${task.owner}.`];
+  if (summary) body.push('', summary.slice(0, 4000));
+  return `${subject}\n\n${body.join('\n')}\n`;
+}

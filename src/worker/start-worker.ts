@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { reapOrphans } from '../runner/reap-orphans.js';
+import { Workspace } from '../runner/workspace.js';
+import type { SlackPoster } from '../slack/slack-poster.js';
+import type { MessageRefs } from '../tasks/message-refs.js';
+import { jobDataSchema, QUEUE_NAME, type JobData } from '../tasks/task-queue.js';
+import { FINAL_STATUSES } from '../tasks/task-record.js';
+import type { TaskStore } from '../tasks/task-store.js';
+import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
+import { runTaskJob, type WorkerDeps } from './run-task-job.js';
+
+const HEARTBEAT_MS = 5_000;
+const REAP_MS = 5 * 60_000;
+
+export interface RunningWorker {
+  id: string;
+  /** Stops taking jobs, lets running tasks finish (up to `graceMs`), then closes. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * A worker process: takes task jobs from the BullMQ queue (concurrency from config), runs each
+ * with runTaskJob, announces itself and its Docker health in Redis, and removes orphaned
+ * sandboxes of tasks that no longer run.
+ */
+export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; store: TaskStore; refs: MessageRefs; poster: SlackPoster; prefix: string; bullPrefix: string }): Promise<RunningWorker> {
+  const { config, logger, store, prefix } = input;
+  const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const docker = new Docker();
+  const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
+  const deps: WorkerDeps = {
+    config,
+    logger,
+    store,
+    refs: input.refs,
+    poster: input.poster,
+    workspace: new Workspace({ dataDir: config.dataDir, logger }),
+    openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
+    docker,
+    blockingRedis: () => new Redis(input.redisUrl, { maxRetriesPerRequest: null }),
+  };
+
+  const running = new Set<string>();
+  const isLive = async (taskId: string) => {
+    if (running.has(taskId)) return true;
+    const task = await store.getTask(taskId).catch(() => undefined);
+    // A task another worker runs is live; one that ended, or vanished, is not.
+    return task !== undefined && !FINAL_STATUSES.has(task.status) && task.status !== 'queued';
+  };
+  const reap = () =>
+    reapOrphans({ isLive, docker, logger }).then(
+      (r) => r.removed.length && logger.info({ removed: r.removed }, 'removed orphaned sandboxes'),
+      (e: unknown) => logger.warn({ err: e }, 'could not reap orphaned sandboxes'),
+    );
+
+  const beat = async () => {
+    const dockerOk = await docker.ping().then(() => true, () => false);
+    await writeHeartbeat(redis, prefix, { id, docker: dockerOk, at: Date.now(), concurrency: config.env.WORKER_CONCURRENCY }).catch((e: unknown) => logger.warn({ err: e }, 'could not write worker heartbeat'));
+  };
+  await beat();
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
+  await reap();
+  const reaper = setInterval(reap, REAP_MS);
+
+  const worker = new Worker<JobData>(
+    QUEUE_NAME,
+    async (job) => {
+      const data = jobDataSchema.parse(job.data);
+      running.add(data.taskId);
+      try {
+        await runTaskJob(deps, data);
+      } finally {
+        running.delete(data.taskId);
+      }
+    },
+    { connection: { url: input.redisUrl, maxRetriesPerRequest: null }, prefix: input.bullPrefix, concurrency: config.env.WORKER_CONCURRENCY, lockDuration: 60_000, maxStalledCount: 2 },
+  );
+  worker.on('error', (e) => logger.warn({ err: e }, 'worker error'));
+  worker.on('failed', (job, e) => logger.error({ err: e, jobId: job?.id }, 'job failed'));
+  logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
+
+  return {
+    id,
+    async stop(graceMs = 120_000) {
+      clearInterval(heartbeat);
+      clearInterval(reaper);
+      // close() stops taking jobs and waits for the running ones; past the grace period, force.
+      const closing = worker.close();
+      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+      if (timedOut) await worker.close(true);
+      await removeHeartbeat(redis, prefix, id).catch(() => undefined);
+      redis.disconnect();
+      logger.info({ workerId: id }, 'worker stopped');
+    },
+  };
+}
