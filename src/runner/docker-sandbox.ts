@@ -108,24 +108,10 @@ export class DockerSandbox implements Sandbox {
     const base = { timeoutMs: this.timeoutMs(options.timeoutMs), signal: options.signal, capBytes: this.options.outputCapBytes ?? 64 * 1024, stdin };
     if (this.stopped) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
     if (options.signal?.aborted) return { exitCode: -1, stdout: '', stderr: '', durationMs: 0, timedOut: false, aborted: true, truncated: false };
-    let sibling: Docker.Container | undefined;
-    const raw = options.network
-      ? await runInSibling({
-          ...base,
-          docker: this.docker,
-          spec: { ...this.spec, env },
-          name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
-          network: this.options.network ?? 'bridge',
-          argv: ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command],
-          onCreated: (c) => {
-            sibling = c;
-            // stop() raced with the creation: the sibling must not outlive its sandbox.
-            if (this.stopped) void c.remove({ force: true }).catch(() => undefined);
-            else this.siblings.add(c);
-          },
-          logger: this.log,
-        }).finally(() => sibling && this.siblings.delete(sibling))
-      : await this.withContainer((container) => execInContainer({ ...base, container, argv: ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command], user: this.userSpec(), workingDir: '/workspace', env, restart: () => this.restart(), logger: this.log }));
+    const raw = await this.run(command, cwd, env, base, options.network === true).catch((e: unknown) => {
+      if (CodexError.isInstance(e)) throw e;
+      throw new CodexError('sandbox_exec_failed', `Docker could not run the command: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: 'The sandbox could not run a command; check that Docker is running, then retry the task.' });
+    });
     const result: ExecResult = {
       exitCode: raw.exitCode,
       stdout: raw.stdout.text(),
@@ -137,6 +123,29 @@ export class DockerSandbox implements Sandbox {
     };
     this.log.debug({ exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, aborted: result.aborted, network: !!options.network }, 'command finished');
     return result;
+  }
+
+  private async run(command: string, cwd: string, env: string[], base: { timeoutMs: number; signal?: AbortSignal; capBytes: number; stdin?: Buffer }, network: boolean) {
+    const argv = ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command];
+    if (!network) {
+      return this.withContainer((container) => execInContainer({ ...base, container, argv, user: this.userSpec(), workingDir: '/workspace', env, restart: () => this.restart(), logger: this.log }));
+    }
+    let sibling: Docker.Container | undefined;
+    return runInSibling({
+      ...base,
+      docker: this.docker,
+      spec: { ...this.spec, env },
+      name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
+      network: this.options.network ?? 'bridge',
+      argv,
+      onCreated: (c) => {
+        sibling = c;
+        // stop() raced with the creation: the sibling must not outlive its sandbox.
+        if (this.stopped) void c.remove({ force: true }).catch(() => undefined);
+        else this.siblings.add(c);
+      },
+      logger: this.log,
+    }).finally(() => sibling && this.siblings.delete(sibling));
   }
 
   readFile(path: string): Promise<string> {
@@ -186,7 +195,8 @@ export class DockerSandbox implements Sandbox {
   /** Runs `work` on the started container; if the container died (e.g. OOM), starts it again once. */
   private async withContainer<T>(work: (c: Docker.Container) => Promise<T>): Promise<T> {
     await this.start();
-    const container = await this.started!;
+    const container = await this.started;
+    if (!container) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
     try {
       return await work(container);
     } catch (e) {

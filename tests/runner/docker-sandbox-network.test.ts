@@ -82,4 +82,11 @@ describe('DockerSandbox network', () => {
     expect(await siblings()).toEqual([]);
     await expect(own.exec('true')).rejects.toMatchObject({ code: 'sandbox_stopped' });
   });
+
+  it('fails with a project error, and leaves nothing behind, when the configured network does not exist', async () => {
+    const own = new DockerSandbox({ taskId: uniqueId('task'), image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project, network: uniqueId('no-such-net-') });
+    await expect(own.exec('true', { network: true })).rejects.toMatchObject({ code: 'sandbox_exec_failed', retryable: true });
+    expect(await siblings()).toEqual([]);
+    await own.stop();
+  });
 });
