@@ -52,7 +52,8 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const store = new TaskStore(redis, prefix);
   const refs = new MessageRefs(redis, prefix);
   const budget = new RateBudget(redis, prefix);
-  const queue = new TaskQueue({ url: env.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
+  // BullMQ needs its offline queue while it connects; callers bound its calls with deadlines.
+  const queue = new TaskQueue({ url: env.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
   queue.queue.on('error', (e) => logger.debug({ err: e }, 'queue connection error'));
 
   let slackApp: BoltApp | undefined;

@@ -1,11 +1,8 @@
-import bolt from '@slack/bolt';
-import type { App as BoltApp } from '@slack/bolt';
+import { App, type App as BoltApp } from '@slack/bolt';
 import type { Server } from 'node:http';
 import { LogLevel } from '@slack/web-api';
 import type { Env } from '../config.js';
 import type { Logger } from '../logger.js';
-
-const { App } = bolt;
 
 /**
  * The Bolt app for the configured transport: Socket Mode when SLACK_APP_TOKEN is set (no public

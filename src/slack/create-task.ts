@@ -87,7 +87,7 @@ async function publishTask(deps: SlackDeps, task: TaskRecord, threadTs?: string)
   try {
     await deps.store.updateTask(task.id, { cardTs, threadTs: thread });
     await deps.store.linkThread(task.channel, thread, task.id);
-    await deps.queue.enqueue({ taskId: task.id, turn: 1 });
+    await withTimeout(deps.queue.enqueue({ taskId: task.id, turn: 1 }), 5_000, 'queue_timeout', 'queueing the task');
   } catch (e) {
     const message = 'The task could not be queued because the task store is unavailable. Run the command again in a minute.';
     const failed = { ...task, cardTs, threadTs: thread, status: 'failed' as const, error: { code: 'queue_unavailable', message } };
