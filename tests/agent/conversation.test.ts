@@ -1,21 +1,34 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openConversation } from '../../src/agent/conversation.js';
-import { MemoryConversationStore } from './support/memory-ports.js';
+import { TaskStore } from '../../src/tasks/task-store.js';
+import { testRedis } from '../helpers/redis.js';
 
 /* Opening a turn's conversation: fresh, follow-up, or resumed after a worker restart. */
 
 const messages = { firstMessage: 'Task from <@U1>:\nfix it', followUp: 'Follow-up from <@U1>:\nmore' };
 const usage = { inputTokens: 10, cachedInputTokens: 2, outputTokens: 3 };
 
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** The real conversation store: Redis, under a prefix unique to the test. */
+function redisStore(): TaskStore {
+  const r = testRedis();
+  cleanups.push(r.cleanup);
+  return new TaskStore(r.redis, r.prefix);
+}
+
 describe('openConversation', () => {
   it('starts with the first message when nothing is saved', async () => {
-    const { conversation, resumed, lastSeq } = await openConversation(new MemoryConversationStore(), 't1', 1, messages);
+    const { conversation, resumed, lastSeq } = await openConversation(redisStore(), 't1', 1, messages);
     expect(conversation.items).toEqual([{ type: 'message', role: 'user', content: 'Task from <@U1>:\nfix it' }]);
     expect({ resumed, lastSeq, usage: conversation.usage }).toEqual({ resumed: false, lastSeq: 0, usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } });
   });
 
   it('resumes a turn a restarted worker left half-way, answering calls that never ran', async () => {
-    const store = new MemoryConversationStore();
+    const store = redisStore();
     const items = [
       { type: 'message', role: 'user', content: 'Task' },
       { type: 'function_call', call_id: 'c1', name: 'shell', arguments: '{"command":"ls"}' },
@@ -29,7 +42,7 @@ describe('openConversation', () => {
   });
 
   it('continues an earlier turn with the follow-up message', async () => {
-    const store = new MemoryConversationStore();
+    const store = redisStore();
     await store.save('t1', { items: [{ type: 'message', role: 'user', content: 'Task' }], lastSeq: 3, turn: 1, usage });
     const { conversation, resumed } = await openConversation(store, 't1', 2, messages);
     expect(resumed).toBe(false);

@@ -9,12 +9,14 @@ import { DEFAULT_APPROVAL, DEFAULT_BUDGETS, DEFAULT_LIMITS, type ApprovalPolicy,
 import { createLogger, silentLogger } from '../../../src/logger.js';
 import { DockerSandbox } from '../../../src/runner/docker-sandbox.js';
 import { startModelServer, type ModelServer, type Script } from '../../fakes/model-server.js';
-import { ArrayEventSink, MemoryConversationStore, QueueOpSource } from './memory-ports.js';
+import { TaskStore } from '../../../src/tasks/task-store.js';
+import { testRedis } from '../../helpers/redis.js';
+import { ArrayEventSink, QueueOpSource } from './memory-ports.js';
 
 /*
  * One agent run wired to real things: a git repo fixture bind-mounted into a DockerSandbox
  * (image codex-sandbox:latest), the scripted model server reached through the real openai SDK,
- * and in-memory task ports. Each harness has unique names and removes everything on cleanup.
+ * conversations saved in real Redis, and event/op ports that tests can read and feed directly. Each harness has unique names and removes everything on cleanup.
  */
 
 export const IMAGE = process.env.CODEX_SANDBOX_IMAGE ?? 'codex-sandbox:latest';
@@ -48,7 +50,8 @@ export interface Harness {
   sandbox: DockerSandbox;
   events: ArrayEventSink;
   ops: QueueOpSource;
-  store: MemoryConversationStore;
+  /** Conversations are saved in real Redis (a prefix unique to this harness). */
+  store: TaskStore;
   /** Runs the agent once (a turn) with this harness's ports. */
   run(overrides?: Partial<AgentTask>): Promise<AgentOutcome>;
   /** A file of the checkout, read on the host. */
@@ -94,7 +97,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: dir, limits });
   const events = new ArrayEventSink(taskId);
   const ops = new QueueOpSource(taskId);
-  const store = new MemoryConversationStore();
+  const redis = testRedis();
+  const store = new TaskStore(redis.redis, redis.prefix);
   const task: AgentTask = {
     taskId,
     prompt: options.prompt ?? 'Fix the failing test in this repository.',
@@ -122,6 +126,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     async cleanup() {
       await sandbox.stop();
       await server.close();
+      await redis.cleanup();
       rmSync(dir, { recursive: true, force: true });
     },
   };

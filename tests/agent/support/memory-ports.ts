@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   taskEventSchema,
   taskOpSchema,
-  type ConversationStore,
   type EventSink,
   type OpSource,
-  type SavedConversation,
   type TaskEvent,
   type TaskEventInput,
   type TaskOp,
@@ -13,8 +11,9 @@ import {
 } from '../../../src/tasks/protocol.js';
 
 /*
- * In-memory implementations of our own task ports (EventSink, OpSource, ConversationStore) for
- * agent tests. Events and ops go through the protocol's zod schemas, as they would on Redis.
+ * Test implementations of our own event and op ports, so agent tests can read every event and
+ * feed operations at exact moments. Events and ops go through the protocol's zod schemas, as
+ * they do on Redis; the Redis adapters themselves are tested in tests/tasks and end to end.
  */
 
 /** Collects events; `waitFor` resolves when a matching event arrives. */
@@ -92,21 +91,5 @@ export class QueueOpSource implements OpSource {
 
   async drain(): Promise<TaskOp[]> {
     return this.#queue.splice(0);
-  }
-}
-
-/** Keeps saved conversations in a map, deep-copied like a real store would. */
-export class MemoryConversationStore implements ConversationStore {
-  readonly saved = new Map<string, SavedConversation>();
-  saves = 0;
-
-  async load(taskId: string): Promise<SavedConversation | undefined> {
-    const c = this.saved.get(taskId);
-    return c && structuredClone(c);
-  }
-
-  async save(taskId: string, conversation: SavedConversation): Promise<void> {
-    this.saves += 1;
-    this.saved.set(taskId, structuredClone(conversation));
   }
 }
