@@ -9,6 +9,11 @@ export interface ReapOptions {
   /** Only containers with this `codex.project` label are considered (default `codex-slack`). */
   project?: string;
   logger?: Logger;
+  /**
+   * Containers younger than this are left alone (default 60 s): a worker creates a task's
+   * sandbox before every store may show the task as live, and the reaper must not race it.
+   */
+  minAgeMs?: number;
 }
 
 export interface ReapResult {
@@ -21,8 +26,10 @@ export interface ReapResult {
 /**
  * Removes the sandbox and network-sibling containers of tasks that no longer run: a worker that
  * crashed or was killed leaves its containers behind. Run it at worker start and now and then.
- * Containers are found only by their labels (labels.ts), so nothing outside this project and
- * installation is ever touched; a container whose liveness check throws is kept.
+ * Containers are found only by their labels (labels.ts), so nothing outside this project is
+ * ever touched: give each installation sharing a Docker engine its own `project` (the same
+ * value its DockerSandboxes get), or one installation's reaper removes the other's sandboxes.
+ * A container whose liveness check throws is kept.
  */
 export async function reapOrphans(options: ReapOptions): Promise<ReapResult> {
   const docker = options.docker ?? new Docker();
@@ -35,6 +42,10 @@ export async function reapOrphans(options: ReapOptions): Promise<ReapResult> {
     const name = info.Names[0]?.replace(/^\//, '') ?? info.Id;
     const taskId = info.Labels[LABEL_TASK_ID];
     if (!taskId) continue;
+    if (Date.now() - info.Created * 1000 < (options.minAgeMs ?? 60_000)) {
+      result.kept.push(name);
+      continue;
+    }
     if (!liveness.has(taskId)) liveness.set(taskId, Promise.resolve(options.isLive(taskId)).catch(() => true));
     if (await liveness.get(taskId)) {
       result.kept.push(name);

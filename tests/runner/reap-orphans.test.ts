@@ -16,7 +16,7 @@ afterAll(async () => {
 const exists = (name: string) => docker.getContainer(name).inspect().then(() => true, () => false);
 
 describe('reapOrphans', () => {
-  it('removes containers of tasks that are gone and leaves live tasks and other installations alone', async () => {
+  it('removes containers of tasks that are gone and leaves live tasks, young containers and other installations alone', async () => {
     const liveTask = uniqueId('live');
     const goneTask = uniqueId('gone');
     const make = (taskId: string, p = project) => new DockerSandbox({ taskId, image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project: p });
@@ -26,7 +26,9 @@ describe('reapOrphans', () => {
     await Promise.all([live.start(), gone.start(), foreign.start()]);
 
     const asked: string[] = [];
-    const result = await reapOrphans({ project, isLive: async (id) => (asked.push(id), id === liveTask) });
+    const young = await reapOrphans({ project, isLive: () => false });
+    expect(young).toEqual({ removed: [], kept: expect.arrayContaining([live.id, gone.id]) as string[] });
+    const result = await reapOrphans({ project, minAgeMs: 0, isLive: async (id) => (asked.push(id), id === liveTask) });
 
     expect(result.removed).toEqual([gone.id]);
     expect(result.kept).toEqual([live.id]);
@@ -44,7 +46,7 @@ describe('reapOrphans', () => {
     const taskId = uniqueId('unsure');
     const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project });
     await sandbox.start();
-    const result = await reapOrphans({ project, isLive: () => Promise.reject(new Error('redis down')) });
+    const result = await reapOrphans({ project, minAgeMs: 0, isLive: () => Promise.reject(new Error('redis down')) });
     expect(result).toEqual({ removed: [], kept: [sandbox.id] });
     await sandbox.stop();
   });
