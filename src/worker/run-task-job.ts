@@ -5,7 +5,8 @@ import { runAgent } from '../agent/index.js';
 import { resolveApproval, resolveBudgets, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
-import { DockerSandbox } from '../runner/docker-sandbox.js';
+import type { DockerSandbox } from '../runner/docker-sandbox.js';
+import { createTaskSandbox } from '../runner/task-sandbox.js';
 import type { DiffStat as RunnerDiffStat } from '../runner/diff-stat.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import { TaskReporter } from '../slack/task-reporter.js';
@@ -27,6 +28,11 @@ export interface WorkerDeps {
   workspace: Workspace;
   openai: OpenAI;
   docker: Docker;
+  /**
+   * Value of the sandboxes' `codex.project` label (the Redis prefix): orphan reaping only ever
+   * touches containers of this installation, so two installations can share a Docker engine.
+   */
+  project: string;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
 }
@@ -67,17 +73,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
-    sandbox = new DockerSandbox({
-      taskId: task.id,
-      image: repo.image,
-      workspaceDir: checkout.dir,
-      readOnlyMounts: checkout.readOnlyMounts,
-      user: checkout.sandboxUser,
-      limits: repo.limits,
-      network: repo.network,
-      docker: deps.docker,
-      logger: log,
-    });
+    sandbox = createTaskSandbox({ repo, checkout, docker: deps.docker, project: deps.project, logger: log });
     await sandbox.start();
     await deps.store.updateTask(task.id, { status: 'working' });
     await sink.emit({ type: 'task_started', model: task.model, repo: repo.name, branch: task.branch, turn: task.turn });

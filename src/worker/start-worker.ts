@@ -44,6 +44,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     workspace: new Workspace({ dataDir: config.dataDir, logger }),
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     docker,
+    project: prefix,
     blockingRedis: () => new Redis(input.redisUrl, { maxRetriesPerRequest: null }),
   };
 
@@ -54,11 +55,15 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     // A task another worker runs is live; one that ended, or vanished, is not.
     return task !== undefined && !FINAL_STATUSES.has(task.status) && task.status !== 'queued';
   };
-  const reap = () =>
-    reapOrphans({ isLive, docker, logger }).then(
+  // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
+  // their branches stay.
+  const reap = async () => {
+    await reapOrphans({ isLive, docker, project: prefix, logger }).then(
       (r) => r.removed.length && logger.info({ removed: r.removed }, 'removed orphaned sandboxes'),
       (e: unknown) => logger.warn({ err: e }, 'could not reap orphaned sandboxes'),
     );
+    await deps.workspace.reapCheckouts({ isLive }).catch((e: unknown) => logger.warn({ err: e }, 'could not reap orphaned checkouts'));
+  };
 
   const beat = async () => {
     const dockerOk = await docker.ping().then(() => true, () => false);
