@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { App as BoltApp } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
@@ -100,6 +100,8 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
 }
 
 async function main(): Promise<void> {
+  // `.env` in the working directory, as the README sets it up; variables already set win.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
     config = loadConfig();

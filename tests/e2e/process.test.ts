@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
+import { SlackSender } from '../fakes/slack-signing.js';
+import { REDIS_URL } from '../helpers/redis.js';
+
+/*
+ * The entry point as a team runs it: `src/app.ts` started as its own process (through tsx, as
+ * `npm start` runs the same file built), configured only by environment variables and the repo
+ * config file.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+let child: ChildProcess | undefined;
+let fake: FakeSlack | undefined;
+const dirs: string[] = [];
+
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  await fake?.close();
+  fake = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function start(env: Record<string, string>): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  let out = '';
+  const proc = spawn(TSX, ['src/app.ts'], { cwd: ROOT, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  child = proc;
+  return { proc, output: () => out, exited };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => r(port));
+    });
+  });
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the entry point', () => {
+  it('refuses to start on bad configuration, naming every problem at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-proc-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'repos.json');
+    writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'x y', url: '' }] }));
+    const run = start({ SLACK_BOT_TOKEN: 'nope', PORT: 'x', CODEX_CONFIG: configPath });
+    expect(await run.exited).toBe(1);
+    const out = run.output();
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'PORT', 'repos[0].name', 'repos[0].url']) expect(out).toContain(name);
+    expect(out).toContain('README.md');
+    expect(out).not.toMatch(/\n\s+at /); // a sentence, not a stack trace
+  }, 30_000);
+
+  it('serves Slack over HTTP on PORT and stops cleanly on SIGTERM', async () => {
+    fake = await startFakeSlack();
+    const dir = mkdtempSync(join(tmpdir(), 'codex-proc-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'repos.json');
+    writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: join(dir, 'nowhere') }] }));
+    const port = await freePort();
+    const secret = 'proc-secret';
+    const run = start({
+      SLACK_BOT_TOKEN: fake.token,
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: fake.apiUrl,
+      PORT: String(port),
+      OPENAI_API_KEY: 'sk-unused',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      REDIS_URL,
+      CODEX_CONFIG: configPath,
+      CODEX_DATA_DIR: join(dir, 'data'),
+      CODEX_REDIS_PREFIX: `proc${randomBytes(3).toString('hex')}`,
+      LOG_LEVEL: 'info',
+    });
+    await until(() => run.output().includes('worker started') && run.output().includes('slack app started'), 30_000, 'the app to start');
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    const sender = new SlackSender(`http://127.0.0.1:${port}`, secret);
+    const help = await sender.slashCommand({ text: 'help' });
+    expect(help.status).toBe(200);
+    expect(JSON.stringify(help.json)).toContain('/codex task');
+
+    run.proc.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('shutting down');
+    expect(run.output()).toContain('worker stopped');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 60_000);
+});
