@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
 import { parseCommand } from '../commands/parse-command.js';
@@ -66,8 +67,11 @@ async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessa
     await startFollowUp(deps, task, text, user);
     return;
   }
-  const op = await deps.store.appendOp(task.id, { type: 'steer', text, by: user });
-  await deps.refs.saveSteer(op.opId, { channel: msg.channel, ts: msg.ts });
+  // The link goes first: once the op is in the stream, the agent may apply it (and ask the
+  // reporter to mark this reply ✅) before a second write here would land.
+  const opId = randomUUID();
+  await deps.refs.saveSteer(opId, { channel: msg.channel, ts: msg.ts });
+  await deps.store.appendOp(task.id, { type: 'steer', text, by: user, opId });
 }
 
 export async function handleMention(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {
