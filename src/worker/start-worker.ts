@@ -96,10 +96,12 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     async stop(graceMs = 120_000) {
       clearInterval(heartbeat);
       clearInterval(reaper);
-      // close() stops taking jobs and waits for the running ones; past the grace period, force.
+      // close() stops taking jobs and waits for the running ones. Past the grace period, stop
+      // waiting: a later close(true) would only return this same pending close (BullMQ), and the
+      // jobs left running are resumed elsewhere once their locks expire.
       const closing = worker.close();
       const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
-      if (timedOut) await worker.close(true);
+      if (timedOut) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
       await removeHeartbeat(redis, prefix, id).catch(() => undefined);
       redis.disconnect();
       logger.info({ workerId: id }, 'worker stopped');

@@ -84,9 +84,14 @@ export function buttonValue(m: { blocks?: unknown[] }, actionId: string): string
   throw new Error(`no ${actionId} button in ${JSON.stringify(m.blocks)}`);
 }
 
-/** Clicks a button of a message in a task's thread (or a root card). */
+/**
+ * Clicks a button of a message in a task's thread (or a root card). Like a person looking at a
+ * stale copy of the message, it may click a button the message no longer shows: the newest
+ * version that had the button is used.
+ */
 export async function click(e: E2E, m: FakeMessage, actionId: string, user: string): Promise<void> {
-  const res = await e.sender.blockAction({ actionId, value: buttonValue(m, actionId), messageTs: m.ts, threadTs: m.thread_ts, channelId: m.channel, userId: user, message: { text: m.text, blocks: m.blocks } });
+  const seen = [m, ...[...m.history].reverse()].find((v) => JSON.stringify(v.blocks ?? []).includes(`"action_id":"${actionId}"`)) ?? m;
+  const res = await e.sender.blockAction({ actionId, value: buttonValue(seen, actionId), messageTs: m.ts, threadTs: m.thread_ts, channelId: m.channel, userId: user, message: { text: seen.text, blocks: seen.blocks } });
   if (res.status !== 200) throw new Error(`click answered ${res.status}: ${res.body}`);
 }
 
