@@ -57,18 +57,21 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     createdAt: now,
     updatedAt: now,
   };
+  // Past the deadline the person has been told that nothing was created. A Redis that answers
+  // late (frozen, overloaded) still runs the commands already sent, so the write is skipped,
+  // or undone, once the deadline has passed: no record that no card shows and no job runs.
+  let abandoned = false;
+  const write = (async () => {
+    const health = availability(await readHeartbeats(deps.redis, deps.prefix));
+    if (health === 'docker_down') throw new TaskCreationError('docker');
+    if (abandoned) return;
+    await deps.store.createTask(task);
+    if (abandoned) await deps.store.deleteTask(task.id);
+  })();
   try {
-    await withTimeout(
-      (async () => {
-        const health = availability(await readHeartbeats(deps.redis, deps.prefix));
-        if (health === 'docker_down') throw new TaskCreationError('docker');
-        await deps.store.createTask(task);
-      })(),
-      REDIS_DEADLINE_MS,
-      'redis_timeout',
-      'creating the task',
-    );
+    await withTimeout(write, REDIS_DEADLINE_MS, 'redis_timeout', 'creating the task');
   } catch (e) {
+    abandoned = true;
     if (e instanceof TaskCreationError) throw e;
     throw new TaskCreationError('redis', e);
   }
