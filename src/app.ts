@@ -81,7 +81,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     port = await startSlackApp(slackApp, env);
     logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
   }
-  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, store, refs, poster, prefix, bullPrefix }) : undefined;
+  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, client, team: auth?.team_id ?? 'default', prefix, bullPrefix }) : undefined;
 
   let stopping: Promise<void> | undefined;
   return {

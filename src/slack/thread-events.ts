@@ -64,7 +64,7 @@ async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessa
   }
   await deps.poster.react(msg.channel, msg.ts, 'eyes');
   if (FINAL_STATUSES.has(task.status)) {
-    await startFollowUp(deps, task, text, user);
+    await startFollowUp(deps, task, text, user, { channel: msg.channel, ts: msg.ts });
     return;
   }
   // The link goes first: once the op is in the stream, the agent may apply it (and ask the

@@ -10,7 +10,7 @@ import {
   type TaskOp,
   type TaskOpInput,
 } from './protocol.js';
-import { taskRecordSchema, type TaskRecord } from './task-record.js';
+import { FINAL_STATUSES, taskRecordSchema, type TaskRecord } from './task-record.js';
 
 /**
  * Task records, event streams, operation streams and saved conversations, in Redis.
@@ -60,6 +60,22 @@ export class TaskStore implements ConversationStore {
     const next = taskRecordSchema.parse({ ...current, ...patch, id, updatedAt: new Date().toISOString() });
     await this.redis.set(this.key('task', id), JSON.stringify(next));
     return next;
+  }
+
+  /**
+   * Starts turn `fromTurn + 1` of an ended task, atomically: of two replies racing to follow up
+   * the same ended turn, exactly one wins (the other should steer the new turn instead).
+   * Returns the updated record, or undefined when the task is not at `fromTurn` or not ended.
+   */
+  async startNextTurn(id: string, fromTurn: number, turnPrompt: string): Promise<TaskRecord | undefined> {
+    // Operations sent before the new turn (to the ended one) must not reach it, e.g. a late cancel.
+    const opCursor = await this.lastOpId(id);
+    const current = await this.getTask(id);
+    if (!current || current.turn !== fromTurn || !FINAL_STATUSES.has(current.status)) return undefined;
+    const { error: _error, endedAt: _endedAt, startedAt: _startedAt, ...rest } = current;
+    const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
+    const swapped = await this.redis.eval(COMPARE_AND_SET, 1, this.key('task', id), JSON.stringify(current), JSON.stringify(next));
+    return swapped === 1 ? next : undefined;
   }
 
   async deleteTask(id: string): Promise<void> {
@@ -162,6 +178,15 @@ export class TaskStore implements ConversationStore {
     return ids;
   }
 }
+
+/** SET KEYS[1] to ARGV[2] only if it still holds exactly ARGV[1]. */
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
 
 function fieldValue(fields: string[], name: string): string {
   const i = fields.indexOf(name);

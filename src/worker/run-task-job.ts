@@ -16,7 +16,7 @@ import type { DiffStat, TaskEvent } from '../tasks/protocol.js';
 import { RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
-import type { JobData } from '../tasks/task-queue.js';
+import type { JobData, TaskQueue } from '../tasks/task-queue.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
 export interface WorkerDeps {
@@ -33,6 +33,8 @@ export interface WorkerDeps {
    * touches containers of this installation, so two installations can share a Docker engine.
    */
   project: string;
+  /** For follow-up turns the worker starts itself (late steering). */
+  queue: TaskQueue;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
 }
@@ -61,6 +63,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   let sandbox: DockerSandbox | undefined;
   let final: TaskEvent | undefined;
   let diff: string | undefined;
+  let leftover: Awaited<ReturnType<typeof unappliedSteering>> | undefined;
   try {
     await deps.store.updateTask(task.id, { status: 'starting', startedAt: task.startedAt ?? new Date().toISOString(), endedAt: undefined });
     reporter.setStatus('starting');
@@ -69,7 +72,13 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0');
     // A follow-up (or a job retried after its worker died) continues the branch; a first turn,
     // or a follow-up of a turn that failed before making the branch, starts it.
+    // (No mirror yet means no branch.)
     const continues = (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined;
+    if (!continues && task.turn > 1 && (await deps.store.load(task.id))) {
+      throw new CodexError('branch_not_found', `branch ${task.branch} is missing from the mirror`, {
+        userMessage: `The task's branch ${task.branch} is not on this worker any more (its data directory was removed, or the follow-up ran on another host), so its earlier work cannot be continued. Start a new task with \`/codex task\`.`,
+      });
+    }
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
@@ -109,13 +118,15 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     } else {
       final = await sink.emit({ type: 'task_failed', code: outcome.code, message: outcome.message });
     }
-    await deps.store.updateTask(task.id, {
+    const opCursor = await deps.store.lastOpId(task.id);
+    const ended = await deps.store.updateTask(task.id, {
       status: outcome.status === 'completed' ? 'done' : outcome.status,
       endedAt: new Date().toISOString(),
       commit: result.commitSha,
-      opCursor: await deps.store.lastOpId(task.id),
+      opCursor,
       error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
     });
+    if (outcome.status !== 'cancelled') leftover = await unappliedSteering(deps.store, ended, task.opCursor ?? '0', opCursor);
   } catch (e) {
     const code = CodexError.isInstance(e) ? e.code : 'internal_error';
     const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
@@ -129,6 +140,50 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     if (final?.type === 'task_completed') reporter.summarize(final, diff);
     await reporter.finish().catch((e: unknown) => log.warn({ err: e }, 'could not deliver the final status'));
   }
+  // Replies that came in as the turn ended were acknowledged (👀) but never reached the model:
+  // they become the next turn rather than being dropped.
+  if (leftover) await queueFollowUp(deps, leftover.task, leftover.text).catch((e: unknown) => log.warn({ err: e }, 'could not queue the follow-up of late steering'));
+}
+
+/**
+ * Steering sent during a turn that the agent never applied (it arrived after the last model
+ * call, or while the commit ran), joined into one message; undefined when there is none.
+ */
+async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: string, toOpId: string): Promise<{ task: TaskRecord; text: string } | undefined> {
+  const ops = (await store.readOps(task.id, fromOpId)).filter(({ id, op }) => op.type === 'steer' && compareStreamIds(id, toOpId) <= 0);
+  if (ops.length === 0) return undefined;
+  const applied = new Set((await store.readEvents(task.id)).flatMap((e) => (e.type === 'steering_applied' ? e.opIds : [])));
+  const texts = ops.flatMap(({ op }) => (op.type === 'steer' && !applied.has(op.opId) ? [op.text] : []));
+  return texts.length ? { task, text: texts.join('\n\n') } : undefined;
+}
+
+function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
+/** Starts the next turn of an ended task with `text` as its prompt. */
+async function queueFollowUp(deps: WorkerDeps, task: TaskRecord, text: string): Promise<void> {
+  const next = await deps.store.startNextTurn(task.id, task.turn, text);
+  // Undefined: a reply already started the next turn; these words were read by nobody, so they
+  // steer that turn.
+  if (!next) await deps.store.appendOp(task.id, { type: 'steer', text, by: task.owner });
+  else await deps.queue.enqueue({ taskId: task.id, turn: next.turn });
+}
+
+/**
+ * Marks a task failed when its job died outside runTaskJob's own handling (lost lock, Redis
+ * gone mid-way), so that no task is left looking busy for ever.
+ */
+export async function failAbandonedTask(deps: WorkerDeps, taskId: string, error: unknown): Promise<void> {
+  const task = await deps.store.getTask(taskId);
+  if (!task || FINAL_STATUSES.has(task.status)) return;
+  const message = `The worker running this task stopped unexpectedly (${errorMessage(error)}). Reply in this thread to try again.`;
+  const reporter = new TaskReporter(task, deps.poster, deps.refs, taskLogger(deps.logger, taskId));
+  await deps.store.updateTask(taskId, { status: 'failed', endedAt: new Date().toISOString(), error: { code: 'worker_lost', message } });
+  reporter.handle(await deps.store.appendEvent(taskId, { type: 'task_failed', code: 'worker_lost', message }));
+  await reporter.finish();
 }
 
 /** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
@@ -136,7 +191,9 @@ async function runSetup(sandbox: DockerSandbox, repo: RepoConfig, sink: RedisEve
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
     await sink.emit({ type: 'command_started', callId, command });
-    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000 });
+    // Setup commands come from the admin's config (installing dependencies needs the network),
+    // so they run with network, in a sibling on the same checkout; the agent's commands do not.
+    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network: true });
     const outputTail = `${result.stdout}${result.stderr}`.split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
     if (result.exitCode !== 0) {

@@ -2,19 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
+import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { reapOrphans } from '../runner/reap-orphans.js';
 import { Workspace } from '../runner/workspace.js';
-import type { SlackPoster } from '../slack/slack-poster.js';
-import type { MessageRefs } from '../tasks/message-refs.js';
-import { jobDataSchema, QUEUE_NAME, type JobData } from '../tasks/task-queue.js';
+import { RateBudget } from '../slack/rate-budget.js';
+import { SlackPoster } from '../slack/slack-poster.js';
+import { MessageRefs } from '../tasks/message-refs.js';
+import { jobDataSchema, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
-import type { TaskStore } from '../tasks/task-store.js';
+import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
-import { runTaskJob, type WorkerDeps } from './run-task-job.js';
+import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
@@ -30,29 +32,35 @@ export interface RunningWorker {
  * with runTaskJob, announces itself and its Docker health in Redis, and removes orphaned
  * sandboxes of tasks that no longer run.
  */
-export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; store: TaskStore; refs: MessageRefs; poster: SlackPoster; prefix: string; bullPrefix: string }): Promise<RunningWorker> {
-  const { config, logger, store, prefix } = input;
+export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; client: WebClient; team: string; prefix: string; bullPrefix: string }): Promise<RunningWorker> {
+  const { config, logger, prefix } = input;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const docker = new Docker();
+  // Unlike the app's fail-fast connection, the worker's waits out a Redis restart: a running
+  // task's events and final status must not be dropped because Redis blinked.
   const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (e) => logger.debug({ err: e }, 'worker redis connection error'));
+  const store = new TaskStore(redis, prefix);
   const deps: WorkerDeps = {
     config,
     logger,
     store,
-    refs: input.refs,
-    poster: input.poster,
+    refs: new MessageRefs(redis, prefix),
+    poster: new SlackPoster(input.client, new RateBudget(redis, prefix), config.file.slack, logger, input.team),
     workspace: new Workspace({ dataDir: config.dataDir, logger }),
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     docker,
     project: prefix,
+    queue: new TaskQueue({ url: input.redisUrl, maxRetriesPerRequest: null }, input.bullPrefix),
     blockingRedis: () => new Redis(input.redisUrl, { maxRetriesPerRequest: null }),
   };
 
   const running = new Set<string>();
   const isLive = async (taskId: string) => {
     if (running.has(taskId)) return true;
-    const task = await store.getTask(taskId).catch(() => undefined);
-    // A task another worker runs is live; one that ended, or vanished, is not.
+    // A task another worker runs is live; one that ended, or vanished, is not. A Redis error
+    // propagates, and reapOrphans then keeps the container: never remove what may be running.
+    const task = await store.getTask(taskId);
     return task !== undefined && !FINAL_STATUSES.has(task.status) && task.status !== 'queued';
   };
   // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
@@ -88,7 +96,13 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     { connection: { url: input.redisUrl, maxRetriesPerRequest: null }, prefix: input.bullPrefix, concurrency: config.env.WORKER_CONCURRENCY, lockDuration: 60_000, maxStalledCount: 2 },
   );
   worker.on('error', (e) => logger.warn({ err: e }, 'worker error'));
-  worker.on('failed', (job, e) => logger.error({ err: e, jobId: job?.id }, 'job failed'));
+  // runTaskJob settles every task it starts; a job that failed around it (its worker lost the
+  // lock too often, Redis vanished mid-way) still leaves the task in a final state.
+  worker.on('failed', (job, e) => {
+    logger.error({ err: e, jobId: job?.id }, 'job failed');
+    const data = jobDataSchema.safeParse(job?.data);
+    if (data.success) void failAbandonedTask(deps, data.data.taskId, e).catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
+  });
   logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
 
   return {
@@ -103,6 +117,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
       if (timedOut) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
       await removeHeartbeat(redis, prefix, id).catch(() => undefined);
+      await deps.queue.close().catch(() => undefined);
       redis.disconnect();
       logger.info({ workerId: id }, 'worker stopped');
     },
