@@ -18,8 +18,11 @@ export type ErrorView =
   | { kind: 'repo_choice_needed'; repos: string[] }
   | { kind: 'not_allowed'; scope: 'channel' | 'user' | 'repo'; repo?: string }
   | { kind: 'service_unavailable'; service: 'redis' | 'docker' | 'model' | 'queue' }
-  /** Someone other than the owner or an approver pressed a button or replied. */
-  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer'; owner: string }
+  /**
+   * Someone other than the owner or an approver pressed a button or replied. `others`: who
+   * else may (configured approvers, steerers); when given, they are named instead of "an approver".
+   */
+  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer'; owner: string; others?: string[] }
   | { kind: 'missing_task_id'; subcommand: 'status' | 'cancel' }
   | { kind: 'task_not_found'; taskId: string }
   | { kind: 'task_finished'; taskId: string; status: TaskStatus }
@@ -35,6 +38,13 @@ function repoList(repos: string[]): string {
   if (repos.length === 0) return 'none are configured';
   const shown = repos.slice(0, REPOS_SHOWN).map((r) => inlineCode(r, 60));
   return shown.join(', ') + (repos.length > REPOS_SHOWN ? ` … and ${repos.length - REPOS_SHOWN} more` : '');
+}
+
+const PEOPLE_SHOWN = 5;
+
+function peopleList(users: string[]): string {
+  const shown = users.slice(0, PEOPLE_SHOWN).map(mention).join(', ');
+  return users.length > PEOPLE_SHOWN ? `${shown} and ${users.length - PEOPLE_SHOWN} more` : shown;
 }
 
 const SERVICE_TEXT: Record<Extract<ErrorView, { kind: 'service_unavailable' }>['service'], string> = {
@@ -71,8 +81,11 @@ function sentence(view: ErrorView): string {
       return `You may not start tasks on ${view.repo ? inlineCode(view.repo, 60) : 'this repo'}. Ask an admin for access, or pick another repo.`;
     case 'service_unavailable':
       return `I can't take tasks right now: ${SERVICE_TEXT[view.service]}. Try again in a few minutes; if it keeps happening, tell whoever runs this bot.`;
-    case 'not_permitted':
-      return `Only ${mention(view.owner)}, who started this task, or an approver can ${ACTION_TEXT[view.action]} it. Ask them, or start your own task with \`${COMMAND} task\`.`;
+    case 'not_permitted': {
+      const others = view.others?.filter((u) => u !== view.owner);
+      const who = !others ? `${mention(view.owner)}, who started this task, or an approver` : others.length === 0 ? `${mention(view.owner)}, who started this task,` : `${mention(view.owner)}, who started this task, and ${peopleList(others)}`;
+      return `Only ${who} can ${ACTION_TEXT[view.action]} it. Ask them, or start your own task with \`${COMMAND} task\`.`;
+    }
     case 'missing_task_id':
       return view.subcommand === 'cancel'
         ? `Which task? Use \`${COMMAND} cancel &lt;task id&gt;\`; the id is on the task's status card.`

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
 import { parseCommand } from '../commands/parse-command.js';
-import { canStartTask, canSteer, chooseRepo } from '../tasks/access.js';
+import { canStartTask, canSteer, chooseRepo, steerersOf } from '../tasks/access.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
@@ -59,7 +59,7 @@ async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessa
   const user = msg.user!;
   const repo = deps.config.repos.find((r) => r.name === task.repo);
   if (!canSteer(repo, task.owner, user)) {
-    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner }), task.threadTs).catch(() => undefined);
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), task.threadTs).catch(() => undefined);
     return;
   }
   await deps.poster.react(msg.channel, msg.ts, 'eyes');
