@@ -1,7 +1,8 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../slack/redact.js';
-import type { SlackDeps } from '../slack/slack-deps.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
+import { withTimeout } from '../util/with-timeout.js';
 import { chooseRepo, canStartTask } from '../tasks/access.js';
 import { cancelTask } from '../slack/cancel-task.js';
 import { createTask, TaskCreationError } from '../slack/create-task.js';
@@ -21,7 +22,9 @@ export function registerCodexCommand(app: App, deps: SlackDeps): void {
   });
 }
 
-export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand, ack: Ack, respond: RespondFn): Promise<void> {
+export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand, rawAck: Ack, respond: RespondFn): Promise<void> {
+  // Every answer passes secret redaction, like everything else the bot posts.
+  const ack: Ack = (response) => rawAck(response && redactDeep(response));
   const ephemeral = (view: ErrorView) => ack({ response_type: 'ephemeral', ...redactDeep(renderError(view)) });
   const parsed = parseCommand(command.text ?? '');
   switch (parsed.kind) {
@@ -34,7 +37,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
     case 'cancel': {
-      const result = await cancelTask(deps, parsed.taskId, command.user_id).catch(() => ({ kind: 'unavailable' as const }));
+      const result = await withTimeout(cancelTask(deps, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
       if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });
       if (result.kind === 'not_found') return ephemeral({ kind: 'task_not_found', taskId: parsed.taskId });
       if (result.kind === 'not_permitted') return ephemeral({ kind: 'not_permitted', action: 'cancel', owner: result.owner });

@@ -1,38 +1,39 @@
 import type { SlashCommand } from '@slack/bolt';
-import { renderError, renderTaskList } from '../blocks/index.js';
+import { renderError, renderTaskList, type TaskListItem } from '../blocks/index.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import { renderCard } from '../slack/card-updater.js';
 import { applyEvent, initialCardState } from '../slack/card-state.js';
 import { redactDeep } from '../slack/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
+import { canDecide } from '../tasks/access.js';
 import { withTimeout } from '../util/with-timeout.js';
 
 type Ack = (response?: { response_type?: 'ephemeral'; text: string; blocks?: unknown[] }) => Promise<void>;
 
+/** One line of a task list (`/codex status`, App Home). */
+export function toTaskListItem(t: TaskRecord, now = Date.now()): TaskListItem {
+  const elapsedMs = t.startedAt ? (t.endedAt ? Date.parse(t.endedAt) : now) - Date.parse(t.startedAt) : undefined;
+  return { taskId: t.id, status: t.status, prompt: t.prompt, repo: t.repo, elapsedMs };
+}
+
 /** `/codex status [id]`: one task's card, or the caller's recent tasks; always ephemeral. */
-export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId: string | undefined, ack: Ack): Promise<void> {
+export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId: string | undefined, rawAck: Ack): Promise<void> {
+  const ack: Ack = (response) => rawAck(response && redactDeep(response));
   try {
     if (taskId) {
       const [task, events] = await withTimeout(Promise.all([deps.store.getTask(taskId), deps.store.readEvents(taskId)]), REDIS_DEADLINE_MS);
-      if (!task) return ack({ response_type: 'ephemeral', ...renderError({ kind: 'task_not_found', taskId }) });
+      // A task is visible to who may act on it and in the channel it runs in; to anyone else it
+      // does not exist (its prompt may come from a private channel).
+      const repo = task ? deps.config.repos.find((r) => r.name === task.repo) : undefined;
+      if (!task || (!canDecide(repo, task.owner, command.user_id) && command.channel_id !== task.channel)) {
+        return ack({ response_type: 'ephemeral', ...renderError({ kind: 'task_not_found', taskId }) });
+      }
       const state = events.reduce(applyEvent, initialCardState(task));
-      return ack({ response_type: 'ephemeral', ...redactDeep(renderCard({ ...state, status: task.status })) });
+      return ack({ response_type: 'ephemeral', ...renderCard({ ...state, status: task.status }) });
     }
     const tasks = await withTimeout(deps.store.tasksOf(command.user_id), REDIS_DEADLINE_MS);
     const now = Date.now();
-    return ack({
-      response_type: 'ephemeral',
-      ...redactDeep(
-        renderTaskList({
-          tasks: tasks.map((t) => ({
-            taskId: t.id,
-            status: t.status,
-            prompt: t.prompt,
-            repo: t.repo,
-            elapsedMs: t.startedAt ? (t.endedAt ? Date.parse(t.endedAt) : now) - Date.parse(t.startedAt) : undefined,
-          })),
-        }),
-      ),
-    });
+    return ack({ response_type: 'ephemeral', ...renderTaskList({ tasks: tasks.map((t) => toTaskListItem(t, now)) }) });
   } catch {
     return ack({ response_type: 'ephemeral', ...renderError({ kind: 'service_unavailable', service: 'redis' }) });
   }

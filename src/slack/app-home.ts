@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { renderTaskList } from '../blocks/index.js';
+import { toTaskListItem } from '../commands/status-command.js';
 import { redactBlocks } from './redact.js';
 import type { SlackDeps } from './slack-deps.js';
 
@@ -9,9 +10,7 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
     if (event.tab !== 'home') return;
     const tasks = await deps.store.tasksOf(event.user).catch(() => []);
     const now = Date.now();
-    const list = renderTaskList({
-      tasks: tasks.map((t) => ({ taskId: t.id, status: t.status, prompt: t.prompt, repo: t.repo, elapsedMs: t.startedAt ? (t.endedAt ? Date.parse(t.endedAt) : now) - Date.parse(t.startedAt) : undefined })),
-    });
+    const list = renderTaskList({ tasks: tasks.map((t) => toTaskListItem(t, now)) });
     const intro = {
       type: 'section',
       text: { type: 'mrkdwn', text: 'Start a task in any channel I am in with `/codex task <what to do>`, or mention me. Reply in the task thread to steer it.'.replace('<', '&lt;').replace('>', '&gt;') },

@@ -107,7 +107,7 @@ export class SlackPoster {
   /** Uploads a text file (the diff) into a task's thread. */
   async uploadFile(channel: string, threadTs: string, filename: string, content: string, title: string): Promise<void> {
     await this.withBudget(this.postBucket(channel), () =>
-      this.client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title, content: redactSecrets(content) }),
+      this.client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename: redactSecrets(filename), title: redactSecrets(title), content: redactSecrets(content) }),
     );
   }
 

@@ -44,6 +44,8 @@ export class TaskReporter {
     private readonly poster: SlackPoster,
     private readonly refs: MessageRefs,
     private readonly logger: Logger,
+    /** Who may decide approvals (the owner and the repo's approvers), named on the prompt. */
+    private readonly deciders: string[] = [task.owner],
   ) {
     this.state = initialCardState(task);
     this.card = new CardUpdater(task, poster, logger);
@@ -80,7 +82,7 @@ export class TaskReporter {
         this.flushCommands();
         this.approvals.set(event.approvalId, event);
         this.enqueue(async () => {
-          const ts = await this.postThread(renderApprovalPrompt({ ...event, taskId: this.task.id, deciders: [this.task.owner] }), 'approval', event.approvalId);
+          const ts = await this.postThread(renderApprovalPrompt({ ...event, taskId: this.task.id, deciders: this.deciders }), 'approval', event.approvalId);
           await this.refs.saveApproval({ approvalId: event.approvalId, taskId: this.task.id, channel: this.task.channel, ts, kind: event.kind, command: event.command, diffStat: event.diffStat, expiresAt: event.expiresAt });
         });
         break;

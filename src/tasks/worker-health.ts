@@ -12,28 +12,29 @@ export type WorkerHeartbeat = z.infer<typeof heartbeatSchema>;
 
 export const HEARTBEAT_TTL_MS = 15_000;
 
+/*
+ * One hash per installation (`<prefix>:workers`, field = worker id), so reading every worker is
+ * one HGETALL, whatever else the keyspace holds; stale entries are skipped and cleaned up.
+ */
 export async function writeHeartbeat(redis: Redis, prefix: string, beat: WorkerHeartbeat): Promise<void> {
-  await redis.set(`${prefix}:worker:${beat.id}`, JSON.stringify(beat), 'PX', HEARTBEAT_TTL_MS);
+  await redis.hset(`${prefix}:workers`, beat.id, JSON.stringify(beat));
 }
 
 export async function removeHeartbeat(redis: Redis, prefix: string, id: string): Promise<void> {
-  await redis.del(`${prefix}:worker:${id}`);
+  await redis.hdel(`${prefix}:workers`, id);
 }
 
-export async function readHeartbeats(redis: Redis, prefix: string): Promise<WorkerHeartbeat[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:worker:*`, 'COUNT', 200);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  if (keys.length === 0) return [];
-  const values = await redis.mget(...keys);
-  return values.flatMap((v) => {
-    const parsed = v ? heartbeatSchema.safeParse(JSON.parse(v)) : undefined;
-    return parsed?.success ? [parsed.data] : [];
-  });
+export async function readHeartbeats(redis: Redis, prefix: string, now = Date.now()): Promise<WorkerHeartbeat[]> {
+  const all = await redis.hgetall(`${prefix}:workers`);
+  const live: WorkerHeartbeat[] = [];
+  const stale: string[] = [];
+  for (const [id, value] of Object.entries(all)) {
+    const parsed = heartbeatSchema.safeParse(JSON.parse(value));
+    if (parsed.success && now - parsed.data.at <= HEARTBEAT_TTL_MS) live.push(parsed.data);
+    else stale.push(id);
+  }
+  if (stale.length) void redis.hdel(`${prefix}:workers`, ...stale).catch(() => undefined);
+  return live;
 }
 
 export type Availability = 'ready' | 'no_workers' | 'docker_down';

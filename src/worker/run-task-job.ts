@@ -55,7 +55,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   if (!task || task.turn !== job.turn || FINAL_STATUSES.has(task.status)) return;
   const log = taskLogger(deps.logger, task.id);
   const repo = deps.config.repos.find((r) => r.name === task.repo);
-  const reporter = new TaskReporter(task, deps.poster, deps.refs, log);
+  const reporter = new TaskReporter(task, deps.poster, deps.refs, log, [...new Set([task.owner, ...(repo?.access.approvers ?? [])])]);
   const sink = new RedisEventSink(deps.store, task.id);
   sink.onEvent((e) => reporter.handle(e));
   const blocking = deps.blockingRedis();
