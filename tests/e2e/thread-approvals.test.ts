@@ -16,7 +16,7 @@ afterEach(async () => {
   e = undefined;
 });
 
-const { channel, otherChannel, owner, other, approver } = FAKE_IDS;
+const { channel, otherChannel, privateChannel, owner, other, approver } = FAKE_IDS;
 
 /** The approval prompts of a task's thread, oldest first. */
 function prompts(e: E2E, ch: string, threadTs: string): FakeMessage[] {
@@ -27,15 +27,30 @@ function waitPrompt(e: E2E, ch: string, threadTs: string, n: number): Promise<Fa
   return e.fake.waitFor(() => prompts(e, ch, threadTs)[n], 20_000);
 }
 
+/** Five added lines: over the private channel's limit of 3. */
+const BIG_PATCH = `*** Begin Patch
+*** Add File: notes.txt
++one
++two
++three
++four
++five
+*** End Patch`;
+
 const ok = (out: string) => {
   if (!out.startsWith('Exit code: 0')) throw new Error(`the approved command did not run: ${out}`);
 };
 
 describe('approvals', () => {
-  it('lets only the owner or an approver decide, settles each request once, tells the model about denials, and times out as Deny', { timeout: 90_000 }, async () => {
+  it('lets only the owner or an approver decide, settles each request once, tells the model about denials, times out as Deny, and follows channel overrides', { timeout: 90_000 }, async () => {
     e = await startE2E({
       repo: { approval: { mode: 'never', commandPatterns: ['^touch ', '^rm '], timeoutMinutes: 1 }, access: { approvers: [approver] } },
-      repoConfig: { channels: { [otherChannel]: { approval: { timeoutMinutes: 0.05 } } } },
+      repoConfig: {
+        channels: {
+          [otherChannel]: { approval: { timeoutMinutes: 0.05 } },
+          [privateChannel]: { approval: { mode: 'on-request', changeLinesOver: 3, push: true } },
+        },
+      },
       script: scriptByPrompt({
         'decide on touches': (req, n) => {
           switch (n) {
@@ -56,11 +71,25 @@ describe('approvals', () => {
               throw new Error(`unexpected request ${n}`);
           }
         },
+        'ask in other ways': (req, n) => {
+          switch (n) {
+            case 0:
+              return reply(functionCall('apply_patch', { input: BIG_PATCH }));
+            case 1:
+              if (!lastToolOutput(req).startsWith('Success.')) throw new Error(`the approved patch was not applied: ${lastToolOutput(req)}`);
+              return reply(functionCall('shell', { command: 'mv notes.txt old-notes.txt', require_approval: true, justification: 'the notes are obsolete' }));
+            case 2:
+              return reply(functionCall('shell', { command: 'git push origin HEAD' }));
+            default:
+              return reply(message('Wrote notes.txt; renaming it and pushing were declined.'));
+          }
+        },
         'wait for nobody': (_req, n) => (n === 0 ? reply(functionCall('shell', { command: 'touch late.txt' })) : reply(message('Nobody approved, so no late.txt.'))),
       }),
     });
     const a = await startTask(e, 'decide on touches');
     const b = await startTask(e, 'wait for nobody', { channel_id: otherChannel });
+    const c = await startTask(e, 'ask in other ways', { channel_id: privateChannel });
 
     // Request 1: someone else's click is refused and changes nothing; the owner's Approve runs it.
     const p1 = await waitPrompt(e, channel, a.card.ts, 0);
@@ -115,6 +144,25 @@ describe('approvals', () => {
     await click(e, late, 'codex_approve', owner);
     await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('already decided')).length === 2, 5_000);
     expect(versions(e, otherChannel, late.ts)).toHaveLength(editsAfterTimeout);
+
+    // The private channel's policy: a patch over 3 lines, a command the model asks about
+    // (on-request), a push.
+    const patch = await waitPrompt(e, privateChannel, c.card.ts, 0);
+    expect(shown(patch)).toContain('apply a large change');
+    expect(shown(patch)).toContain('notes.txt');
+    await click(e, patch, 'codex_approve', owner);
+    const asked = await waitPrompt(e, privateChannel, c.card.ts, 1);
+    expect(shown(asked)).toContain('mv notes.txt old-notes.txt');
+    expect(shown(asked)).toContain('the agent asked for approval');
+    expect(shown(asked)).toContain('the notes are obsolete');
+    await click(e, asked, 'codex_deny', owner);
+    const push = await waitPrompt(e, privateChannel, c.card.ts, 2);
+    expect(shown(push)).toContain('push the branch');
+    await click(e, push, 'codex_deny', owner);
+    const doneC = await waitStatus(e, c.taskId, 'done', 30_000);
+    expect(e.mirrorGit('show', `${doneC.branch}:notes.txt`)).toBe('one\ntwo\nthree\nfour\nfive');
+    expect((await e.store.readEvents(c.taskId)).filter((ev) => ev.type === 'approval_requested').map((ev) => ev.type === 'approval_requested' && ev.kind)).toEqual(['patch', 'command', 'push']);
+    expect(lastToolOutput(requestsOf(e, 'ask in other ways')[3]!)).toContain('declined this command');
 
     const doneA = await waitStatus(e, a.taskId, 'done', 30_000);
     const doneB = await waitStatus(e, b.taskId, 'done', 30_000);
