@@ -59,7 +59,23 @@ export class TaskStore implements ConversationStore {
     if (!current) throw new Error(`task ${id} not found`);
     const next = taskRecordSchema.parse({ ...current, ...patch, id, updatedAt: new Date().toISOString() });
     await this.redis.set(this.key('task', id), JSON.stringify(next));
+    await this.retain(next);
     return next;
+  }
+
+  /**
+   * An ended task's keys expire after RETENTION_SEC (a follow-up can come within that time);
+   * a task that runs again keeps them for as long as it runs. Redis does not grow for ever.
+   */
+  private async retain(task: TaskRecord): Promise<void> {
+    const keys = [this.key('task', task.id), this.key('task', task.id, 'seq'), this.key('task', task.id, 'events'), this.key('task', task.id, 'ops'), this.key('task', task.id, 'conv')];
+    if (task.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
+    const tx = this.redis.multi();
+    for (const k of keys) {
+      if (FINAL_STATUSES.has(task.status)) tx.expire(k, RETENTION_SEC);
+      else tx.persist(k);
+    }
+    await tx.exec();
   }
 
   /**
@@ -75,7 +91,9 @@ export class TaskStore implements ConversationStore {
     const { error: _error, endedAt: _endedAt, startedAt: _startedAt, ...rest } = current;
     const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
     const swapped = await this.redis.eval(COMPARE_AND_SET, 1, this.key('task', id), JSON.stringify(current), JSON.stringify(next));
-    return swapped === 1 ? next : undefined;
+    if (swapped !== 1) return undefined;
+    await this.retain(next);
+    return next;
   }
 
   async deleteTask(id: string): Promise<void> {
@@ -107,13 +125,6 @@ export class TaskStore implements ConversationStore {
     const event = taskEventSchema.parse({ ...input, taskId, seq, at: new Date().toISOString() });
     await this.redis.xadd(this.key('task', taskId, 'events'), 'MAXLEN', '~', '5000', '*', 'e', JSON.stringify(event));
     return event;
-  }
-
-  /** Restarts the sequence after a resumed task's last saved event, so numbers stay increasing. */
-  async ensureSeqAtLeast(taskId: string, seq: number): Promise<void> {
-    const key = this.key('task', taskId, 'seq');
-    const current = Number((await this.redis.get(key)) ?? 0);
-    if (current < seq) await this.redis.set(key, String(seq));
   }
 
   async readEvents(taskId: string): Promise<TaskEvent[]> {
@@ -162,22 +173,10 @@ export class TaskStore implements ConversationStore {
   async save(taskId: string, conversation: SavedConversation): Promise<void> {
     await this.redis.set(this.key('task', taskId, 'conv'), JSON.stringify(conversation));
   }
-
-  /** Ids of tasks that are not finished, for the orphan reaper and the App Home. */
-  async listTaskIds(): Promise<string[]> {
-    const ids: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.key('task', '*'), 'COUNT', 500);
-      cursor = next;
-      for (const k of keys) {
-        const rest = k.slice(this.prefix.length + 'task:'.length + 1);
-        if (/^[a-z0-9]{8}$/.test(rest)) ids.push(rest);
-      }
-    } while (cursor !== '0');
-    return ids;
-  }
 }
+
+/** How long an ended task is kept: its thread can be followed up until then. */
+export const RETENTION_SEC = 30 * 24 * 3600;
 
 /** SET KEYS[1] to ARGV[2] only if it still holds exactly ARGV[1]. */
 const COMPARE_AND_SET = `

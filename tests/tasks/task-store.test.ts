@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisEventSink, RedisOpSource } from '../../src/tasks/redis-channels.js';
 import { newTaskId, slugify, taskBranchName, type TaskRecord } from '../../src/tasks/task-record.js';
-import { TaskStore } from '../../src/tasks/task-store.js';
+import { RETENTION_SEC, TaskStore } from '../../src/tasks/task-store.js';
 import { REDIS_URL, testRedis } from '../helpers/redis.js';
 
 function record(id: string): TaskRecord {
@@ -44,7 +44,26 @@ describe('TaskStore on real Redis', () => {
     await store.linkThread('C1', '1.2', id);
     expect(await store.taskForThread('C1', '1.2')).toBe(id);
     expect(await store.taskForThread('C1', '9.9')).toBeUndefined();
-    expect(await store.listTaskIds()).toEqual([id]);
+  });
+
+  it('keeps an ended task for the retention period, and a running one for as long as it runs', async () => {
+    const { store, redis, prefix } = setup();
+    const id = newTaskId();
+    await store.createTask(record(id));
+    await store.appendEvent(id, { type: 'agent_message', text: 'hi' });
+    await store.updateTask(id, { status: 'done', threadTs: '5.6', endedAt: new Date().toISOString() });
+    await store.linkThread('C1', '5.6', id);
+    await store.updateTask(id, { status: 'done' });
+    for (const key of [`${prefix}:task:${id}`, `${prefix}:task:${id}:events`, `${prefix}:thread:C1:5.6`]) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(RETENTION_SEC - 60);
+    }
+    const next = await store.startNextTurn(id, 1, 'and the docs too');
+    expect(next).toMatchObject({ turn: 2, turnPrompt: 'and the docs too', status: 'queued' });
+    expect(await redis.ttl(`${prefix}:task:${id}`)).toBe(-1);
+    expect(await redis.ttl(`${prefix}:task:${id}:events`)).toBe(-1);
+    // A second reply racing for the same ended turn loses: the task is no longer at turn 1.
+    expect(await store.startNextTurn(id, 1, 'again')).toBeUndefined();
   });
 
   it('rejects a corrupted record on read instead of trusting it', async () => {
@@ -61,9 +80,8 @@ describe('TaskStore on real Redis', () => {
     sink.onEvent((e) => seen.push(e.seq));
     await sink.emit({ type: 'agent_message', text: 'hello' });
     await sink.emit({ type: 'plan_updated', steps: [{ step: 'a', status: 'pending' }] });
-    await store.ensureSeqAtLeast(id, 10);
     await sink.emit({ type: 'task_cancelled', by: 'U1' });
-    expect(seen).toEqual([1, 2, 11]);
+    expect(seen).toEqual([1, 2, 3]);
     const events = await store.readEvents(id);
     expect(events.map((e) => e.type)).toEqual(['agent_message', 'plan_updated', 'task_cancelled']);
   });
