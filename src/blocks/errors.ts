@@ -93,7 +93,7 @@ function sentence(view: ErrorView): string {
     case 'task_not_found':
       return `There is no task ${inlineCode(view.taskId, 40)}. Check the id on the task's status card, or run \`${COMMAND} status\` to list your tasks.`;
     case 'task_finished':
-      return `Task ${inlineCode(view.taskId, 40)} has already ended (${view.status}). Start a new task with \`${COMMAND} task\` to continue.`;
+      return `Task ${inlineCode(view.taskId, 40)} has already ended (${view.status}). Reply in its thread to continue it, or start a new task with \`${COMMAND} task\`.`;
     case 'approval_closed':
       return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
     case 'internal':

@@ -82,7 +82,7 @@ describe('renderError', () => {
       ⚠️ Only <@U0OWNER001>, who started this task, or an approver can steer it. Ask them, or start your own task with \`/codex task\`.
       ⚠️ Which task? Use \`/codex cancel &lt;task id&gt;\`; the id is on the task's status card.
       ⚠️ There is no task \`zzzz9999\`. Check the id on the task's status card, or run \`/codex status\` to list your tasks.
-      ⚠️ Task \`k3x9q2m1\` has already ended (done). Start a new task with \`/codex task\` to continue.
+      ⚠️ Task \`k3x9q2m1\` has already ended (done). Reply in its thread to continue it, or start a new task with \`/codex task\`.
       ⚠️ This request is already decided or has expired, so nothing changed. The thread shows its outcome.
       ⚠️ Something went wrong on my side. Try again; if it happens again, tell whoever runs this bot (reference \`req-42\`)."
     `);

@@ -19,7 +19,7 @@ const { channel, owner, other } = FAKE_IDS;
 const LONG = { command: 'sleep 60', timeout_ms: 110_000 };
 
 describe('stop and cancel', () => {
-  it('Stop kills the command and waits for a reply; Cancel (button or /codex cancel) ends the task, keeps the branch, removes the sandbox', { timeout: 90_000 }, async () => {
+  it('Stop kills the command and waits for a reply; Cancel (button, or /codex cancel while stopped) ends the task, keeps the branch, removes the sandbox', { timeout: 90_000 }, async () => {
     e = await startE2E({
       script: scriptByPrompt({
         'stop me': (req, n) => {
@@ -75,8 +75,15 @@ describe('stop and cancel', () => {
     await e.fake.waitFor(() => e!.fake.thread(channel, a.card.ts).find((m) => m.metadata?.event_type === 'codex_task_cancelled'), 10_000);
     expect(current(e, channel, a.card.ts)).not.toContain('codex_stop');
 
-    // `/codex cancel <id>` from the channel: refused for someone else, done for the owner.
+    // A stale Stop button (a copy of the card from before the end) changes nothing.
+    await click(e, a.card, 'codex_stop', owner);
+    expect(await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('has already ended')), 5_000)).toContain('Reply in its thread');
+
+    // `/codex cancel <id>` from the channel, here while the task waits after a Stop: refused for
+    // someone else, done for the owner.
     await waitEvent(e, b.taskId, 'command_started');
+    await click(e, b.card, 'codex_stop', owner);
+    await waitEvent(e, b.taskId, 'task_interrupted');
     const refused = await slash(e, `cancel ${b.taskId}`, { user_id: other });
     expect(refused.body).toMatch(/can cancel it/);
     const cancelling = await slash(e, `cancel ${b.taskId}`);
