@@ -142,6 +142,13 @@ export const repoSchema = z.object({
   access: accessSchema.partial().optional(),
   /** Docker network that approved network commands join (default `bridge`). */
   network: nonEmpty.optional(),
+  /**
+   * Push each task's branch to the upstream (`pushUrl`, default `url`) when a turn ends with
+   * changes, using the worker's own git credentials (never the sandbox's). Asks first when the
+   * approval policy's `push` is on.
+   */
+  pushBranches: z.boolean().default(false),
+  pushUrl: nonEmpty.optional(),
 });
 export type RepoConfigInput = z.infer<typeof repoSchema>;
 
@@ -186,6 +193,9 @@ export interface RepoConfig {
   approval: ApprovalPolicy;
   access: Access;
   network: string;
+  pushBranches: boolean;
+  /** Where task branches are pushed (the repo's url unless pushUrl is set). */
+  pushUrl: string;
 }
 
 export interface Config {
@@ -220,6 +230,8 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
       steerers: [...file.access.steerers, ...(repo.access?.steerers ?? [])],
     },
     network: repo.network ?? 'bridge',
+    pushBranches: repo.pushBranches,
+    pushUrl: repo.pushUrl ?? repo.url,
   };
 }
 

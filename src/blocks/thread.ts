@@ -110,3 +110,11 @@ export function renderCancelled(view: { by?: string; repo?: string; branch?: str
     : '';
   return buildMessage(`🚫 ${who}`, [section(`🚫 ${who}${kept}`)]);
 }
+
+/** The task branch was pushed upstream, or the push failed (with the sentence saying why). */
+export function renderBranchPushed(view: { branch: string; remote: string; commit: string; ok: boolean; error?: string }): SlackMessage {
+  const where = `${inlineCode(view.branch, 100)} to ${inlineCode(view.remote, 200)}`;
+  if (view.ok) return buildMessage(`⬆️ Pushed ${view.branch}`, [section(`⬆️ Pushed ${where} (${inlineCode(view.commit.slice(0, 10), 12)}). It is ready for review.`)]);
+  const why = truncateText((view.error ?? 'The push failed.').trim(), 800, { escape: true, maxLines: 8 });
+  return buildMessage(`⚠️ Could not push ${view.branch}`, [section(`⚠️ Could not push ${where}. ${why}`)]);
+}

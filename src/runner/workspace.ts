@@ -178,6 +178,28 @@ export class Workspace {
   }
 
   /** The tip of a task branch in the mirror, or undefined when it does not exist. */
+  /**
+   * Pushes a task branch from the mirror to `url` with the worker's own credentials (SSH agent
+   * or keys; host git reads no credential helper). A non-fast-forward is refused, never forced.
+   */
+  async pushBranch(repo: Pick<WorkspaceRepo, 'name'>, branch: string, url: string): Promise<string> {
+    assertTaskBranch(branch);
+    const mirrorDir = mirrorPath(this.options.dataDir, repo.name);
+    return this.lock.run(repo.name, async () => {
+      const sha = await resolveRef(mirrorDir, `refs/heads/${branch}`);
+      if (!sha) throw new CodexError('branch_not_found', `branch ${branch} is not in the mirror of ${repo.name}`);
+      try {
+        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir });
+      } catch (e) {
+        throw new CodexError('push_failed', `pushing ${branch} failed: ${(e as Error).message}`, {
+          cause: e,
+          userMessage: `Pushing ${branch} failed: the upstream refused it or the worker has no write access. The branch is still on the worker; fix the access (or pushUrl in the repo config) and reply here to push again.`,
+        });
+      }
+      return sha;
+    });
+  }
+
   async branchTip(repo: Pick<WorkspaceRepo, 'name'>, branch: string): Promise<string | undefined> {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
   }

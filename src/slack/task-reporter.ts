@@ -1,5 +1,6 @@
 import {
   renderApprovalPrompt,
+  renderBranchPushed,
   renderApprovalSettled,
   renderCancelled,
   renderCommandLog,
@@ -96,6 +97,9 @@ export class TaskReporter {
             if (ref) await this.poster.react(ref.channel, ref.ts, 'white_check_mark');
           }
         });
+        break;
+      case 'branch_pushed':
+        this.enqueue(() => this.postThread(renderBranchPushed(event), 'notice').then(() => undefined));
         break;
       case 'task_interrupted':
         this.flushCommands();

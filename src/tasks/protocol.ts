@@ -101,6 +101,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     /** Set when a budget ended the task early. */
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
   }),
+  /** The task branch was pushed to the upstream (or the push failed: `error` says why). */
+  z.object({ ...base, type: z.literal('branch_pushed'), branch: z.string(), remote: z.string(), commit: z.string(), ok: z.boolean(), error: z.string().optional() }),
   z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),
   z.object({ ...base, type: z.literal('task_cancelled'), by: z.string().optional() }),
 ]);

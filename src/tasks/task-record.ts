@@ -50,6 +50,8 @@ export const taskRecordSchema = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   commit: z.string().optional(),
+  /** Someone chose "Approve for this task" on a push: later turns push without asking. */
+  autoPush: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type TaskRecord = z.infer<typeof taskRecordSchema>;

@@ -7,6 +7,7 @@ import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
 import type { DockerSandbox } from '../runner/docker-sandbox.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
+import { pushStep } from './push-step.js';
 import type { DiffStat as RunnerDiffStat } from '../runner/diff-stat.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import { TaskReporter } from '../slack/task-reporter.js';
@@ -89,6 +90,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     const setupFailure = await runSetup(sandbox, repo, sink);
     if (setupFailure) throw setupFailure;
 
+    const policy = resolveApproval(deps.config.file, deps.config.file.repos.find((r) => r.name === repo.name)!, task.channel);
     const outcome = await runAgent(
       {
         taskId: task.id,
@@ -98,7 +100,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
         branch: task.branch,
         model: task.model,
         budgets: resolveBudgets(deps.config.file),
-        approval: resolveApproval(deps.config.file, deps.config.file.repos.find((r) => r.name === repo.name)!, task.channel),
+        approval: policy,
         limits: repo.limits,
         owner: task.owner,
         turn: task.turn,
@@ -111,6 +113,9 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     const result = await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
     diff = result.diff;
     const diffStat = toProtocolDiffStat(result.stat);
+    if (outcome.status === 'completed' && result.committed && repo.pushBranches) {
+      await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
+    }
     if (outcome.status === 'completed') {
       final = await sink.emit({ type: 'task_completed', summary: outcome.summary, diffStat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, budget: outcome.budget });
     } else if (outcome.status === 'cancelled') {

@@ -92,6 +92,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     approval,
     access: { approvers: [], steerers: [] },
     network: 'bridge',
+    pushBranches: false,
+    pushUrl: dir,
   };
   const server = await startModelServer(options.models ? { apiKey: API_KEY, models: options.models, script: options.script } : { apiKey: API_KEY, script: options.script });
   const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: dir, limits });
