@@ -200,6 +200,23 @@ export class Workspace {
     });
   }
 
+  /**
+   * Makes a task branch that another worker pushed upstream (repo `pushBranches`) available in
+   * this worker's mirror, so a follow-up can continue it here. Returns false when upstream has
+   * no such branch either.
+   */
+  async adoptUpstreamBranch(repo: WorkspaceRepo, branch: string): Promise<boolean> {
+    assertTaskBranch(branch);
+    return this.lock.run(repo.name, async () => {
+      const mirrorDir = await syncMirror(this.options.dataDir, repo);
+      if (await resolveRef(mirrorDir, `refs/heads/${branch}`)) return true;
+      const sha = await resolveRef(mirrorDir, upstreamRef(branch));
+      if (!sha) return false;
+      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir });
+      return true;
+    });
+  }
+
   async branchTip(repo: Pick<WorkspaceRepo, 'name'>, branch: string): Promise<string | undefined> {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
   }

@@ -74,7 +74,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     // A follow-up (or a job retried after its worker died) continues the branch; a first turn,
     // or a follow-up of a turn that failed before making the branch, starts it.
     // (No mirror yet means no branch.)
-    const continues = (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined;
+    // A pushed branch can also come from upstream: another worker host ran the earlier turns.
+    const continues =
+      (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined ||
+      (task.turn > 1 && repo.pushBranches && (await deps.workspace.adoptUpstreamBranch(repo, task.branch)));
     if (!continues && task.turn > 1 && (await deps.store.load(task.id))) {
       throw new CodexError('branch_not_found', `branch ${task.branch} is missing from the mirror`, {
         userMessage: `The task's branch ${task.branch} is not on this worker any more (its data directory was removed, or the follow-up ran on another host), so its earlier work cannot be continued. Start a new task with \`/codex task\`.`,

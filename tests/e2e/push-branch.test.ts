@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, message, reply } from '../fakes/model-server.js';
 import { FAKE_IDS, FIX_PATCH, git, startE2E, type E2E } from '../helpers/e2e.js';
-import { click, ephemeralsFor, shown, startTask, waitEvent, waitStatus } from '../helpers/thread.js';
+import { click, ephemeralsFor, replyInThread, shown, startTask, waitEvent, waitStatus } from '../helpers/thread.js';
 
 /*
  * Pushing the task branch upstream at the end of a turn (repo `pushBranches`), with the
@@ -61,5 +61,26 @@ describe('pushing the task branch', () => {
     const task = await waitStatus(e, taskId, 'done');
     expect(e.mirrorGit('rev-parse', task.branch)).toBe(task.commit);
     await e.fake.waitFor(() => e!.fake.thread(FAKE_IDS.channel, card.ts).find((m) => shown(m).includes('Could not push')), 20_000);
+  });
+
+  it('lets a follow-up continue a pushed branch on a worker whose mirror does not have it', { timeout: 120_000 }, async () => {
+    e = await startE2E({
+      script: [...fixScript(), reply(functionCall('shell', { command: 'echo "# calc" > NOTES.md' })), reply(message('Added notes.'))],
+      repo: { pushBranches: true },
+    });
+    const { taskId, card } = await startTask(e, 'fix add, then more');
+    const first = await waitStatus(e, taskId, 'done');
+    await waitEvent(e, taskId, 'branch_pushed');
+    // Another worker host: its mirror never saw this branch.
+    e.mirrorGit('update-ref', '-d', `refs/heads/${first.branch}`);
+    await replyInThread(e, card.ts, FAKE_IDS.owner, 'also add a NOTES.md');
+    await e.fake.waitFor(async () => {
+      const t = await e!.store.getTask(taskId);
+      return t?.turn === 2 && t.status === 'done' && t;
+    }, 60_000);
+    const tip = e.mirrorGit('rev-parse', first.branch);
+    expect(e.mirrorGit('rev-parse', `${tip}^`)).toBe(first.commit);
+    expect(git(e.upstream, 'rev-parse', first.branch)).toBe(tip);
+    expect(git(e.upstream, 'show', `${first.branch}:src/math.js`)).toContain('a + b');
   });
 });
