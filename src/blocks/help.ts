@@ -23,6 +23,7 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
     '',
     '*Other commands*',
+    `\`${cmd} plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out`,
     `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
     `\`${cmd} cancel &lt;task id&gt;\`: end a task; its branch keeps what was done`,
     `\`${cmd} help\`: this message`,
@@ -33,6 +34,7 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     '• *Approve*: when the agent asks, press *Approve*, *Approve for this task* or *Deny*.',
     '• *Stop*: pauses the current step; reply to say what to do next.',
     '• *Cancel*: ends the task.',
+    '• *Follow up*: reply after it ended to continue on the same branch.',
     'You can also mention the bot with a request instead of using the command.',
   ].join('\n');
   const blocks: KnownBlock[] = [section(`📖 *${cmd}: a coding agent in Slack*`), section(usage), section(running)];

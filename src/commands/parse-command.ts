@@ -1,6 +1,7 @@
 /*
  * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
  *   task [--repo NAME] [--branch BRANCH] <prompt>
+ *   plan [--repo NAME] [--branch BRANCH] <prompt>   (explore and propose a plan; change nothing)
  *   status [task id]
  *   cancel <task id>
  *   help
@@ -8,7 +9,7 @@
  */
 
 export type ParsedCommand =
-  | { kind: 'task'; prompt: string; repo?: string; branch?: string }
+  | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan' }
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'help' }
@@ -37,13 +38,17 @@ export function parseCommand(text: string): ParsedCommand {
       if (rest.length !== 1 || !TASK_ID.test(rest[0]!)) return { kind: 'invalid', reason: `\`/codex ${verb}\` needs one task id, like \`/codex cancel k3x9q2m1\`.` };
       return { kind: 'cancel', taskId: rest[0]! };
     case 'task':
-      return parseTask(after);
+      return parseTask(after, verb);
+    case 'plan': {
+      const parsed = parseTask(after, verb);
+      return parsed.kind === 'task' ? { ...parsed, mode: 'plan' } : parsed;
+    }
     default:
       return { kind: 'invalid', reason: `\`${verbRaw}\` is not a /codex command. To start a task, begin with \`task\`: \`/codex task ${trimmed}\`.` };
   }
 }
 
-function parseTask(args: string): ParsedCommand {
+function parseTask(args: string, verb: string): ParsedCommand {
   let rest = args;
   const flags: { repo?: string; branch?: string } = {};
   for (;;) {
@@ -68,6 +73,6 @@ function parseTask(args: string): ParsedCommand {
     return { kind: 'invalid', reason: `\`${flags.branch}\` is not a valid branch name.` };
   }
   const prompt = rest.trim();
-  if (prompt === '') return { kind: 'invalid', reason: 'Say what the task is after `task`, like `/codex task add retries to the billing client`.' };
+  if (prompt === '') return { kind: 'invalid', reason: `Say what the task is after \`${verb}\`, like \`/codex ${verb} add retries to the billing client\`.` };
   return { kind: 'task', prompt, ...flags };
 }

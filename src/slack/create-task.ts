@@ -22,6 +22,8 @@ export interface NewTaskInput {
   prompt: string;
   /** Start from this branch instead of the repo's base branch (`--branch`). */
   baseBranch?: string;
+  /** `plan` (from `/codex plan`): propose a plan first, change nothing until a reply says so. */
+  mode?: 'task' | 'plan';
   owner: string;
   channel: string;
   teamId?: string;
@@ -54,6 +56,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     status: 'queued',
     model: deps.config.env.CODEX_MODEL,
     turn: 1,
+    mode: input.mode ?? 'task',
     createdAt: now,
     updatedAt: now,
   };

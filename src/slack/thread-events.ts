@@ -92,7 +92,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     await fail({ kind: 'service_unavailable', service: 'redis' });
     return;
   }
-  const parsed = parseCommand(/^(help|status|cancel)\b/i.test(text) ? text : `task ${text}`);
+  const parsed = parseCommand(/^(help|status|cancel|plan)\b/i.test(text) ? text : `task ${text}`);
   if (parsed.kind === 'help' || (parsed.kind === 'invalid' && text === '')) {
     await deps.poster.postEphemeral(msg.channel, user, renderHelp({ repos: deps.config.repos.map((r) => r.name) }), inThread).catch(() => undefined);
     return;
@@ -117,6 +117,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
       repo: choice.repo,
       prompt: parsed.prompt,
       baseBranch: parsed.branch,
+      mode: parsed.mode,
       owner: user,
       channel: msg.channel,
       teamId: msg.team,

@@ -43,6 +43,11 @@ export const taskRecordSchema = z.object({
   status: taskStatusSchema,
   model: z.string(),
   turn: z.number().int().min(1),
+  /**
+   * `plan`: the first turn explores and proposes a plan without changing anything (its changes
+   * are discarded); a reply then starts an ordinary turn that carries the plan out.
+   */
+  mode: z.enum(['task', 'plan']).default('task'),
   /** Follow-up prompt of the current turn (turn > 1). */
   turnPrompt: z.string().optional(),
   createdAt: z.string(),

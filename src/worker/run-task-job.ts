@@ -113,7 +113,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
 
     // The commit must not walk a tree the sandbox can still change.
     await sandbox.stop();
-    const result = await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
+    // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
+    const result = planning(task)
+      ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], filesChanged: 0, insertions: 0, deletions: 0 } }
+      : await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
     diff = result.diff;
     const diffStat = toProtocolDiffStat(result.stat);
     if (outcome.status === 'completed' && result.committed && repo.pushBranches) {
@@ -213,8 +216,16 @@ async function runSetup(sandbox: DockerSandbox, repo: RepoConfig, sink: RedisEve
   return undefined;
 }
 
+/** The first turn of a `/codex plan` task: explore and propose, change nothing. */
+function planning(task: TaskRecord): boolean {
+  return task.mode === 'plan' && task.turn === 1;
+}
+
+const PLAN_ONLY = `Plan only, for now. Explore the repository and propose a concrete plan for the task below: which files to change and how, the tests to add or run, risks and open questions. Do not change any file: edits made in this turn are discarded. Publish the steps with update_plan, and end with the plan as your summary. The team will reply in the thread to carry it out or to change it.`;
+
 /** A follow-up whose earlier turns left no conversation (they failed early) restates the original ask. */
 async function turnPrompt(store: TaskStore, task: TaskRecord): Promise<string> {
+  if (planning(task)) return `${PLAN_ONLY}\n\nThe task:\n${task.prompt}`;
   if (task.turn === 1 || !task.turnPrompt) return task.prompt;
   if (await store.load(task.id)) return task.turnPrompt;
   return `${task.prompt}\n\n(Follow-up from the thread:) ${task.turnPrompt}`;

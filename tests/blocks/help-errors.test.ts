@@ -16,6 +16,7 @@ describe('renderHelp', () => {
           e.g. \`/codex task --repo billing fix the flaky date test in invoice.spec.ts\`
           
           *Other commands*
+          \`/codex plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out
           \`/codex status [task id]\`: the state of a task, or of your recent tasks
           \`/codex cancel &lt;task id&gt;\`: end a task; its branch keeps what was done
           \`/codex help\`: this message
@@ -24,6 +25,7 @@ describe('renderHelp', () => {
           • *Approve*: when the agent asks, press *Approve*, *Approve for this task* or *Deny*.
           • *Stop*: pauses the current step; reply to say what to do next.
           • *Cancel*: ends the task.
+          • *Follow up*: reply after it ended to continue on the same branch.
           You can also mention the bot with a request instead of using the command.
       [context] Repos: \`billing\`, \`web\`. Default here: \`billing\`."
     `);

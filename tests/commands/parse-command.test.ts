@@ -9,6 +9,11 @@ describe('parseCommand', () => {
     expect(parseCommand('task fix\nmultiline\nprompt')).toEqual({ kind: 'task', prompt: 'fix\nmultiline\nprompt' });
   });
 
+  it('parses plan like task, marked as planning', () => {
+    expect(parseCommand('plan --repo web migrate the date library')).toEqual({ kind: 'task', mode: 'plan', repo: 'web', prompt: 'migrate the date library' });
+    expect(parseCommand('plan')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('/codex plan') });
+  });
+
   it('explains what is wrong with a malformed task', () => {
     expect(parseCommand('task')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Say what the task is') });
     expect(parseCommand('task --repo')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('`--repo` needs a value') });

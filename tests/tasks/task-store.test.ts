@@ -7,7 +7,7 @@ import { REDIS_URL, testRedis } from '../helpers/redis.js';
 
 function record(id: string): TaskRecord {
   const now = new Date().toISOString();
-  return { id, repo: 'billing', branch: taskBranchName(id, 'fix it'), baseBranch: 'main', prompt: 'fix it', owner: 'U1', channel: 'C1', status: 'queued', model: 'm', turn: 1, createdAt: now, updatedAt: now };
+  return { id, repo: 'billing', branch: taskBranchName(id, 'fix it'), baseBranch: 'main', prompt: 'fix it', owner: 'U1', channel: 'C1', status: 'queued', model: 'm', turn: 1, mode: 'task', createdAt: now, updatedAt: now };
 }
 
 describe('task ids and branches', () => {
