@@ -30,11 +30,13 @@ describe('stop and cancel', () => {
           }
           throw new Error('the cancelled task asked the model again');
         },
+        'stop my thinking': (req, n) => (n === 0 ? { hang: true } : reply(message('Answered after the stop.'))),
         'cancel me by command': (_req, n) => (n === 0 ? reply(functionCall('shell', { command: 'echo begun > begun.txt && sleep 60', timeout_ms: 110_000 })) : reply(message('should not get here'))),
       }),
     });
     const a = await startTask(e, 'stop me');
     const b = await startTask(e, 'cancel me by command');
+    const c = await startTask(e, 'stop my thinking');
     await waitEvent(e, a.taskId, 'command_started');
 
     // Someone else may not stop it.
@@ -74,6 +76,16 @@ describe('stop and cancel', () => {
     await waitShows(e, channel, a.card.ts, 'Cancelled');
     await e.fake.waitFor(() => e!.fake.thread(channel, a.card.ts).find((m) => m.metadata?.event_type === 'codex_task_cancelled'), 10_000);
     expect(current(e, channel, a.card.ts)).not.toContain('codex_stop');
+
+    // Stop during a model request that never answers: the request is dropped, the task waits,
+    // and a reply is what the model gets next.
+    await e.fake.waitFor(() => requestsOf(e!, 'stop my thinking')[0], 20_000);
+    await click(e, c.card, 'codex_stop', owner);
+    await waitEvent(e, c.taskId, 'task_interrupted', undefined, 10_000);
+    await replyInThread(e, c.card.ts, owner, 'never mind, just answer');
+    await waitStatus(e, c.taskId, 'done', 20_000);
+    const [, answered] = requestsOf(e, 'stop my thinking');
+    expect(userText(answered!)).toContain(`[<@${owner}> interrupted you and says]\nnever mind, just answer`);
 
     // A stale Stop button (a copy of the card from before the end) changes nothing.
     await click(e, a.card, 'codex_stop', owner);
