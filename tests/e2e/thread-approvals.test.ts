@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply } from '../fakes/model-server.js';
 import type { FakeMessage } from '../fakes/slack-server.js';
 import { FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
-import { buttonValue, click, ephemeralsFor, requestsOf, scriptByPrompt, shown, startTask, versions, waitEvent, waitStatus } from '../helpers/thread.js';
+import { buttonValue, click, ephemeralsFor, requestsOf, waitApprovalPrompt, scriptByPrompt, shown, startTask, versions, waitEvent, waitStatus } from '../helpers/thread.js';
 
 /*
  * Approvals end to end: the repo's policy (always ask for commands matching a pattern) and a
@@ -23,9 +23,6 @@ function prompts(e: E2E, ch: string, threadTs: string): FakeMessage[] {
   return e.fake.thread(ch, threadTs).filter((m) => m.metadata?.event_type === 'codex_task_approval');
 }
 
-function waitPrompt(e: E2E, ch: string, threadTs: string, n: number): Promise<FakeMessage> {
-  return e.fake.waitFor(() => prompts(e, ch, threadTs)[n], 20_000);
-}
 
 /** Five added lines: over the private channel's limit of 3. */
 const BIG_PATCH = `*** Begin Patch
@@ -92,7 +89,7 @@ describe('approvals', () => {
     const c = await startTask(e, 'ask in other ways', { channel_id: privateChannel });
 
     // Request 1: someone else's click is refused and changes nothing; the owner's Approve runs it.
-    const p1 = await waitPrompt(e, channel, a.card.ts, 0);
+    const p1 = await waitApprovalPrompt(e, channel, a.card.ts, 0);
     expect(shown(p1)).toContain('touch approved.txt');
     expect(shown(p1)).toContain('a marker the task needs');
     // Button values carry ids only.
@@ -111,7 +108,7 @@ describe('approvals', () => {
     expect(settled1).not.toContain('codex_approve');
 
     // Request 2: Deny goes back to the model; a second click changes nothing.
-    const p2 = await waitPrompt(e, channel, a.card.ts, 1);
+    const p2 = await waitApprovalPrompt(e, channel, a.card.ts, 1);
     expect(shown(p2)).toContain('touch denied.txt');
     await click(e, p2, 'codex_deny', owner);
     const denial = lastToolOutput(await e.fake.waitFor(() => requestsOf(e!, 'decide on touches')[2], 20_000));
@@ -128,12 +125,12 @@ describe('approvals', () => {
     expect((await e.store.readOps(a.taskId, '0')).filter((o) => o.op.type === 'approval')).toHaveLength(2);
 
     // Request 3: a configured approver approves for the whole task; the next `rm` does not ask.
-    const p3 = await waitPrompt(e, channel, a.card.ts, 2);
+    const p3 = await waitApprovalPrompt(e, channel, a.card.ts, 2);
     await click(e, p3, 'codex_approve_task', approver);
     await e.fake.waitFor(() => versions(e!, channel, p3.ts).at(-1)!.includes(`<@${approver}> approved`), 10_000);
 
     // The timed-out request of the other channel (its override: 3 s instead of 1 minute).
-    const late = await waitPrompt(e, otherChannel, b.card.ts, 0);
+    const late = await waitApprovalPrompt(e, otherChannel, b.card.ts, 0);
     expect(shown(late)).toContain('touch late.txt');
     await e.fake.waitFor(() => versions(e!, otherChannel, late.ts).at(-1)!.includes('timed out'), 20_000);
     expect(versions(e, otherChannel, late.ts).at(-1)).toContain('counted as denied');
@@ -147,16 +144,16 @@ describe('approvals', () => {
 
     // The private channel's policy: a patch over 3 lines, a command the model asks about
     // (on-request), a push.
-    const patch = await waitPrompt(e, privateChannel, c.card.ts, 0);
+    const patch = await waitApprovalPrompt(e, privateChannel, c.card.ts, 0);
     expect(shown(patch)).toContain('apply a large change');
     expect(shown(patch)).toContain('notes.txt');
     await click(e, patch, 'codex_approve', owner);
-    const asked = await waitPrompt(e, privateChannel, c.card.ts, 1);
+    const asked = await waitApprovalPrompt(e, privateChannel, c.card.ts, 1);
     expect(shown(asked)).toContain('mv notes.txt old-notes.txt');
     expect(shown(asked)).toContain('the agent asked for approval');
     expect(shown(asked)).toContain('the notes are obsolete');
     await click(e, asked, 'codex_deny', owner);
-    const push = await waitPrompt(e, privateChannel, c.card.ts, 2);
+    const push = await waitApprovalPrompt(e, privateChannel, c.card.ts, 2);
     expect(shown(push)).toContain('push the branch');
     await click(e, push, 'codex_deny', owner);
     const doneC = await waitStatus(e, c.taskId, 'done', 30_000);

@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply, type RecordedRequest } from '../fakes/model-server.js';
 import { containersOf, FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
-import { click, shown, startTask, waitStatus } from '../helpers/thread.js';
+import { click, shown, startTask, waitApprovalPrompt, waitStatus } from '../helpers/thread.js';
 
 /*
  * Network end to end: the sandbox has none; a command the model marks `with_network: true`
@@ -75,7 +75,7 @@ describe('network for one approved command', () => {
     });
     const { taskId, card } = await startTask(e, 'fetch the fixture');
 
-    const prompt = await e.fake.waitFor(() => e!.fake.thread(FAKE_IDS.channel, card.ts).find((m) => m.metadata?.event_type === 'codex_task_approval'), 30_000);
+    const prompt = await waitApprovalPrompt(e, FAKE_IDS.channel, card.ts, 0, 30_000);
     expect(shown(prompt)).toContain('use the network');
     expect(shown(prompt)).toContain('fetch the fixture from the test server');
     // Nothing ran with network before the approval.

@@ -84,15 +84,32 @@ export function buttonValue(m: { blocks?: unknown[] }, actionId: string): string
   throw new Error(`no ${actionId} button in ${JSON.stringify(m.blocks)}`);
 }
 
+/** The newest version of a message that showed the button `actionId` (the message itself if none did). */
+function withButton(m: FakeMessage, actionId: string): { text: string; blocks?: unknown[] } {
+  return [m, ...[...m.history].reverse()].find((v) => JSON.stringify(v.blocks ?? []).includes(`"action_id":"${actionId}"`)) ?? m;
+}
+
 /**
  * Clicks a button of a message in a task's thread (or a root card). Like a person looking at a
  * stale copy of the message, it may click a button the message no longer shows: the newest
  * version that had the button is used.
  */
 export async function click(e: E2E, m: FakeMessage, actionId: string, user: string): Promise<void> {
-  const seen = [m, ...[...m.history].reverse()].find((v) => JSON.stringify(v.blocks ?? []).includes(`"action_id":"${actionId}"`)) ?? m;
+  const seen = withButton(m, actionId);
   const res = await e.sender.blockAction({ actionId, value: buttonValue(seen, actionId), messageTs: m.ts, threadTs: m.thread_ts, channelId: m.channel, userId: user, message: { text: seen.text, blocks: seen.blocks } });
   if (res.status !== 200) throw new Error(`click answered ${res.status}: ${res.body}`);
+}
+
+/**
+ * Waits for the `n`-th approval prompt (0 first) in a thread, and for its link to be stored:
+ * the reporter stores it just after posting, and a click that lands in between (faster than any
+ * person) is refused as closed.
+ */
+export async function waitApprovalPrompt(e: E2E, channel: string, threadTs: string, n: number, timeoutMs = 20_000): Promise<FakeMessage> {
+  const prompt = await e.fake.waitFor(() => e.fake.thread(channel, threadTs).filter((m) => m.metadata?.event_type === 'codex_task_approval')[n], timeoutMs);
+  const { a } = JSON.parse(buttonValue(withButton(prompt, 'codex_approve'), 'codex_approve')) as { a: string };
+  await e.fake.waitFor(async () => (await e.redis.exists(`${e.prefix}:approval:${a}`)) === 1, 5_000);
+  return prompt;
 }
 
 /** Everything the user said in a request, as one text. */
