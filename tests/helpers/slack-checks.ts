@@ -1,4 +1,7 @@
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { jobIdFor, QUEUE_NAME } from '../../src/tasks/task-queue.js';
+import type { E2E } from './e2e.js';
 import { checkMessage } from '../fakes/block-kit-validator.js';
 import type { FakeSlack, RecordedCall } from '../fakes/slack-server.js';
 import type { SlackHttpResult } from '../fakes/slack-signing.js';
@@ -57,4 +60,21 @@ export function ackMessage(result: SlackHttpResult): AckMessage {
 /** Everything a person reads in a message: fallback text and block texts. */
 export function visibleText(m: { text?: string; blocks?: unknown[] }): string {
   return `${m.text ?? ''}\n${JSON.stringify(m.blocks ?? [])}`;
+}
+
+/**
+ * Waits until the worker has finished a task's job: its reporter has then delivered everything
+ * (thread messages, the final card), so what the fake recorded is complete. The task record
+ * says `done` earlier, before the summary and the last card edit go out.
+ */
+export async function waitForJobEnd(e: E2E, taskId: string, timeoutMs: number, turn = 1): Promise<void> {
+  const queue = new Queue(QUEUE_NAME, { connection: { url: e.config.env.REDIS_URL }, prefix: `${e.prefix}-bull` });
+  try {
+    await e.fake.waitFor(async () => {
+      const state = await queue.getJobState(jobIdFor(taskId, turn));
+      return state === 'completed' || state === 'failed';
+    }, timeoutMs);
+  } finally {
+    await queue.close();
+  }
 }
