@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply } from '../fakes/model-server.js';
 import type { FakeMessage } from '../fakes/slack-server.js';
 import { FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
-import { buttonValue, click, ephemeralsFor, requestsOf, waitApprovalPrompt, scriptByPrompt, shown, startTask, versions, waitEvent, waitStatus } from '../helpers/thread.js';
+import { buttonValue, click, ephemeralsFor, requestsOf, waitApprovalPrompt, waitShows, scriptByPrompt, shown, startTask, versions, waitEvent, waitStatus } from '../helpers/thread.js';
 
 /*
  * Approvals end to end: the repo's policy (always ask for commands matching a pattern) and a
@@ -101,10 +101,12 @@ describe('approvals', () => {
     expect((await e.store.readOps(a.taskId, '0')).filter((o) => o.op.type === 'approval')).toEqual([]);
     expect((await e.store.getTask(a.taskId))!.status).not.toBe('done');
 
+    // While it waits, the card says so.
+    await waitShows(e, channel, a.card.ts, 'Waiting for approval', 15_000);
     await click(e, p1, 'codex_approve', owner);
     await e.fake.waitFor(() => versions(e!, channel, p1.ts).at(-1)!.includes('> approved'), 10_000);
     const settled1 = versions(e, channel, p1.ts).at(-1)!;
-    expect(settled1).toContain(`<@${owner}> approved`);
+    expect(settled1).toContain(`<@${owner}> approved \`touch approved.txt\` at <!date^`);
     expect(settled1).not.toContain('codex_approve');
 
     // Request 2: Deny goes back to the model; a second click changes nothing.
