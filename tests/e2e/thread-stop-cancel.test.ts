@@ -28,6 +28,7 @@ describe('stop and cancel', () => {
             if (!lastToolOutput(req).includes('Interrupted by the user; the command was killed.')) throw new Error(`not told about the interrupt: ${lastToolOutput(req)}`);
             return reply(functionCall('shell', { command: 'echo partial > progress.txt && sleep 60', timeout_ms: 110_000 }));
           }
+          if (n === 2 && userText(req).includes('Follow-up from') && userText(req).includes('pick it up again')) return reply(message('Picked it up again.'));
           throw new Error('the cancelled task asked the model again');
         },
         'stop my thinking': (req, n) => (n === 0 ? { hang: true } : reply(message('Answered after the stop.'))),
@@ -105,5 +106,13 @@ describe('stop and cancel', () => {
     expect(await containersOf(b.taskId)).toEqual([]);
     expect(requestsOf(e, 'cancel me by command')).toHaveLength(1);
     await waitShows(e, channel, b.card.ts, 'Cancelled');
+
+    // A reply after a cancel is a follow-up on the kept branch (once a worker slot is free).
+    await replyInThread(e, a.card.ts, owner, 'pick it up again');
+    await e.fake.waitFor(async () => {
+      const t = await e!.store.getTask(a.taskId);
+      return t?.turn === 2 && t.status === 'done';
+    }, 30_000);
+    expect(e.mirrorGit('show', `${cancelledA.branch}:progress.txt`)).toBe('partial');
   });
 });
