@@ -137,6 +137,11 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       await codex.stop(5_000);
       await model.close();
       await fake.close();
+      // A test that failed mid-task leaves its job running past stop(), and its sandbox would
+      // outlive this process: remove every container of this installation.
+      const docker = new Docker();
+      const left = await docker.listContainers({ all: true, filters: { label: [`codex.project=${prefix}`] } }).catch(() => []);
+      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
       // A test that took Redis away has nothing left there to delete.
       if (redis.status === 'ready') {
         let cursor = '0';
