@@ -29,7 +29,9 @@ export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId:
         return ack({ response_type: 'ephemeral', ...renderError({ kind: 'task_not_found', taskId }) });
       }
       const state = events.reduce(applyEvent, initialCardState(task));
-      return ack({ response_type: 'ephemeral', ...renderCard({ ...state, status: task.status }) });
+      // The record says `working` through approvals and stops; the events know which.
+      const status = task.status === 'working' ? state.status : task.status;
+      return ack({ response_type: 'ephemeral', ...renderCard({ ...state, status }) });
     }
     const tasks = await withTimeout(deps.store.tasksOf(command.user_id), REDIS_DEADLINE_MS);
     const now = Date.now();
