@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { message, reply, type Script } from '../fakes/model-server.js';
 import { FAKE_IDS, slash, startE2E, type E2E } from '../helpers/e2e.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-import { ackMessage, taskKeys, visibleText } from '../helpers/slack-checks.js';
+import { ackMessage, taskKeys, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
 
 /*
  * Redis taken away from a running product. The product runs against a redis-server of the
@@ -54,9 +54,9 @@ async function runTask(e: E2E, prompt: string): Promise<string> {
   expect(ack.body).toBe('');
   const root = await e.fake.waitFor(() => rootCards(e)[before], 10_000);
   const taskId = root.metadata!.event_payload.task_id as string;
-  await e.fake.waitFor(async () => (await e.store.getTask(taskId))?.status === 'done', 60_000);
-  // The final card edit is the reporter's last call: after it, the task posts nothing more.
-  await e.fake.waitFor(() => visibleText(e.fake.message(FAKE_IDS.channel, root.ts)!).includes('Done'), 30_000);
+  // Once its job has ended, the task posts nothing more.
+  await waitForJobEnd(e, taskId, 60_000);
+  expect((await e.store.getTask(taskId))?.status).toBe('done');
   return taskId;
 }
 

@@ -37,7 +37,6 @@ describe('Slack request signatures', () => {
     ];
     for (const r of refused) {
       expect(r.status).toBe(401);
-      expect(r.body).not.toContain('task');
     }
     expect(e.fake.callsTo('chat.postMessage')).toEqual([]);
     expect(e.fake.callsTo('chat.postEphemeral')).toEqual([]);
