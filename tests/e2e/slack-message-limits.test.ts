@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply, userMessages } from '../fakes/model-server.js';
 import { FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
-import { failedCalls, limitFailures, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
+import { failedCalls, limitFailures, sendCommand, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
 
 /*
  * Oversized input and output through the whole product: a 100 KB prompt (Slack itself caps a
@@ -53,7 +53,7 @@ describe('Slack message limits', () => {
 
     const prompt = bigPrompt(100 * 1024);
     expect(Buffer.byteLength(prompt)).toBeGreaterThanOrEqual(100 * 1024 - 40);
-    const ack = await e.sender.slashCommand({ text: `task ${prompt}` });
+    const ack = await sendCommand(e, `task ${prompt}`);
     expect(ack.status).toBe(200);
     expect(ack.body).toBe('');
 
@@ -66,6 +66,7 @@ describe('Slack message limits', () => {
     expect(limitFailures(e.fake)).toEqual([]);
     expect(failedCalls(e.fake).map((c) => `${c.method} → ${String(c.response.error)}`)).toEqual([]);
     expect(e.fake.callsTo('chat.postMessage').length).toBeGreaterThanOrEqual(4);
+    expect(e.fake.responses()).toEqual([]);
     // Markup from the prompt, the model and command output is shown, never acted on: no
     // message pings the channel or a person because the text said so.
     const sent = [...e.fake.callsTo('chat.postMessage'), ...e.fake.callsTo('chat.update')].map((c) => JSON.stringify([c.args.text, c.args.blocks]));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, message, reply, type RecordedRequest, type ScriptReply } from '../fakes/model-server.js';
 import type { RecordedCall } from '../fakes/slack-server.js';
 import { FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
-import { failedCalls, limitFailures, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
+import { failedCalls, limitFailures, sendCommand, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
 
 /*
  * Slack's rate limits under load. Two tasks run at once in one channel, each with many steps
@@ -96,7 +96,7 @@ describe('Slack rate limits', () => {
     // card edit for five seconds once both cards are up.
     e.fake.rateLimit('chat.postMessage', { retryAfterSec: RETRY_AFTER_SEC, count: 2 });
     e.fake.rateLimit('chat.update', { retryAfterSec: RETRY_AFTER_SEC, count: 3 });
-    const acks = await Promise.all([e.sender.slashCommand({ text: 'task check the add function' }), e.sender.slashCommand({ text: 'task check the tests' })]);
+    const acks = await Promise.all([sendCommand(e, 'task check the add function'), sendCommand(e, 'task check the tests')]);
     for (const ack of acks) expect(ack.status).toBe(200);
 
     const cards = await e.fake.waitFor(() => {
@@ -123,6 +123,8 @@ describe('Slack rate limits', () => {
     expect(posts.filter((c) => c.status === 429)).toHaveLength(2);
     expect(failedCalls(e.fake).filter((c) => c.status !== 429).map((c) => `${c.method} ${String(c.response.error)}`)).toEqual([]);
     expect(limitFailures(e.fake)).toEqual([]);
+    // No task was given up on ("couldn't start the task" goes to the response_url).
+    expect(e.fake.responses()).toEqual([]);
 
     // Demand was well over the budget: each task went through dozens of card states.
     expect(e.model.requests.length).toBe(2 * (STEPS + 1));

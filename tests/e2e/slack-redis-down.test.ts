@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { message, reply, type Script } from '../fakes/model-server.js';
-import { FAKE_IDS, slash, startE2E, type E2E } from '../helpers/e2e.js';
+import { FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-import { ackMessage, taskKeys, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
+import { ackMessage, sendCommand, taskKeys, visibleText, waitForJobEnd } from '../helpers/slack-checks.js';
 
 /*
  * Redis taken away from a running product. The product runs against a redis-server of the
@@ -49,7 +49,7 @@ const rootCards = (e: E2E) => e.fake.messages(FAKE_IDS.channel).filter((m) => m.
 /** Runs one task to Done: the product works against this Redis. */
 async function runTask(e: E2E, prompt: string): Promise<string> {
   const before = rootCards(e).length;
-  const ack = await slash(e, `task ${prompt}`);
+  const ack = await sendCommand(e, `task ${prompt}`);
   expect(ack.status).toBe(200);
   expect(ack.body).toBe('');
   const root = await e.fake.waitFor(() => rootCards(e)[before], 10_000);
@@ -60,7 +60,7 @@ async function runTask(e: E2E, prompt: string): Promise<string> {
   return taskId;
 }
 
-function expectUnavailable(result: Awaited<ReturnType<typeof slash>>): void {
+function expectUnavailable(result: Awaited<ReturnType<typeof sendCommand>>): void {
   // The spec: Slack gives up on an acknowledgement after 3 seconds.
   expect(result.elapsedMs).toBeLessThan(SLACK_ACK_MS);
   const ack = ackMessage(result);
@@ -72,7 +72,7 @@ function expectUnavailable(result: Awaited<ReturnType<typeof slash>>): void {
 }
 
 async function expectHelpAnswers(e: E2E): Promise<void> {
-  const help = await slash(e, 'help');
+  const help = await sendCommand(e, 'help');
   expect(help.elapsedMs).toBeLessThan(SLACK_ACK_MS);
   const ack = ackMessage(help);
   expect(ack.response_type).toBe('ephemeral');
@@ -90,18 +90,18 @@ describe('/codex with Redis gone', () => {
 
     await redis.kill();
     const killedAt = Date.now();
-    expectUnavailable(await slash(e, 'task fix the subtract function'));
+    expectUnavailable(await sendCommand(e, 'task fix the subtract function'));
     await expectHelpAnswers(e);
     // The other commands that read Redis answer in time too, with the same sentence.
     for (const text of ['status', 'status k3x9q2m1', 'cancel k3x9q2m1']) {
-      const r = await slash(e, text);
+      const r = await sendCommand(e, text);
       expect(r.elapsedMs).toBeLessThan(SLACK_ACK_MS);
       expect(ackMessage(r).text).toContain('task store (Redis) is not reachable');
     }
     // A second try while it is still down, once the client has surely seen the refused
     // reconnects (not just the reset), is answered the same way.
     await new Promise((r) => setTimeout(r, 2_500));
-    expectUnavailable(await slash(e, 'task fix the subtract function'));
+    expectUnavailable(await sendCommand(e, 'task fix the subtract function'));
 
     // Nothing half-made: no status card, no ephemeral, no response_url post for the refused tasks.
     expect(e.fake.callsTo('chat.postMessage').length).toBe(postsBefore);
@@ -112,7 +112,7 @@ describe('/codex with Redis gone', () => {
     // Back (empty, as after a crash without persistence): tasks are taken again.
     await redis.restart();
     // The app reconnects on its own (its retry backs off up to 2 s).
-    await e.fake.waitFor(async () => !(await slash(e!, 'status')).body.includes('not reachable'), 15_000);
+    await e.fake.waitFor(async () => !(await sendCommand(e!, 'status')).body.includes('not reachable'), 15_000);
     await runTask(e, 'check the multiply function');
     expect(rootCards(e)).toHaveLength(2);
   });
@@ -124,9 +124,9 @@ describe('/codex with Redis gone', () => {
     const postsBefore = e.fake.callsTo('chat.postMessage').length;
 
     redis.freeze();
-    expectUnavailable(await slash(e, 'task fix the subtract function'));
+    expectUnavailable(await sendCommand(e, 'task fix the subtract function'));
     await expectHelpAnswers(e);
-    expectUnavailable(await slash(e, 'task fix the divide function'));
+    expectUnavailable(await sendCommand(e, 'task fix the divide function'));
 
     // Redis answers again and runs whatever the app had sent before giving up: the refused
     // tasks must not turn into records nobody will ever run or show.

@@ -24,7 +24,8 @@ describe('Slack request signatures', () => {
   it('refuses a bad signature, a stale timestamp and a missing signature with 401, and creates nothing', { timeout: 90_000 }, async () => {
     // One model reply: a second task reaching the model would get `script_exhausted` and fail.
     e = await startE2E({ script: [reply(message('Nothing to change; the code is fine.'))] });
-    const command = { text: 'task fix the add function' };
+    // respond() posts would land in the fake too.
+    const command = { text: 'task fix the add function', response_url: e.fake.responseUrl() };
 
     const refused = [
       await e.sender.slashCommand(command, { badSignature: true }),

@@ -4,7 +4,7 @@ import { jobIdFor, QUEUE_NAME } from '../../src/tasks/task-queue.js';
 import type { E2E } from './e2e.js';
 import { checkMessage } from '../fakes/block-kit-validator.js';
 import type { FakeSlack, RecordedCall } from '../fakes/slack-server.js';
-import type { SlackHttpResult } from '../fakes/slack-signing.js';
+import type { SendOptions, SlackHttpResult, SlashCommandFields } from '../fakes/slack-signing.js';
 
 /*
  * Checks shared by the Slack front end's end-to-end tests (tests/e2e/slack-*.test.ts).
@@ -35,6 +35,15 @@ export async function taskKeys(redis: Redis, prefix: string): Promise<string[]> 
     keys.push(...found);
   } while (cursor !== '0');
   return keys.sort();
+}
+
+/**
+ * Sends `/codex <text>` (as the owner in the default channel unless `fields` say otherwise)
+ * with its response_url on the fake, so that anything the app sends through `respond()` is
+ * recorded in `fake.responses()` instead of going to hooks.slack.com.
+ */
+export function sendCommand(e: E2E, text: string, fields: Partial<SlashCommandFields> = {}, options?: SendOptions): Promise<SlackHttpResult> {
+  return e.sender.slashCommand({ text, response_url: e.fake.responseUrl(), ...fields }, options);
 }
 
 export interface AckMessage {
