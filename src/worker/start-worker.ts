@@ -41,6 +41,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (e) => logger.debug({ err: e }, 'worker redis connection error'));
   const store = new TaskStore(redis, prefix);
+  const followUps = new TaskQueue({ url: input.redisUrl, maxRetriesPerRequest: null }, input.bullPrefix);
+  followUps.queue.on('error', (e) => logger.debug({ err: e }, 'follow-up queue connection error'));
   const deps: WorkerDeps = {
     config,
     logger,
@@ -51,8 +53,12 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     docker,
     project: prefix,
-    queue: new TaskQueue({ url: input.redisUrl, maxRetriesPerRequest: null }, input.bullPrefix),
-    blockingRedis: () => new Redis(input.redisUrl, { maxRetriesPerRequest: null }),
+    queue: followUps,
+    blockingRedis: () => {
+      const blocking = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
+      blocking.on('error', (e) => logger.debug({ err: e }, 'task op reader redis connection error'));
+      return blocking;
+    },
   };
 
   const running = new Set<string>();
