@@ -1,9 +1,9 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../slack/redact.js';
+import { taskTarget } from '../slack/task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { chooseRepo, canStartTask } from '../tasks/access.js';
 import { cancelTask } from '../slack/cancel-task.js';
 import { createTask, TaskCreationError } from '../slack/create-task.js';
 import { showStatus } from './status-command.js';
@@ -45,15 +45,11 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ack({ response_type: 'ephemeral', text: `Cancelling task \`${parsed.taskId}\`. Its branch keeps what was done; the thread shows when it has stopped.` });
     }
     case 'task': {
-      const choice = chooseRepo(deps.config, command.channel_id, parsed.repo);
-      if (!choice.ok) {
-        return ephemeral(choice.reason === 'unknown_repo' ? { kind: 'unknown_repo', repo: choice.asked ?? '', repos: choice.repos } : { kind: 'repo_choice_needed', repos: choice.repos });
-      }
-      const allowed = canStartTask(choice.repo, command.user_id, command.channel_id);
-      if (!allowed.ok) return ephemeral({ kind: 'not_allowed', scope: allowed.reason === 'channel_not_allowed' ? 'channel' : 'user', repo: choice.repo.name });
+      const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
+      if (!target.ok) return ephemeral(target.error);
       try {
         const started = await createTask(deps, {
-          repo: choice.repo,
+          repo: target.repo,
           prompt: parsed.prompt,
           baseBranch: parsed.branch,
           mode: parsed.mode,

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
 import { parseCommand } from '../commands/parse-command.js';
-import { canStartTask, canSteer, chooseRepo, steerersOf } from '../tasks/access.js';
+import { canSteer, steerersOf } from '../tasks/access.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
 import { startFollowUp } from './follow-up.js';
+import { taskTarget } from './task-target.js';
 import { redactDeep } from './redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { readThreadContext } from './thread-context.js';
@@ -101,20 +102,15 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     await fail(parsed.kind === 'invalid' ? { kind: 'invalid_command', reason: parsed.reason } : { kind: 'invalid_command', reason: 'Use `/codex status` or `/codex cancel` for that.' });
     return;
   }
-  const choice = chooseRepo(deps.config, msg.channel, parsed.repo);
-  if (!choice.ok) {
-    await fail(choice.reason === 'unknown_repo' ? { kind: 'unknown_repo', repo: choice.asked ?? '', repos: choice.repos } : { kind: 'repo_choice_needed', repos: choice.repos });
-    return;
-  }
-  const allowed = canStartTask(choice.repo, user, msg.channel);
-  if (!allowed.ok) {
-    await fail({ kind: 'not_allowed', scope: allowed.reason === 'channel_not_allowed' ? 'channel' : 'user', repo: choice.repo.name });
+  const target = taskTarget(deps.config, msg.channel, user, parsed.repo);
+  if (!target.ok) {
+    await fail(target.error);
     return;
   }
   const context = inThread ? await readThreadContext(deps, msg.channel, inThread, msg.ts).catch(() => undefined) : undefined;
   try {
     const created = await createTask(deps, {
-      repo: choice.repo,
+      repo: target.repo,
       prompt: parsed.prompt,
       baseBranch: parsed.branch,
       mode: parsed.mode,

@@ -9,10 +9,11 @@ import { startCodex, type CodexProcess } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
+import { CALC_REPO } from '../agent/support/harness.js';
 import { startModelServer, type ModelServer, type Script } from '../fakes/model-server.js';
 import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
 import { SlackSender } from '../fakes/slack-signing.js';
-import { REDIS_URL } from './redis.js';
+import { deleteKeys, REDIS_URL } from './redis.js';
 
 /*
  * The whole product in one process, as a team would run it (`startCodex` from src/app.ts with
@@ -24,13 +25,8 @@ import { REDIS_URL } from './redis.js';
 export const SIGNING_SECRET = 'e2e-signing-secret';
 const MODEL_KEY = 'sk-e2e-test-key';
 
-/** A tiny Node project whose test fails until `add` adds. */
-export const CALC_FILES: Record<string, string> = {
-  'package.json': '{ "name": "calc", "type": "module", "scripts": { "test": "node --test" } }\n',
-  'src/math.js': 'export function add(a, b) {\n  return a - b;\n}\n',
-  'test/math.test.js':
-    "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../src/math.js';\n\ntest('add adds', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
-};
+/** A tiny Node project whose test fails until `add` adds (the agent tests' fixture, without AGENTS.md). */
+export const CALC_FILES: Record<string, string> = Object.fromEntries(Object.entries(CALC_REPO).filter(([path]) => path !== 'AGENTS.md'));
 
 export const FIX_PATCH = `*** Begin Patch
 *** Update File: src/math.js
@@ -143,14 +139,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       const left = await docker.listContainers({ all: true, filters: { label: [`codex.project=${prefix}`] } }).catch(() => []);
       await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
       // A test that took Redis away has nothing left there to delete.
-      if (redis.status === 'ready') {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      }
+      if (redis.status === 'ready') await deleteKeys(redis, prefix);
       redis.disconnect();
       rmSync(root, { recursive: true, force: true });
     },
