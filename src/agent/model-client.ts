@@ -64,6 +64,15 @@ export async function callModel(client: OpenAI, request: ModelRequest, options: 
       return await streamOnce(client, request, options);
     } catch (e) {
       if (options.signal.aborted) return undefined;
+      const model = modelKey(client, request.model);
+      if (!WITHOUT_ENCRYPTED_REASONING.has(model) && rejectsEncryptedReasoning(e)) {
+        // A model without reasoning (or a compatible server without it) refuses the include:
+        // ask again without it, and never ask that model for it again.
+        WITHOUT_ENCRYPTED_REASONING.add(model);
+        options.logger?.info({ model: request.model }, 'model does not return encrypted reasoning; continuing without it');
+        attempt -= 1;
+        continue;
+      }
       const error = toModelError(e, request.model, client.baseURL);
       if (!error.retryable || attempt >= maxAttempts) throw error;
       const delay = retryDelayMs(error, attempt);
@@ -71,6 +80,19 @@ export async function callModel(client: OpenAI, request: ModelRequest, options: 
       if (!(await sleep(delay, options.signal))) return undefined;
     }
   }
+}
+
+/** Models (per server) that refused `include: ['reasoning.encrypted_content']`. */
+const WITHOUT_ENCRYPTED_REASONING = new Set<string>();
+
+function modelKey(client: OpenAI, model: string): string {
+  return `${client.baseURL}|${model}`;
+}
+
+function rejectsEncryptedReasoning(e: unknown): boolean {
+  const status = (e as { status?: number }).status;
+  const message = e instanceof Error ? e.message : String(e);
+  return status === 400 && /encrypted|reasoning/i.test(message);
 }
 
 async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOptions): Promise<ModelResponse | undefined> {
@@ -83,7 +105,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
       input: request.input,
       stream: true,
       store: false,
-      include: ['reasoning.encrypted_content'],
+      ...(WITHOUT_ENCRYPTED_REASONING.has(modelKey(client, request.model)) ? {} : { include: ['reasoning.encrypted_content'] as OpenAI.Responses.ResponseIncludable[] }),
       prompt_cache_key: request.promptCacheKey,
     },
     { signal: options.signal, maxRetries: 0 },

@@ -40,6 +40,17 @@ describe('callModel', () => {
     expect(body).toMatchObject({ model: 'test-model', stream: true, store: false, include: ['reasoning.encrypted_content'], prompt_cache_key: 'task-1', instructions: 'Be brief.' });
   });
 
+  it('asks again without encrypted reasoning when the model refuses it, and stops asking that model', async () => {
+    server = await startModelServer({
+      script: [httpError(400, 'Encrypted content is not supported with this model.', { code: 'unsupported_parameter', type: 'invalid_request_error' }), reply(message('ok')), reply(message('again'))],
+    });
+    const c = client(server.url);
+    const first = await callModel(c, request(), { signal: new AbortController().signal });
+    expect(messageText(first!.output[0]!)).toBe('ok');
+    await callModel(c, request(), { signal: new AbortController().signal });
+    expect(server.requests.map((r) => r.body.include)).toEqual([['reasoning.encrypted_content'], undefined, undefined]);
+  });
+
   it('waits as retry-after says after a 429, then succeeds', async () => {
     server = await startModelServer({ script: [httpError(429, 'Rate limit reached', { code: 'rate_limit_exceeded', headers: { 'retry-after': '1' } }), reply(message('ok'))] });
     const res = await callModel(client(server.url), request(), { signal: new AbortController().signal });
