@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
  * ../shared/ARCHITECTURE.md; the README's configuration reference lists the same names.
  */
 
-const nonEmpty = z.string().trim().min(1);
+const nonEmpty = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') }).trim().min(1, 'must not be empty');
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 
 export const roleSchema = z.enum(['all', 'app', 'worker']);
