@@ -89,10 +89,36 @@ function modelKey(client: OpenAI, model: string): string {
   return `${client.baseURL}|${model}`;
 }
 
+/**
+ * True for a 400 that refuses the `include` of encrypted reasoning itself ("Encrypted content
+ * is not supported with this model", "Unknown parameter: 'include'"), and not for one about an
+ * item of our input ("Item 'rs_…' of type 'reasoning' was provided without …").
+ */
 function rejectsEncryptedReasoning(e: unknown): boolean {
   const status = (e as { status?: number }).status;
   const message = e instanceof Error ? e.message : String(e);
-  return status === 400 && /encrypted|reasoning/i.test(message);
+  return status === 400 && !/\bitem\b/i.test(message) && /encrypted|include/i.test(message);
+}
+
+/**
+ * The input as sent: without encrypted reasoning, reasoning items carry nothing the server can
+ * use (it stores nothing: `store: false`), so they are left out.
+ */
+function inputFor(client: OpenAI, request: ModelRequest): InputItem[] {
+  if (!WITHOUT_ENCRYPTED_REASONING.has(modelKey(client, request.model))) return request.input;
+  return request.input.filter((item) => item.type !== 'reasoning' || Boolean((item as { encrypted_content?: string | null }).encrypted_content));
+}
+
+/** Drops incomplete function calls, and a reasoning item whose following call was dropped with them. */
+function completeItems(output: OutputItem[]): OutputItem[] {
+  const dropped = new Set<number>();
+  output.forEach((item, i) => {
+    if (item.type === 'function_call' && item.status === 'incomplete') {
+      dropped.add(i);
+      if (output[i - 1]?.type === 'reasoning') dropped.add(i - 1);
+    }
+  });
+  return output.filter((_, i) => !dropped.has(i));
 }
 
 async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOptions): Promise<ModelResponse | undefined> {
@@ -102,7 +128,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
       instructions: request.instructions,
       tools: request.tools,
       tool_choice: 'auto',
-      input: request.input,
+      input: inputFor(client, request),
       stream: true,
       store: false,
       ...(WITHOUT_ENCRYPTED_REASONING.has(modelKey(client, request.model)) ? {} : { include: ['reasoning.encrypted_content'] as OpenAI.Responses.ResponseIncludable[] }),
@@ -129,7 +155,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
         const u = event.response.usage;
         const output = [...done.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
         return {
-          output: output.filter((item) => item.type !== 'function_call' || item.status !== 'incomplete'),
+          output: completeItems(output),
           usage: {
             inputTokens: u?.input_tokens ?? 0,
             cachedInputTokens: u?.input_tokens_details?.cached_tokens ?? 0,

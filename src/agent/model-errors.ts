@@ -47,6 +47,10 @@ function fromCode(code: string | undefined, message: string, status: number | un
   if (code === 'insufficient_quota') return make('model_quota_exceeded', false, 'The OpenAI account has run out of credit or quota; check the billing of the key in OPENAI_API_KEY.');
   if (status === 401) return make('model_auth_failed', false, 'The OpenAI API key was rejected; check OPENAI_API_KEY.');
   if (status === 403) return make('model_forbidden', false, `The OpenAI API key may not use the model ${model}; check the key's project permissions or set CODEX_MODEL to a model it may use.`);
+  if (status === 404 && /\bitem\b/i.test(message) && code !== 'model_not_found') {
+    // "Item with id 'rs_…' not found": the server could not resolve an item of our input.
+    return make('model_bad_request', false, `The model API could not use the conversation so far (${message}). Start a new task; if it keeps happening, check OPENAI_BASE_URL and CODEX_MODEL.`);
+  }
   if (status === 404 || code === 'model_not_found') {
     return make('model_not_found', false, `The model ${model} is not available; set CODEX_MODEL to a model your account can use (and check OPENAI_BASE_URL if you use a compatible server).`);
   }

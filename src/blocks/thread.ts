@@ -118,3 +118,11 @@ export function renderBranchPushed(view: { branch: string; remote: string; commi
   const why = truncateText((view.error ?? 'The push failed.').trim(), 800, { escape: true, maxLines: 8 });
   return buildMessage(`⚠️ Could not push ${view.branch}`, [section(`⚠️ Could not push ${where}. ${why}`)]);
 }
+
+/** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */
+export function renderDiffFallback(view: { diff: string; branch: string }): SlackMessage {
+  return buildMessage(`Diff of ${view.branch}`, [
+    section(`📄 The diff could not be attached as a file; its start is below. The whole change is on ${inlineCode(view.branch, 100)}.`),
+    section(codeBlock(view.diff, 2_800, { maxLines: 60, keep: 'head' })),
+  ]);
+}

@@ -25,8 +25,9 @@ export async function cancelTask(deps: SlackDeps, taskId: string, user: string):
   if (!canDecide(repo, task.owner, user)) return { kind: 'not_permitted', owner: task.owner };
   if (FINAL_STATUSES.has(task.status)) return { kind: 'finished', status: task.status };
   if (task.status === 'queued' && (await deps.queue.removeWaiting(task.id, task.turn))) {
-    const updated = await deps.store.updateTask(task.id, { status: 'cancelled', endedAt: new Date().toISOString() });
+    // The event first: the record's final write sets the expiry of every key, the event stream's too.
     const event = await deps.store.appendEvent(task.id, { type: 'task_cancelled', by: user });
+    const updated = await deps.store.updateTask(task.id, { status: 'cancelled', endedAt: new Date().toISOString() });
     if (updated.cardTs) {
       void deps.poster.update(task.id, task.channel, updated.cardTs, renderCard(applyEvent(initialCardState(updated), event)), 'status').catch(() => undefined);
       void deps.poster.post(task.id, task.channel, renderCancelled({ by: user, repo: task.repo }), { threadTs: updated.threadTs, kind: 'cancelled' }).catch(() => undefined);

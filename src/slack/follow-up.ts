@@ -1,23 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { MessageRef } from '../tasks/message-refs.js';
+import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import { renderCard } from './card-updater.js';
 import { initialCardState } from './card-state.js';
 import type { SlackDeps } from './slack-deps.js';
-import { randomUUID } from 'node:crypto';
-import type { MessageRef } from '../tasks/message-refs.js';
-import type { TaskRecord } from '../tasks/task-record.js';
+
+const ATTEMPTS = 5;
+
+/**
+ * Delivers an allowed person's reply to a task: steering while a turn runs, the next turn once
+ * it has ended. Both writes are conditional in Redis (appendOpIfRunning, startNextTurn), so a
+ * reply racing with the end of a turn, or with another reply, lands exactly once: the worker
+ * either reads it as steering or it starts (or steers) the next turn.
+ */
+export async function deliverReply(deps: SlackDeps, task: TaskRecord, text: string, by: string, reply?: MessageRef): Promise<'steered' | 'follow_up'> {
+  let current: TaskRecord | undefined = task;
+  for (let attempt = 0; current && attempt < ATTEMPTS; attempt++) {
+    if (FINAL_STATUSES.has(current.status)) {
+      if (await startFollowUp(deps, current, text, by)) return 'follow_up';
+    } else {
+      // The link goes first: once the op is in the stream, the agent may apply it (and ask the
+      // reporter to mark the reply ✅) before a later write here would land.
+      const opId = randomUUID();
+      if (reply) await deps.refs.saveSteer(opId, reply);
+      if (await deps.store.appendOpIfRunning(task.id, { type: 'steer', text, by, opId })) return 'steered';
+    }
+    current = await deps.store.getTask(task.id);
+  }
+  throw new Error(`could not deliver a reply to task ${task.id}: it kept changing state`);
+}
 
 /**
  * Starts the next turn of an ended task: same branch, the conversation so far (the agent
- * loads it), a fresh sandbox. The card shows the new turn as queued. If another reply started
- * the next turn first, this one steers that turn instead of being lost. Returns the op id when
- * the reply became steering.
+ * loads it), a fresh sandbox. The card shows the new turn as queued before the job can start.
+ * Returns false when the task was not at that ended turn any more (another reply won).
  */
-export async function startFollowUp(deps: SlackDeps, task: TaskRecord, text: string, by: string, reply?: MessageRef): Promise<{ steered?: string }> {
+async function startFollowUp(deps: SlackDeps, task: TaskRecord, text: string, by: string): Promise<boolean> {
   const updated = await deps.store.startNextTurn(task.id, task.turn, text);
-  if (!updated) {
-    const opId = randomUUID();
-    if (reply) await deps.refs.saveSteer(opId, reply);
-    await deps.store.appendOp(task.id, { type: 'steer', text, by, opId });
-    return { steered: opId };
+  if (!updated) return false;
+  if (updated.cardTs) {
+    await deps.poster.update(task.id, task.channel, updated.cardTs, renderCard(initialCardState(updated)), 'status').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not show the follow-up on the card'));
   }
   try {
     await deps.queue.enqueue({ taskId: task.id, turn: updated.turn });
@@ -27,8 +49,5 @@ export async function startFollowUp(deps: SlackDeps, task: TaskRecord, text: str
     throw e;
   }
   deps.logger.info({ taskId: task.id, turn: updated.turn, by }, 'follow-up queued');
-  if (updated.cardTs) {
-    await deps.poster.update(task.id, task.channel, updated.cardTs, renderCard(initialCardState(updated)), 'status').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not show the follow-up on the card'));
-  }
-  return {};
+  return true;
 }

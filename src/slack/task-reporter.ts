@@ -4,6 +4,7 @@ import {
   renderApprovalSettled,
   renderCancelled,
   renderCommandLog,
+  renderDiffFallback,
   renderFailure,
   renderInterrupted,
   renderNarration,
@@ -137,7 +138,10 @@ export class TaskReporter {
       );
       if (diff && diff.trim()) {
         const name = `codex-${this.task.id}${this.state.turn > 1 ? `-turn${this.state.turn}` : ''}.diff`;
-        await this.poster.uploadFile(this.task.channel, this.task.threadTs!, name, diff, `Diff of ${event.branch}`);
+        await this.poster.uploadFile(this.task.channel, this.task.threadTs!, name, diff, `Diff of ${event.branch}`).catch(async (e: unknown) => {
+          this.logger.warn({ err: e }, 'could not upload the diff; posting it as a message');
+          await this.postThread(renderDiffFallback({ diff, branch: event.branch }), 'summary');
+        });
       }
     });
   }

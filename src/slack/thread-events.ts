@@ -6,7 +6,7 @@ import { canSteer, steerersOf } from '../tasks/access.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
-import { startFollowUp } from './follow-up.js';
+import { deliverReply } from './follow-up.js';
 import { taskTarget } from './task-target.js';
 import { redactDeep } from './redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
@@ -63,16 +63,8 @@ async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessa
     await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), task.threadTs).catch(() => undefined);
     return;
   }
+  await deliverReply(deps, task, text, user, { channel: msg.channel, ts: msg.ts });
   await deps.poster.react(msg.channel, msg.ts, 'eyes');
-  if (FINAL_STATUSES.has(task.status)) {
-    await startFollowUp(deps, task, text, user, { channel: msg.channel, ts: msg.ts });
-    return;
-  }
-  // The link goes first: once the op is in the stream, the agent may apply it (and ask the
-  // reporter to mark this reply ✅) before a second write here would land.
-  const opId = randomUUID();
-  await deps.refs.saveSteer(opId, { channel: msg.channel, ts: msg.ts });
-  await deps.store.appendOp(task.id, { type: 'steer', text, by: user, opId });
 }
 
 export async function handleMention(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {

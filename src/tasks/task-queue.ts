@@ -30,10 +30,13 @@ export class TaskQueue {
     await this.queue.add('task', parsed, { jobId: jobIdFor(parsed.taskId, parsed.turn) });
   }
 
-  /** Removes a job that has not started yet; returns true if it was removed. */
+  /**
+   * Removes a job that has not started yet; returns true if it was removed, or if there is no
+   * job at all (nothing will ever run the turn, so it can be ended here too).
+   */
   async removeWaiting(taskId: string, turn: number): Promise<boolean> {
     const job = await this.queue.getJob(jobIdFor(taskId, turn));
-    if (!job) return false;
+    if (!job) return true;
     const state = await job.getState();
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
     await job.remove();

@@ -37,7 +37,12 @@ export class TaskStore implements ConversationStore {
     const ok = await this.redis.set(this.key('task', record.id), JSON.stringify(taskRecordSchema.parse(record)), 'NX');
     if (ok !== 'OK') throw new Error(`task ${record.id} already exists`);
     const byOwner = this.key('owner', record.owner, 'tasks');
-    await this.redis.multi().zadd(byOwner, Date.parse(record.createdAt), record.id).zremrangebyrank(byOwner, 0, -101).exec();
+    await this.redis.multi().zadd(byOwner, Date.parse(record.createdAt), record.id).zremrangebyrank(byOwner, 0, -101).sadd(this.key('active'), record.id).exec();
+  }
+
+  /** Ids of tasks that have not ended (for the worker's sweep of abandoned tasks). */
+  async activeTaskIds(): Promise<string[]> {
+    return this.redis.smembers(this.key('active'));
   }
 
   /** The newest tasks `owner` started, newest first (ids whose records are gone are skipped). */
@@ -71,10 +76,13 @@ export class TaskStore implements ConversationStore {
     const keys = [this.key('task', task.id), this.key('task', task.id, 'seq'), this.key('task', task.id, 'events'), this.key('task', task.id, 'ops'), this.key('task', task.id, 'conv')];
     if (task.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
     const tx = this.redis.multi();
+    const ended = FINAL_STATUSES.has(task.status);
     for (const k of keys) {
-      if (FINAL_STATUSES.has(task.status)) tx.expire(k, RETENTION_SEC);
+      if (ended) tx.expire(k, RETENTION_SEC);
       else tx.persist(k);
     }
+    if (ended) tx.srem(this.key('active'), task.id);
+    else tx.sadd(this.key('active'), task.id);
     await tx.exec();
   }
 
@@ -90,7 +98,7 @@ export class TaskStore implements ConversationStore {
     if (!current || current.turn !== fromTurn || !FINAL_STATUSES.has(current.status)) return undefined;
     const { error: _error, endedAt: _endedAt, startedAt: _startedAt, ...rest } = current;
     const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
-    const swapped = await this.redis.eval(COMPARE_AND_SET, 1, this.key('task', id), JSON.stringify(current), JSON.stringify(next));
+    const swapped = await this.redis.eval(START_NEXT_TURN, 1, this.key('task', id), String(fromTurn), JSON.stringify(next));
     if (swapped !== 1) return undefined;
     await this.retain(next);
     return next;
@@ -139,6 +147,17 @@ export class TaskStore implements ConversationStore {
     return op;
   }
 
+  /**
+   * Appends an operation only while the task has not ended, atomically with that check: the
+   * worker marks a task ended before it collects unread steering, so an operation is either
+   * seen by that collection or refused here (and the caller starts a follow-up instead).
+   */
+  async appendOpIfRunning(taskId: string, input: TaskOpInput): Promise<TaskOp | undefined> {
+    const op = taskOpSchema.parse({ ...input, taskId, opId: input.opId ?? randomUUID(), at: new Date().toISOString() });
+    const added = await this.redis.eval(APPEND_OP_IF_RUNNING, 2, this.key('task', taskId), this.key('task', taskId, 'ops'), JSON.stringify(op));
+    return added === 1 ? op : undefined;
+  }
+
   /** Operations after stream id `after` ('0' for all), with their stream ids. */
   async readOps(taskId: string, after: string, block?: { redis: Redis; ms: number }): Promise<Array<{ id: string; op: TaskOp }>> {
     const key = this.key('task', taskId, 'ops');
@@ -178,13 +197,28 @@ export class TaskStore implements ConversationStore {
 /** How long an ended task is kept: its thread can be followed up until then. */
 export const RETENTION_SEC = 30 * 24 * 3600;
 
-/** SET KEYS[1] to ARGV[2] only if it still holds exactly ARGV[1]. */
-const COMPARE_AND_SET = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+/** Lua: is the decoded task record `cur` in a final status? (Same set as FINAL_STATUSES.) */
+const IS_FINAL = `local function is_final(cur) return cur.status == 'done' or cur.status == 'failed' or cur.status == 'cancelled' end`;
+
+/** SET the record KEYS[1] to ARGV[2] only while it is still at turn ARGV[1] and ended. */
+const START_NEXT_TURN = `${IS_FINAL}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local cur = cjson.decode(raw)
+if cur.turn == tonumber(ARGV[1]) and is_final(cur) then
   redis.call('SET', KEYS[1], ARGV[2])
   return 1
 end
 return 0
+`;
+
+/** XADD ARGV[1] to the op stream KEYS[2] only while the record KEYS[1] is not ended. */
+const APPEND_OP_IF_RUNNING = `${IS_FINAL}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+if is_final(cjson.decode(raw)) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'o', ARGV[1])
+return 1
 `;
 
 function fieldValue(fields: string[], name: string): string {

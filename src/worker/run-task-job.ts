@@ -64,7 +64,8 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   let sandbox: DockerSandbox | undefined;
   let final: TaskEvent | undefined;
   let diff: string | undefined;
-  let leftover: Awaited<ReturnType<typeof unappliedSteering>> | undefined;
+  /** The record's final state, written only after cleanup (see the end of this function). */
+  let ending: Partial<TaskRecord> | undefined;
   try {
     await deps.store.updateTask(task.id, { status: 'starting', startedAt: task.startedAt ?? new Date().toISOString(), endedAt: undefined });
     reporter.setStatus('starting');
@@ -119,7 +120,9 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
       : await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
     diff = result.diff;
     const diffStat = toProtocolDiffStat(result.stat);
-    if (outcome.status === 'completed' && result.committed && repo.pushBranches) {
+    // A cancel that came after the agent's last step still means: do nothing more.
+    const lateCancel = await cancelledDuring(deps.store, task);
+    if (outcome.status === 'completed' && result.committed && repo.pushBranches && !lateCancel) {
       await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
     }
     if (outcome.status === 'completed') {
@@ -129,21 +132,17 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     } else {
       final = await sink.emit({ type: 'task_failed', code: outcome.code, message: outcome.message });
     }
-    const opCursor = await deps.store.lastOpId(task.id);
-    const ended = await deps.store.updateTask(task.id, {
+    ending = {
       status: outcome.status === 'completed' ? 'done' : outcome.status,
-      endedAt: new Date().toISOString(),
       commit: result.commitSha,
-      opCursor,
       error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
-    });
-    if (outcome.status !== 'cancelled') leftover = await unappliedSteering(deps.store, ended, task.opCursor ?? '0', opCursor);
+    };
   } catch (e) {
     const code = CodexError.isInstance(e) ? e.code : 'internal_error';
     const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
     log.error({ err: e, code }, 'task failed');
     if (!final) final = await sink.emit({ type: 'task_failed', code, message }).catch(() => undefined);
-    await deps.store.updateTask(task.id, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message }, opCursor: await deps.store.lastOpId(task.id).catch(() => undefined) }).catch(() => undefined);
+    ending = { status: 'failed', error: { code, message } };
   } finally {
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
@@ -151,36 +150,60 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     if (final?.type === 'task_completed') reporter.summarize(final, diff);
     await reporter.finish().catch((e: unknown) => log.warn({ err: e }, 'could not deliver the final status'));
   }
+  // Only now, with the sandbox and checkout gone and the final card sent, does the record say
+  // the turn ended: a reply from here on starts the next turn (which reuses the checkout path
+  // and the card), while one before it was steering this turn.
+  const ended = await deps.store.updateTask(task.id, { ...ending, endedAt: new Date().toISOString() }).catch((e: unknown) => {
+    log.error({ err: e }, 'could not record the end of the turn');
+    return undefined;
+  });
+  if (!ended || ended.status === 'cancelled') return;
   // Replies that came in as the turn ended were acknowledged (👀) but never reached the model:
-  // they become the next turn rather than being dropped.
-  if (leftover) await queueFollowUp(deps, leftover.task, leftover.text).catch((e: unknown) => log.warn({ err: e }, 'could not queue the follow-up of late steering'));
+  // they become the next turn rather than being dropped. (A reply can no longer be added as
+  // steering now that the record says ended: appendOpIfRunning.)
+  try {
+    if (await cancelledDuring(deps.store, task)) return;
+    const leftover = await unappliedSteering(deps.store, ended, task.opCursor ?? '0');
+    if (leftover) await queueFollowUp(deps, ended, leftover);
+  } catch (e) {
+    log.warn({ err: e }, 'could not queue the follow-up of late steering');
+  }
+}
+
+/** True when someone cancelled during this turn (its operations since the turn began). */
+async function cancelledDuring(store: TaskStore, task: TaskRecord): Promise<boolean> {
+  return (await store.readOps(task.id, task.opCursor ?? '0')).some(({ op }) => op.type === 'cancel');
 }
 
 /**
  * Steering sent during a turn that the agent never applied (it arrived after the last model
- * call, or while the commit ran), joined into one message; undefined when there is none.
+ * call, or while the commit ran), joined into one message; undefined when there is none. Every
+ * op of the turn is in the stream by now: the record says ended, so no more can be added.
  */
-async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: string, toOpId: string): Promise<{ task: TaskRecord; text: string } | undefined> {
-  const ops = (await store.readOps(task.id, fromOpId)).filter(({ id, op }) => op.type === 'steer' && compareStreamIds(id, toOpId) <= 0);
-  if (ops.length === 0) return undefined;
+async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: string): Promise<string | undefined> {
+  const steers = (await store.readOps(task.id, fromOpId)).flatMap(({ op }) => (op.type === 'steer' ? [op] : []));
+  if (steers.length === 0) return undefined;
   const applied = new Set((await store.readEvents(task.id)).flatMap((e) => (e.type === 'steering_applied' ? e.opIds : [])));
-  const texts = ops.flatMap(({ op }) => (op.type === 'steer' && !applied.has(op.opId) ? [op.text] : []));
-  return texts.length ? { task, text: texts.join('\n\n') } : undefined;
+  const texts = steers.filter((op) => !applied.has(op.opId)).map((op) => op.text);
+  return texts.length ? texts.join('\n\n') : undefined;
 }
 
-function compareStreamIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
-
-/** Starts the next turn of an ended task with `text` as its prompt. */
+/**
+ * Starts the next turn of an ended task with `text` as its prompt. If a reply started it first,
+ * these words (read by nobody yet) steer that turn instead.
+ */
 async function queueFollowUp(deps: WorkerDeps, task: TaskRecord, text: string): Promise<void> {
   const next = await deps.store.startNextTurn(task.id, task.turn, text);
-  // Undefined: a reply already started the next turn; these words were read by nobody, so they
-  // steer that turn.
-  if (!next) await deps.store.appendOp(task.id, { type: 'steer', text, by: task.owner });
-  else await deps.queue.enqueue({ taskId: task.id, turn: next.turn });
+  if (!next) {
+    await deps.store.appendOpIfRunning(task.id, { type: 'steer', text, by: task.owner });
+    return;
+  }
+  try {
+    await deps.queue.enqueue({ taskId: task.id, turn: next.turn });
+  } catch (e) {
+    await deps.store.updateTask(task.id, { turn: task.turn, turnPrompt: task.turnPrompt, status: task.status, endedAt: task.endedAt, error: task.error });
+    throw e;
+  }
 }
 
 /**
@@ -192,8 +215,9 @@ export async function failAbandonedTask(deps: WorkerDeps, taskId: string, error:
   if (!task || FINAL_STATUSES.has(task.status)) return;
   const message = `The worker running this task stopped unexpectedly (${errorMessage(error)}). Reply in this thread to try again.`;
   const reporter = new TaskReporter(task, deps.poster, deps.refs, taskLogger(deps.logger, taskId));
-  await deps.store.updateTask(taskId, { status: 'failed', endedAt: new Date().toISOString(), error: { code: 'worker_lost', message } });
+  // The event first: the record's final write sets the expiry of every key, the event stream's too.
   reporter.handle(await deps.store.appendEvent(taskId, { type: 'task_failed', code: 'worker_lost', message }));
+  await deps.store.updateTask(taskId, { status: 'failed', endedAt: new Date().toISOString(), error: { code: 'worker_lost', message } });
   await reporter.finish();
 }
 

@@ -12,7 +12,7 @@ import { Workspace } from '../runner/workspace.js';
 import { RateBudget } from '../slack/rate-budget.js';
 import { SlackPoster } from '../slack/slack-poster.js';
 import { MessageRefs } from '../tasks/message-refs.js';
-import { jobDataSchema, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
+import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
@@ -20,6 +20,7 @@ import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.j
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
+const SWEEP_GRACE_MS = 2 * 60_000;
 
 export interface RunningWorker {
   id: string;
@@ -79,6 +80,22 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     await deps.workspace.reapCheckouts({ isLive }).catch((e: unknown) => logger.warn({ err: e }, 'could not reap orphaned checkouts'));
   };
 
+  // A job can end without runTaskJob ending its task: the stalled-job checker fails a job whose
+  // worker died too often, and emits no 'failed' event here. Tasks left busy with no live job
+  // are failed (after a grace period, so a follow-up being queued right now is not).
+  const sweep = async () => {
+    for (const taskId of await store.activeTaskIds()) {
+      if (running.has(taskId)) continue;
+      const task = await store.getTask(taskId);
+      if (!task || FINAL_STATUSES.has(task.status) || Date.now() - Date.parse(task.updatedAt) < SWEEP_GRACE_MS) continue;
+      const job = await followUps.queue.getJob(jobIdFor(task.id, task.turn));
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'failed' || state === 'completed' || state === 'missing' || state === 'unknown') {
+        await failAbandonedTask(deps, task.id, new Error(`its job is ${state}`));
+      }
+    }
+  };
+
   const beat = async () => {
     const dockerOk = await docker.ping().then(() => true, () => false);
     await writeHeartbeat(redis, prefix, { id, docker: dockerOk, at: Date.now(), concurrency: config.env.WORKER_CONCURRENCY }).catch((e: unknown) => logger.warn({ err: e }, 'could not write worker heartbeat'));
@@ -86,7 +103,10 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   await beat();
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   await reap();
-  const reaper = setInterval(reap, REAP_MS);
+  const reaper = setInterval(() => {
+    void reap();
+    void sweep().catch((e: unknown) => logger.warn({ err: e }, 'could not sweep abandoned tasks'));
+  }, REAP_MS);
 
   const worker = new Worker<JobData>(
     QUEUE_NAME,
@@ -102,8 +122,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     { connection: { url: input.redisUrl, maxRetriesPerRequest: null }, prefix: input.bullPrefix, concurrency: config.env.WORKER_CONCURRENCY, lockDuration: 60_000, maxStalledCount: 2 },
   );
   worker.on('error', (e) => logger.warn({ err: e }, 'worker error'));
-  // runTaskJob settles every task it starts; a job that failed around it (its worker lost the
-  // lock too often, Redis vanished mid-way) still leaves the task in a final state.
+  // runTaskJob settles every task it starts; a job that failed around it (Redis vanished
+  // mid-way) still leaves the task in a final state. Stalled jobs: see `sweep`.
   worker.on('failed', (job, e) => {
     logger.error({ err: e, jobId: job?.id }, 'job failed');
     const data = jobDataSchema.safeParse(job?.data);

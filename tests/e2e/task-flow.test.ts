@@ -84,4 +84,15 @@ describe('/codex task end to end', () => {
     expect(e.mirrorGit('log', '-1', '--format=%an <%ae>%n%s', task.branch)).toMatch(/^Codex <codex@localhost>\ncodex: fix the add function/);
     expect(await containersOf(taskId)).toEqual([]);
   });
+
+  it('posts the diff as a message when Slack refuses the file upload', { timeout: 90_000 }, async () => {
+    e = await startE2E({ script: [reply(functionCall('apply_patch', { input: FIX_PATCH })), reply(message('Fixed add.'))] });
+    e.fake.failNext('files.getUploadURLExternal', 'not_allowed_token_type', 5);
+    await slash(e, 'task fix add without files');
+    const root = await e.fake.waitFor(() => e!.fake.messages(FAKE_IDS.channel).find((m) => !m.thread_ts && m.metadata?.event_type === 'codex_task_status'), 10_000);
+    const fallback = await e.fake.waitFor(() => e!.fake.thread(FAKE_IDS.channel, root.ts).find((m) => texts(m).includes('could not be attached')), 60_000);
+    expect(texts(fallback)).toContain('return a + b;');
+    expect(fallback.metadata?.event_payload.task_id).toBe(root.metadata!.event_payload.task_id);
+    expect([...e.fake.files].filter((f) => f.completed)).toEqual([]);
+  });
 });
