@@ -93,7 +93,7 @@ export class DockerSandbox implements Sandbox {
       return container;
     })().catch((e) => {
       this.started = undefined;
-      throw new CodexError('sandbox_start_failed', `Could not start the sandbox from ${this.options.image}: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: 'The sandbox could not start; check that the image exists and Docker is running.' });
+      throw new CodexError('sandbox_start_failed', `Could not start the sandbox from ${this.options.image}: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: sandboxStartHint(this.options.image, e) });
     });
     return this.started.then(() => undefined);
   }
@@ -219,4 +219,13 @@ export class DockerSandbox implements Sandbox {
     );
     return { exitCode: raw.exitCode, stdout: raw.stdout.bytes().toString('utf8'), stderr: raw.stderr.text() };
   }
+}
+
+/** What to do when a sandbox does not start: a missing image is the common case. */
+function sandboxStartHint(image: string, e: unknown): string {
+  const status = (e as { statusCode?: number }).statusCode;
+  if (status === 404 || /no such image|not found/i.test((e as Error).message ?? '')) {
+    return `The sandbox image ${image} is not on the worker's Docker engine. Build the default image with \`npm run sandbox:build\`, or fix "image" in the repo config, then reply here to try again.`;
+  }
+  return `The sandbox (image ${image}) could not start: ${(e as Error).message ?? 'unknown error'}. Check that Docker is running on the worker, then reply here to try again.`;
 }

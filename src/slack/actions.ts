@@ -21,7 +21,11 @@ const DECISIONS: Record<string, ApprovalDecision> = {
 export function registerActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>({ action_id: /^codex_/ }, async ({ ack, body, action }) => {
     await ack();
-    await handleAction(deps, body, action).catch((e: unknown) => deps.logger.error({ err: e, action: action.action_id }, 'button handling failed'));
+    await handleAction(deps, body, action).catch(async (e: unknown) => {
+      deps.logger.error({ err: e, action: action.action_id }, 'button handling failed');
+      const channel = body.channel?.id ?? body.container?.channel_id;
+      if (channel) await deps.poster.postEphemeral(channel, body.user.id, renderError({ kind: 'service_unavailable', service: 'redis' }), body.message?.thread_ts ?? body.message?.ts).catch(() => undefined);
+    });
   });
 }
 
@@ -42,7 +46,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   if (decision) {
     if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'approve', owner: task.owner });
     const approvalId = parseApprovalButtonValue(action.value)?.a;
-    const ref = approvalId ? await deps.refs.getApproval(approvalId) : undefined;
+    const ref = approvalId ? await approvalRef(deps, approvalId) : undefined;
     if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });
     if (!(await deps.refs.claimDecision(ref.approvalId, user))) return refuse({ kind: 'approval_closed' });
     await deps.store.appendOp(task.id, { type: 'approval', approvalId: ref.approvalId, decision, by: user });
@@ -62,4 +66,17 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     if (result.kind === 'not_permitted') return refuse({ kind: 'not_permitted', action: 'cancel', owner: result.owner });
     if (result.kind === 'finished') return refuse({ kind: 'task_finished', taskId: task.id, status: result.status });
   }
+}
+
+/**
+ * The approval's message link. The reporter stores it just after posting the prompt, so a click
+ * that comes within that moment looks again briefly before calling the request closed.
+ */
+async function approvalRef(deps: SlackDeps, approvalId: string) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const ref = await deps.refs.getApproval(approvalId);
+    if (ref) return ref;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
 }

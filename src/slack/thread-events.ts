@@ -48,11 +48,18 @@ export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage,
   if (!msg.thread_ts || msg.thread_ts === msg.ts) return;
   // A mention of the bot also arrives as app_mention; that listener handles it.
   if (deps.botUserId && msg.text.includes(`<@${deps.botUserId}>`)) return;
-  const taskId = await deps.store.taskForThread(msg.channel, msg.thread_ts);
-  if (!taskId) return;
-  if (eventId && !(await deps.store.markSeen(`event:${eventId}`))) return;
-  const task = await deps.store.getTask(taskId);
-  if (task) await replyToTask(deps, task, msg, msg.text.trim());
+  const user = msg.user;
+  try {
+    const taskId = await deps.store.taskForThread(msg.channel, msg.thread_ts);
+    if (!taskId) return;
+    if (eventId && !(await deps.store.markSeen(`event:${eventId}`))) return;
+    const task = await deps.store.getTask(taskId);
+    if (task) await replyToTask(deps, task, msg, msg.text.trim());
+  } catch (e) {
+    // Redis is down (or the reply could not be delivered): say so rather than look like it worked.
+    deps.logger.warn({ err: e }, 'could not handle a thread reply');
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'service_unavailable', service: 'redis' }), msg.thread_ts).catch(() => undefined);
+  }
 }
 
 /** A reply to a task's thread: steer it while it runs, follow it up once it has ended. */
@@ -85,7 +92,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     await fail({ kind: 'service_unavailable', service: 'redis' });
     return;
   }
-  const parsed = parseCommand(/^(help|status|cancel|plan)\b/i.test(text) ? text : `task ${text}`);
+  const parsed = parseCommand(/^(help|status|cancel|plan|task)\b/i.test(text) ? text : `task ${text}`);
   if (parsed.kind === 'help' || (parsed.kind === 'invalid' && text === '')) {
     await deps.poster.postEphemeral(msg.channel, user, renderHelp({ repos: deps.config.repos.map((r) => r.name) }), inThread).catch(() => undefined);
     return;

@@ -251,6 +251,7 @@ const PLAN_ONLY = `Plan only, for now. Explore the repository and propose a conc
 async function turnPrompt(store: TaskStore, task: TaskRecord): Promise<string> {
   if (planning(task)) return `${PLAN_ONLY}\n\nThe task:\n${task.prompt}`;
   if (task.turn === 1 || !task.turnPrompt) return task.prompt;
+  if (task.mode === 'plan' && task.turn === 2) return `The plan phase is over: you may change files now. Carry out the plan, adjusted by this reply:\n${task.turnPrompt}`;
   if (await store.load(task.id)) return task.turnPrompt;
   return `${task.prompt}\n\n(Follow-up from the thread:) ${task.turnPrompt}`;
 }
