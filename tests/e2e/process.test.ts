@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
+import { functionCall, message, reply, startModelServer } from '../fakes/model-server.js';
+import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
+import { CALC_FILES, FIX_PATCH, git } from '../helpers/e2e.js';
 import { SlackSender } from '../fakes/slack-signing.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
@@ -107,4 +109,52 @@ describe('the entry point', () => {
     expect(run.output()).toContain('worker stopped');
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   }, 60_000);
+
+  it('runs a whole task as its own process, configured only by the environment and the repo file', async () => {
+    fake = await startFakeSlack();
+    const model = await startModelServer({ apiKey: 'sk-proc', script: [reply(functionCall('apply_patch', { input: FIX_PATCH })), reply(message('Fixed add.'))] });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'codex-proc-'));
+      dirs.push(dir);
+      const upstream = join(dir, 'upstream');
+      mkdirSync(upstream);
+      git(upstream, 'init', '-q', '-b', 'main');
+      for (const [path, content] of Object.entries(CALC_FILES)) {
+        mkdirSync(dirname(join(upstream, path)), { recursive: true });
+        writeFileSync(join(upstream, path), content);
+      }
+      git(upstream, 'add', '-A');
+      git(upstream, 'commit', '-q', '-m', 'fixture');
+      // The repo file exactly as ARCHITECTURE.md shows it: name, url, baseBranch.
+      const configPath = join(dir, 'repos.json');
+      writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: upstream, baseBranch: 'main' }] }));
+      const port = await freePort();
+      const prefix = `proc${randomBytes(3).toString('hex')}`;
+      const run = start({
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_SIGNING_SECRET: 'proc-secret',
+        SLACK_API_URL: fake.apiUrl,
+        PORT: String(port),
+        OPENAI_API_KEY: 'sk-proc',
+        OPENAI_BASE_URL: model.url,
+        CODEX_MODEL: 'test-model',
+        REDIS_URL,
+        CODEX_CONFIG: configPath,
+        CODEX_DATA_DIR: join(dir, 'data'),
+        CODEX_REDIS_PREFIX: prefix,
+      });
+      await until(() => run.output().includes('worker started'), 30_000, 'the app to start');
+      const ack = await new SlackSender(`http://127.0.0.1:${port}`, 'proc-secret').slashCommand({ text: 'task fix the add function' });
+      expect(ack.status).toBe(200);
+      const root = await fake.waitFor(() => fake!.messages(FAKE_IDS.channel).find((m) => m.metadata?.event_type === 'codex_task_status'), 10_000);
+      const summary = await fake.waitFor(() => fake!.thread(FAKE_IDS.channel, root.ts).find((m) => m.metadata?.event_type === 'codex_task_summary'), 60_000);
+      expect(JSON.stringify(summary.blocks)).toContain('src/math.js');
+      const branch = git(join(dir, 'data', 'mirrors', 'calc.git'), 'for-each-ref', '--format=%(refname:short)', 'refs/heads/codex/');
+      expect(git(join(dir, 'data', 'mirrors', 'calc.git'), 'show', `${branch}:src/math.js`)).toContain('a + b');
+      run.proc.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await model.close();
+    }
+  }, 90_000);
 });
