@@ -24,6 +24,8 @@ const SWEEP_GRACE_MS = 2 * 60_000;
 
 export interface RunningWorker {
   id: string;
+  /** Fails tasks left busy with no live job (runs every few minutes by itself). */
+  sweep(): Promise<void>;
   /** Stops taking jobs, lets running tasks finish (up to `graceMs`), then closes. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
 
   return {
     id,
+    sweep,
     async stop(graceMs = 120_000) {
       clearInterval(heartbeat);
       clearInterval(reaper);
