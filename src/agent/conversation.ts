@@ -49,6 +49,9 @@ export class Conversation {
   }
 }
 
+/** Told to the model when a turn resumes on a fresh checkout after its worker stopped. */
+export const RESUMED_NOTE = '[The worker running this task restarted. Changes you made in this turn may be gone: the checkout was rebuilt from the last commit of the branch. Check the files (git status, git diff, cat) before you go on, and redo what is missing.]';
+
 const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
 
 /**
@@ -70,7 +73,12 @@ export async function openConversation(
   }
   const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn);
   conversation.closeDanglingCalls('Not run: the task was stopped before this call ran.');
-  if (saved.turn >= turn) return { conversation, lastSeq: saved.lastSeq, resumed: true };
+  if (saved.turn >= turn) {
+    // The turn's edits lived only in the old checkout (the host commits at the end of a turn),
+    // so the model must not trust what it remembers of the files.
+    conversation.addUser(RESUMED_NOTE);
+    return { conversation, lastSeq: saved.lastSeq, resumed: true };
+  }
   conversation.addUser(messages.followUp);
   return { conversation, lastSeq: saved.lastSeq, resumed: false };
 }

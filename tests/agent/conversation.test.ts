@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openConversation } from '../../src/agent/conversation.js';
+import { openConversation, RESUMED_NOTE } from '../../src/agent/conversation.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { testRedis } from '../helpers/redis.js';
 
@@ -38,7 +38,11 @@ describe('openConversation', () => {
     expect(resumed).toBe(true);
     expect(lastSeq).toBe(7);
     expect(conversation.usage).toEqual(usage);
-    expect(conversation.items).toEqual([...items, { type: 'function_call_output', call_id: 'c1', output: 'Not run: the task was stopped before this call ran.' }]);
+    expect(conversation.items).toEqual([
+      ...items,
+      { type: 'function_call_output', call_id: 'c1', output: 'Not run: the task was stopped before this call ran.' },
+      { type: 'message', role: 'user', content: RESUMED_NOTE },
+    ]);
   });
 
   it('continues an earlier turn with the follow-up message', async () => {
