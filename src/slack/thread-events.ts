@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
 import { parseCommand } from '../commands/parse-command.js';
 import { canSteer, steerersOf } from '../tasks/access.js';
-import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
 import { deliverReply } from './follow-up.js';

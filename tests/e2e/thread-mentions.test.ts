@@ -41,7 +41,7 @@ describe('mentions', () => {
     const root = e.fake.injectMessage({ channel, user: other, text: `OLDEST ${'x'.repeat(300)}` });
     e.fake.injectMessage({ channel, user: other, text: 'The date test fails around midnight UTC', thread_ts: root.ts });
     e.fake.injectMessage({ channel, user: approver, text: 'Only in CI, never locally', thread_ts: root.ts });
-    const asked = await mention(e, channel, 'please fix the flaky date test', root.ts);
+    await mention(e, channel, 'please fix the flaky date test', root.ts);
 
     const card = await e.fake.waitFor(() => cardsIn(e!, channel, root.ts)[0], 10_000);
     expect(card.thread_ts).toBe(root.ts);

@@ -31,7 +31,7 @@ describe('stop and cancel', () => {
           if (n === 2 && userText(req).includes('Follow-up from') && userText(req).includes('pick it up again')) return reply(message('Picked it up again.'));
           throw new Error('the cancelled task asked the model again');
         },
-        'stop my thinking': (req, n) => (n === 0 ? { hang: true } : reply(message('Answered after the stop.'))),
+        'stop my thinking': (_req, n) => (n === 0 ? { hang: true } : reply(message('Answered after the stop.'))),
         'cancel me by command': (_req, n) => (n === 0 ? reply(functionCall('shell', { command: 'echo begun > begun.txt && sleep 60', timeout_ms: 110_000 })) : reply(message('should not get here'))),
       }),
     });
