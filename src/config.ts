@@ -26,7 +26,7 @@ export const envSchema = z.object({
     OPENAI_BASE_URL: optionalUrl,
     CODEX_MODEL: nonEmpty.default('gpt-5-codex'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-    DOCKER_HOST: z.string().optional(),
+    DOCKER_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^(unix|tcp|https?|ssh):\/\//, 'must be a unix://, tcp://, http(s):// or ssh:// address').optional()),
     CODEX_CONFIG: nonEmpty,
     CODEX_ROLE: roleSchema.default('all'),
     CODEX_DATA_DIR: nonEmpty.default('.codex-data'),

@@ -51,13 +51,13 @@ describe('loadConfig', () => {
     });
     let error: unknown;
     try {
-      loadConfig({ SLACK_BOT_TOKEN: 'not-a-token', PORT: 'eighty', REDIS_URL: 'localhost', CODEX_CONFIG: path }, '/');
+      loadConfig({ SLACK_BOT_TOKEN: 'not-a-token', PORT: 'eighty', REDIS_URL: 'localhost', DOCKER_HOST: '/var/run/docker.sock', CODEX_CONFIG: path }, '/');
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'PORT', 'REDIS_URL', 'repos[0].name', 'repos[0].url', 'repos[1].baseBranch', 'defaultRepo']) {
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'PORT', 'REDIS_URL', 'DOCKER_HOST', 'repos[0].name', 'repos[0].url', 'repos[1].baseBranch', 'defaultRepo']) {
       expect(message).toContain(name);
     }
   });

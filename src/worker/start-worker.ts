@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
-import Docker from 'dockerode';
 import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { createDockerClient } from '../runner/docker-client.js';
 import { reapOrphans } from '../runner/reap-orphans.js';
 import { Workspace } from '../runner/workspace.js';
 import { RateBudget } from '../slack/rate-budget.js';
@@ -38,7 +38,7 @@ export interface RunningWorker {
 export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; client: WebClient; team: string; prefix: string; bullPrefix: string }): Promise<RunningWorker> {
   const { config, logger, prefix } = input;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const docker = new Docker();
+  const docker = createDockerClient(config.env.DOCKER_HOST);
   // Unlike the app's fail-fast connection, the worker's waits out a Redis restart: a running
   // task's events and final status must not be dropped because Redis blinked.
   const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });

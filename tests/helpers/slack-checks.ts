@@ -73,8 +73,7 @@ export function visibleText(m: { text?: string; blocks?: unknown[] }): string {
 
 /**
  * Waits until the worker has finished a task's job: its reporter has then delivered everything
- * (thread messages, the final card), so what the fake recorded is complete. The task record
- * says `done` earlier, before the summary and the last card edit go out.
+ * (thread messages, the final card), so what the fake recorded is complete.
  */
 export async function waitForJobEnd(e: E2E, taskId: string, timeoutMs: number, turn = 1): Promise<void> {
   const queue = new Queue(QUEUE_NAME, { connection: { url: e.config.env.REDIS_URL }, prefix: `${e.prefix}-bull` });
