@@ -37,7 +37,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
   try {
     const opened = await openConversation(deps.store, task.taskId, task.turn, {
       firstMessage: firstMessage(task),
-      followUp: `Follow-up from <@${task.owner}>:\n${task.prompt}`,
+      followUp: `Follow-up from <@${task.by ?? task.owner}>:\n${task.prompt}`,
     });
     lastSeq = Math.max(lastSeq, opened.lastSeq);
     if (opened.resumed) logger.info('resuming the saved conversation of this turn');

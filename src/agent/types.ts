@@ -22,6 +22,8 @@ export interface AgentTask {
   limits: Limits;
   /** Slack user id of who started the task. */
   owner: string;
+  /** Slack user id of who asked for this turn (a follow-up may come from a steerer); the owner by default. */
+  by?: string;
   /** 1 for the first prompt; a follow-up (turn > 1) continues the saved conversation. */
   turn: number;
 }

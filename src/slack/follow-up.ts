@@ -36,7 +36,7 @@ export async function deliverReply(deps: SlackDeps, task: TaskRecord, text: stri
  * Returns false when the task was not at that ended turn any more (another reply won).
  */
 async function startFollowUp(deps: SlackDeps, task: TaskRecord, text: string, by: string): Promise<boolean> {
-  const updated = await deps.store.startNextTurn(task.id, task.turn, text);
+  const updated = await deps.store.startNextTurn(task.id, task.turn, text, by);
   if (!updated) return false;
   if (updated.cardTs) {
     await deps.poster.update(task.id, task.channel, updated.cardTs, renderCard(initialCardState(updated)), 'status').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not show the follow-up on the card'));

@@ -91,13 +91,13 @@ export class TaskStore implements ConversationStore {
    * the same ended turn, exactly one wins (the other should steer the new turn instead).
    * Returns the updated record, or undefined when the task is not at `fromTurn` or not ended.
    */
-  async startNextTurn(id: string, fromTurn: number, turnPrompt: string): Promise<TaskRecord | undefined> {
+  async startNextTurn(id: string, fromTurn: number, turnPrompt: string, turnBy: string): Promise<TaskRecord | undefined> {
     // Operations sent before the new turn (to the ended one) must not reach it, e.g. a late cancel.
     const opCursor = await this.lastOpId(id);
     const current = await this.getTask(id);
     if (!current || current.turn !== fromTurn || !FINAL_STATUSES.has(current.status)) return undefined;
     const { error: _error, endedAt: _endedAt, startedAt: _startedAt, ...rest } = current;
-    const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
+    const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, turnBy, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
     const swapped = await this.redis.eval(START_NEXT_TURN, 1, this.key('task', id), String(fromTurn), JSON.stringify(next));
     if (swapped !== 1) return undefined;
     await this.retain(next);

@@ -107,6 +107,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
         approval: policy,
         limits: repo.limits,
         owner: task.owner,
+        by: task.turn > 1 ? task.turnBy : undefined,
         turn: task.turn,
       },
       { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log },
@@ -164,7 +165,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   try {
     if (await cancelledDuring(deps.store, task)) return;
     const leftover = await unappliedSteering(deps.store, ended, task.opCursor ?? '0');
-    if (leftover) await queueFollowUp(deps, ended, leftover);
+    if (leftover) await queueFollowUp(deps, ended, leftover.text, leftover.by);
   } catch (e) {
     log.warn({ err: e }, 'could not queue the follow-up of late steering');
   }
@@ -180,22 +181,22 @@ async function cancelledDuring(store: TaskStore, task: TaskRecord): Promise<bool
  * call, or while the commit ran), joined into one message; undefined when there is none. Every
  * op of the turn is in the stream by now: the record says ended, so no more can be added.
  */
-async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: string): Promise<string | undefined> {
+async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: string): Promise<{ text: string; by: string } | undefined> {
   const steers = (await store.readOps(task.id, fromOpId)).flatMap(({ op }) => (op.type === 'steer' ? [op] : []));
   if (steers.length === 0) return undefined;
   const applied = new Set((await store.readEvents(task.id)).flatMap((e) => (e.type === 'steering_applied' ? e.opIds : [])));
-  const texts = steers.filter((op) => !applied.has(op.opId)).map((op) => op.text);
-  return texts.length ? texts.join('\n\n') : undefined;
+  const unread = steers.filter((op) => !applied.has(op.opId));
+  return unread.length ? { text: unread.map((op) => op.text).join('\n\n'), by: unread[0]!.by } : undefined;
 }
 
 /**
  * Starts the next turn of an ended task with `text` as its prompt. If a reply started it first,
  * these words (read by nobody yet) steer that turn instead.
  */
-async function queueFollowUp(deps: WorkerDeps, task: TaskRecord, text: string): Promise<void> {
-  const next = await deps.store.startNextTurn(task.id, task.turn, text);
+async function queueFollowUp(deps: WorkerDeps, task: TaskRecord, text: string, by: string): Promise<void> {
+  const next = await deps.store.startNextTurn(task.id, task.turn, text, by);
   if (!next) {
-    await deps.store.appendOpIfRunning(task.id, { type: 'steer', text, by: task.owner });
+    await deps.store.appendOpIfRunning(task.id, { type: 'steer', text, by });
     return;
   }
   try {

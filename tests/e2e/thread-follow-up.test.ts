@@ -92,12 +92,13 @@ describe('follow-up turns', () => {
   it('two replies racing after the end start one turn: one is its prompt, the other steers it', { timeout: 60_000 }, async () => {
     e = await startE2E({
       script: [reply(message('First turn done.')), reply(functionCall('shell', { command: 'true' })), reply(message('Second turn done.'))],
+      repoConfig: { access: { approvers: [FAKE_IDS.approver] } },
     });
     const { taskId, card } = await startTask(e, 'fix the add function');
     await waitStatus(e, taskId, 'done', 40_000);
     await waitShows(e, channel, card.ts, 'Done');
 
-    const [r1, r2] = await Promise.all([replyInThread(e, card.ts, owner, 'RACE-ONE add a README'), replyInThread(e, card.ts, owner, 'RACE-TWO mention the license')]);
+    const [r1, r2] = await Promise.all([replyInThread(e, card.ts, owner, 'RACE-ONE add a README'), replyInThread(e, card.ts, FAKE_IDS.approver, 'RACE-TWO mention the license')]);
     await e.fake.waitFor(async () => {
       const t = await e!.store.getTask(taskId);
       return t?.turn === 2 && t.status === 'done';
@@ -108,6 +109,9 @@ describe('follow-up turns', () => {
     expect(userText(e.model.requests.at(-1)!).split('RACE-TWO').length - 1).toBe(1);
     expect((await e.store.getTask(taskId))!.turn).toBe(2);
     expect(e.model.requests).toHaveLength(3);
+    // The turn's prompt names whoever wrote the reply that started it.
+    const said = userText(e.model.requests[1]!);
+    expect(said.includes(`Follow-up from <@${owner}>:\nRACE-ONE`) || said.includes(`Follow-up from <@${FAKE_IDS.approver}>:\nRACE-TWO`)).toBe(true);
     // Both were seen; the one that became steering was marked as taken.
     await e.fake.waitFor(() => [r1, r2].every((r) => reactions(e!, channel, r.ts).includes('eyes')), 5_000);
     await e.fake.waitFor(() => [r1, r2].some((r) => reactions(e!, channel, r.ts).includes('white_check_mark')), 10_000);

@@ -58,12 +58,12 @@ describe('TaskStore on real Redis', () => {
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(RETENTION_SEC - 60);
     }
-    const next = await store.startNextTurn(id, 1, 'and the docs too');
-    expect(next).toMatchObject({ turn: 2, turnPrompt: 'and the docs too', status: 'queued' });
+    const next = await store.startNextTurn(id, 1, 'and the docs too', 'U2');
+    expect(next).toMatchObject({ turn: 2, turnPrompt: 'and the docs too', turnBy: 'U2', status: 'queued' });
     expect(await redis.ttl(`${prefix}:task:${id}`)).toBe(-1);
     expect(await redis.ttl(`${prefix}:task:${id}:events`)).toBe(-1);
     // A second reply racing for the same ended turn loses: the task is no longer at turn 1.
-    expect(await store.startNextTurn(id, 1, 'again')).toBeUndefined();
+    expect(await store.startNextTurn(id, 1, 'again', 'U1')).toBeUndefined();
   });
 
   it('rejects a corrupted record on read instead of trusting it', async () => {
