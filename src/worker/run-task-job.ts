@@ -72,10 +72,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     if (!repo) throw new CodexError('repo_removed', `repo ${task.repo} is no longer configured`, { userMessage: `The repo "${task.repo}" is no longer in the configuration; ask an admin to add it back.` });
 
     const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0');
-    // A follow-up (or a job retried after its worker died) continues the branch; a first turn,
-    // or a follow-up of a turn that failed before making the branch, starts it.
-    // (No mirror yet means no branch.)
-    // A pushed branch can also come from upstream: another worker host ran the earlier turns.
+    // A follow-up (or a job retried after its worker died) continues the branch, which may also
+    // come from upstream when it was pushed (another worker host ran the earlier turns); a first
+    // turn, or a follow-up of a turn that failed before making the branch, starts it. No mirror
+    // yet means no branch.
     const continues =
       (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined ||
       (task.turn > 1 && repo.pushBranches && (await deps.workspace.adoptUpstreamBranch(repo, task.branch)));
