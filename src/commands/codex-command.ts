@@ -1,6 +1,6 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
-import { redactDeep } from '../slack/redact.js';
+import { redactDeep } from '../util/redact.js';
 import { taskTarget } from '../slack/task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';

@@ -3,7 +3,7 @@ import { renderError, renderTaskList, type TaskListItem } from '../blocks/index.
 import type { TaskRecord } from '../tasks/task-record.js';
 import { renderCard } from '../slack/card-updater.js';
 import { applyEvent, initialCardState } from '../slack/card-state.js';
-import { redactDeep } from '../slack/redact.js';
+import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
 import { canDecide } from '../tasks/access.js';
 import { withTimeout } from '../util/with-timeout.js';

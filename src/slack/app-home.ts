@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { renderTaskList } from '../blocks/index.js';
 import { toTaskListItem } from '../commands/status-command.js';
-import { redactBlocks } from './redact.js';
+import { redactBlocks } from '../util/redact.js';
 import type { SlackDeps } from './slack-deps.js';
 
 /** The App Home tab: the person's recent tasks and how to start one. */

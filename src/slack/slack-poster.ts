@@ -1,7 +1,7 @@
 import type { MessageMetadata, WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import type { SlackSettings } from '../config.js';
-import { redactBlocks, redactSecrets } from './redact.js';
+import { redactBlocks, redactSecrets } from '../util/redact.js';
 import type { BucketSpec, RateBudget } from './rate-budget.js';
 
 import { taskMessageMetadata, type SlackMessage, type TaskMessageKind } from '../blocks/index.js';

@@ -7,7 +7,7 @@ import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
 import { deliverReply } from './follow-up.js';
 import { taskTarget } from './task-target.js';
-import { redactDeep } from './redact.js';
+import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { readThreadContext } from './thread-context.js';
 

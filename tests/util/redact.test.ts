@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderCommandLog } from '../../src/blocks/thread.js';
-import { redactBlocks, redactDeep, redactSecrets } from '../../src/slack/redact.js';
+import { redactBlocks, redactDeep, redactSecrets } from '../../src/util/redact.js';
 
 /* Fake credentials in the providers' shapes; none of them is real. */
 const slackBot = ['xoxb', '123456789012', '1234567890123', 'AbCdEfGhIjKlMnOpQrStUvWx'].join('-');
