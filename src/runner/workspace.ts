@@ -2,7 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { assertTaskBranch, assertTaskId, taskBranchName } from './branch-name.js';
+import { assertTaskBranch, assertTaskId, taskBranchName } from '../tasks/branch-name.js';
 import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
 import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
 import { runHostGit } from './host-git.js';

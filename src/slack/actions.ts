@@ -3,7 +3,7 @@ import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderAppro
 import { canDecide } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
-import { cancelTask } from './cancel-task.js';
+import { cancelTask } from '../tasks/cancel-task.js';
 import type { SlackDeps } from './slack-deps.js';
 
 const DECISIONS: Record<string, ApprovalDecision> = {

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { renderTaskList } from '../blocks/index.js';
-import { toTaskListItem } from '../commands/status-command.js';
+import { toTaskListItem } from './status-command.js';
 import { redactBlocks } from '../util/redact.js';
 import type { SlackDeps } from './slack-deps.js';
 

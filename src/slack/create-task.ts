@@ -3,8 +3,8 @@ import { CodexError } from '../errors.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { newTaskId, taskBranchName, type TaskRecord } from '../tasks/task-record.js';
 import { availability, readHeartbeats } from '../tasks/worker-health.js';
-import { renderCard } from './card-updater.js';
-import { initialCardState } from './card-state.js';
+import { renderCard } from '../render/card-updater.js';
+import { initialCardState } from '../render/card-state.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 
 /** The task could not be created because a service is down; nothing was written. */

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
-import type { SlackPoster } from './slack-poster.js';
+import type { SlackPoster } from '../slack-client/slack-poster.js';
 
 /** What the Slack listeners need; built once in src/app.ts. */
 export interface SlackDeps {

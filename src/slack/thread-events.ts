@@ -1,11 +1,11 @@
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
-import { parseCommand } from '../commands/parse-command.js';
+import { parseCommand } from './parse-command.js';
 import { canSteer, steerersOf } from '../tasks/access.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
-import { deliverReply } from './follow-up.js';
+import { deliverReply } from '../tasks/follow-up.js';
 import { taskTarget } from './task-target.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';

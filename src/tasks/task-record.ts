@@ -73,4 +73,4 @@ export function newTaskId(): string {
   return id;
 }
 
-export { slugify, taskBranchName } from '../runner/branch-name.js';
+export { slugify, taskBranchName } from './branch-name.js';

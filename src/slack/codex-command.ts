@@ -1,11 +1,11 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../util/redact.js';
-import { taskTarget } from '../slack/task-target.js';
-import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
+import { taskTarget } from './task-target.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { cancelTask } from '../slack/cancel-task.js';
-import { createTask, TaskCreationError } from '../slack/create-task.js';
+import { cancelTask } from '../tasks/cancel-task.js';
+import { createTask, TaskCreationError } from './create-task.js';
 import { showStatus } from './status-command.js';
 import { parseCommand } from './parse-command.js';
 

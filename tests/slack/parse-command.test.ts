@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/commands/parse-command.js';
+import { parseCommand } from '../../src/slack/parse-command.js';
 
 describe('parseCommand', () => {
   it('parses task with flags in any order and keeps the prompt verbatim', () => {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import type { CardState } from './card-state.js';
-import type { SlackPoster } from './slack-poster.js';
+import type { SlackPoster } from '../slack-client/slack-poster.js';
 
 /** While a task runs, the card is refreshed at least this often so its elapsed time moves. */
 const REFRESH_MS = 30_000;

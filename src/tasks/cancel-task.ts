@@ -1,9 +1,9 @@
-import { canDecide } from '../tasks/access.js';
-import { FINAL_STATUSES, type TaskStatus } from '../tasks/task-record.js';
+import { canDecide } from './access.js';
+import { FINAL_STATUSES, type TaskStatus } from './task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { renderCard } from './card-updater.js';
-import { applyEvent, initialCardState } from './card-state.js';
-import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
+import { renderCard } from '../render/card-updater.js';
+import { applyEvent, initialCardState } from '../render/card-state.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
 import { renderCancelled } from '../blocks/index.js';
 
 export type CancelResult =

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RateBudget } from '../../src/slack/rate-budget.js';
+import { RateBudget } from '../../src/slack-client/rate-budget.js';
 import { testRedis } from '../helpers/redis.js';
 
 /* The shared Slack rate budget on real Redis: the window cap, 429 pauses and fair shares. */

@@ -1,10 +1,10 @@
 import type { SlashCommand } from '@slack/bolt';
 import { renderError, renderTaskList, type TaskListItem } from '../blocks/index.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { renderCard } from '../slack/card-updater.js';
-import { applyEvent, initialCardState } from '../slack/card-state.js';
+import { renderCard } from '../render/card-updater.js';
+import { applyEvent, initialCardState } from '../render/card-state.js';
 import { redactDeep } from '../util/redact.js';
-import { REDIS_DEADLINE_MS, type SlackDeps } from '../slack/slack-deps.js';
+import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { canDecide } from '../tasks/access.js';
 import { withTimeout } from '../util/with-timeout.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { taskBranchName as storeBranchName } from '../../src/tasks/task-record.js';
-import { isTaskBranch, slugify, taskBranchName } from '../../src/runner/branch-name.js';
+import { isTaskBranch, slugify, taskBranchName } from '../../src/tasks/branch-name.js';
 
 describe('task branch names', () => {
   it('is codex/<short id>-<slug of the prompt>', () => {

@@ -18,7 +18,7 @@ import type { TaskEvent } from '../tasks/protocol.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { applyEvent, initialCardState, type CardState } from './card-state.js';
 import { CardUpdater } from './card-updater.js';
-import type { SlackPoster, SlackMessage, TaskMessageKind } from './slack-poster.js';
+import type { SlackPoster, SlackMessage, TaskMessageKind } from '../slack-client/slack-poster.js';
 import { testOutcome } from './test-outcome.js';
 
 /** A command batch is posted at the latest this long after its first command finished. */

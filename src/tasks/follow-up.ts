@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageRef } from '../tasks/message-refs.js';
-import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
-import { renderCard } from './card-updater.js';
-import { initialCardState } from './card-state.js';
-import type { SlackDeps } from './slack-deps.js';
+import type { MessageRef } from './message-refs.js';
+import { FINAL_STATUSES, type TaskRecord } from './task-record.js';
+import { renderCard } from '../render/card-updater.js';
+import { initialCardState } from '../render/card-state.js';
+import type { SlackDeps } from '../slack/slack-deps.js';
 
 const ATTEMPTS = 5;
 
