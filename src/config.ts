@@ -204,6 +204,27 @@ export interface Config {
   repos: RepoConfig[];
   /** Absolute path of the data directory (mirrors, checkouts). */
   dataDir: string;
+  /** The configured repo of that name, resolved; undefined when it is not (or no longer) configured. */
+  findRepo(name: string): RepoConfig | undefined;
+  /** The approval policy of `repo` for a task in `channel` (the channel's override wins). */
+  approvalFor(repo: RepoConfig, channel?: string): ApprovalPolicy;
+}
+
+/** Builds the resolved config of an environment and a repo file (what loadConfig returns). */
+export function resolveConfig(env: Env, file: RepoFile, dataDir: string): Config {
+  const repos = file.repos.map((r) => resolveRepo(file, r, env.CODEX_SANDBOX_IMAGE));
+  const byName = new Map(repos.map((r) => [r.name, r]));
+  return {
+    env,
+    file,
+    repos,
+    dataDir,
+    findRepo: (name) => byName.get(name),
+    approvalFor: (repo, channel) => {
+      const channelPolicy = channel ? file.channels[channel]?.approval : undefined;
+      return channelPolicy ? { ...repo.approval, ...stripUndefined(channelPolicy) } : repo.approval;
+    },
+  };
 }
 
 function formatIssues(prefix: string, error: z.ZodError): string[] {
@@ -222,7 +243,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     image: repo.image ?? defaultImage,
     setup: repo.setup,
     limits: { ...DEFAULT_LIMITS, ...stripUndefined(file.limits), ...stripUndefined(repo.limits ?? {}) },
-    approval: resolveApproval(file, repo),
+    approval: { ...DEFAULT_APPROVAL, ...stripUndefined(file.approval), ...stripUndefined(repo.approval ?? {}) },
     access: {
       users: repo.access?.users ?? file.access.users,
       channels: repo.access?.channels ?? file.access.channels,
@@ -233,12 +254,6 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     pushBranches: repo.pushBranches,
     pushUrl: repo.pushUrl ?? repo.url,
   };
-}
-
-/** The approval policy of a repo, or of a repo in a channel when that channel overrides it. */
-export function resolveApproval(file: RepoFile, repo: RepoConfigInput, channel?: string): ApprovalPolicy {
-  const channelPolicy = channel ? file.channels[channel]?.approval : undefined;
-  return { ...DEFAULT_APPROVAL, ...stripUndefined(file.approval), ...stripUndefined(repo.approval ?? {}), ...stripUndefined(channelPolicy ?? {}) };
 }
 
 export function resolveBudgets(file: RepoFile): Budgets {
@@ -290,10 +305,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   }
   if (problems.length > 0 || !env.success || !file) throw new ConfigError(problems);
   const dataDir = isAbsolute(env.data.CODEX_DATA_DIR) ? env.data.CODEX_DATA_DIR : resolve(cwd, env.data.CODEX_DATA_DIR);
-  return {
-    env: env.data,
-    file,
-    repos: file.repos.map((r) => resolveRepo(file, r, env.data.CODEX_SANDBOX_IMAGE)),
-    dataDir,
-  };
+  return resolveConfig(env.data, file, dataDir);
 }

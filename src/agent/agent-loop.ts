@@ -1,3 +1,4 @@
+import { steeringNote } from './prompts.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
 import { callModel, messageText, type InputItem, type OutputItem } from './model-client.js';
 import { type Session, saveSession } from './session.js';
@@ -68,7 +69,7 @@ async function applySteering(s: Session): Promise<void> {
   const steers = s.control.takeSteering();
   if (steers.length === 0) return;
   for (const { op, afterInterrupt } of steers) {
-    const mark = afterInterrupt ? `[<@${op.by}> interrupted you and says]` : `[Steering from <@${op.by}> while you were working]`;
+    const mark = steeringNote(op.by, afterInterrupt, s.deps.describePerson);
     s.conversation.addUser(`${mark}\n${op.text}`);
   }
   await s.emit({ type: 'steering_applied', opIds: steers.map((q) => q.op.opId) });

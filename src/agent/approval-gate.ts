@@ -1,3 +1,4 @@
+import { declinedNote, type DescribePerson } from './prompts.js';
 import { randomUUID } from 'node:crypto';
 import type { ApprovalPolicy } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +37,8 @@ export interface ApprovalGateOptions {
   emit(event: TaskEventInput): Promise<void>;
   now?: () => number;
   logger?: Logger;
+  /** Names the person who declined, in the note to the model. */
+  describePerson?: DescribePerson;
 }
 
 export class ApprovalGate {
@@ -87,11 +90,8 @@ export class ApprovalGate {
     if (result.stopped) return { outcome: 'stopped' };
     if (result.decision === 'accept_for_task') for (const n of req.needs) this.#granted.add(n.key);
     if (result.decision !== 'decline') return { outcome: 'run' };
-    const advice = `Do not retry ${req.subject} or a variant of it; find another way, or explain in your summary why it is needed.`;
-    if (result.timedOut) {
-      return { outcome: 'denied', message: `No one approved ${req.subject} within ${formatMinutes(this.#opts.policy.timeoutMinutes)}, so it counts as declined and did not run. ${advice}` };
-    }
-    return { outcome: 'denied', message: `The user${result.by ? ` <@${result.by}>` : ''} declined ${req.subject}; it did not run. ${advice}` };
+    const outcome = result.timedOut ? { timedOutAfter: formatMinutes(this.#opts.policy.timeoutMinutes) } : { by: result.by };
+    return { outcome: 'denied', message: declinedNote(req.subject, outcome, this.#opts.describePerson) };
   }
 
   /** Applies an `approval` op. False when the id is unknown or already settled (ignored). */

@@ -1,5 +1,6 @@
 import type { ConversationStore, SavedConversation, TokenUsage } from '../tasks/protocol.js';
 import type { CallUsage, InputItem } from './model-client.js';
+import { RESUMED_NOTE } from './prompts.js';
 
 /*
  * The task's conversation: the Responses API input, only ever appended to (the prompt cache
@@ -44,13 +45,10 @@ export class Conversation {
   }
 
   async save(store: ConversationStore, taskId: string, lastSeq: number): Promise<void> {
-    const saved: SavedConversation = { items: this.items, lastSeq, turn: this.turn, usage: this.usage };
+    const saved: SavedConversation = { items: this.items as unknown as SavedConversation['items'], lastSeq, turn: this.turn, usage: this.usage };
     await store.save(taskId, saved);
   }
 }
-
-/** Told to the model when a turn resumes on a fresh checkout after its worker stopped. */
-export const RESUMED_NOTE = '[The worker running this task restarted. Changes you made in this turn may be gone: the checkout was rebuilt from the last commit of the branch. Check the files (git status, git diff, cat) before you go on, and redo what is missing.]';
 
 const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
 

@@ -6,7 +6,7 @@ import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
 import { openConversation } from './conversation.js';
-import { buildInstructions } from './instructions.js';
+import { buildInstructions, turnMessages } from './prompts.js';
 import { startOpPump } from './op-pump.js';
 import { RunControl } from './run-control.js';
 import type { Session } from './session.js';
@@ -31,17 +31,13 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     const stamped = await deps.events.emit(event);
     lastSeq = Math.max(lastSeq, stamped.seq);
   };
-  const gate = new ApprovalGate({ policy: task.approval, emit, now, logger });
+  const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson });
   const control = new RunControl({ emit, gate, logger });
   const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
   try {
-    const opened = await openConversation(deps.store, task.taskId, task.turn, {
-      firstMessage: firstMessage(task),
-      followUp: `Follow-up from <@${task.by ?? task.owner}>:\n${task.prompt}`,
-    });
+    const opened = await openConversation(deps.store, task.taskId, task.turn, turnMessages(task, deps.describePerson));
     lastSeq = Math.max(lastSeq, opened.lastSeq);
     if (opened.resumed) logger.info('resuming the saved conversation of this turn');
-    await deps.sandbox.start();
     const plan: PlanState = { steps: [] };
     const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan)];
     const agentsDocs = await loadAgentsDocs(deps.sandbox).catch((e: unknown) => {
@@ -81,10 +77,4 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
   } finally {
     await pump.stop();
   }
-}
-
-function firstMessage(task: AgentTask): string {
-  const parts = [`Task from <@${task.owner}>:\n${task.prompt}`];
-  if (task.context?.trim()) parts.push(`Earlier messages in the Slack thread, for context:\n${task.context.trim()}`);
-  return parts.join('\n\n');
 }

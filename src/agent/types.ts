@@ -1,36 +1,26 @@
 import type OpenAI from 'openai';
-import type { ApprovalPolicy, Budgets, Limits, RepoConfig } from '../config.js';
+import type { ApprovalPolicy, Budgets, Limits } from '../config.js';
+import type { DescribePerson, TurnText } from './prompts.js';
 import type { Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
 import type { ConversationStore, EventSink, OpSource } from '../tasks/protocol.js';
 
-/** One turn of a task, as the worker hands it to the agent. */
-export interface AgentTask {
+/** One turn of a task, as the worker hands it to the agent: only what the agent reads. */
+export interface AgentTask extends TurnText {
   taskId: string;
-  /** What the person asked for (this turn's message for a follow-up). */
-  prompt: string;
-  /** Earlier thread messages and the like, given to the model as context. */
-  context?: string;
-  repo: RepoConfig;
-  /** The task's branch, already checked out at /workspace. */
-  branch: string;
+  /** Named in the instructions. */
+  repo: { name: string; baseBranch: string };
   /** The model name (CODEX_MODEL). */
   model: string;
   /** Limits of this turn. */
   budgets: Budgets;
   approval: ApprovalPolicy;
   limits: Limits;
-  /** Slack user id of who started the task. */
-  owner: string;
-  /** Slack user id of who asked for this turn (a follow-up may come from a steerer); the owner by default. */
-  by?: string;
-  /** 1 for the first prompt; a follow-up (turn > 1) continues the saved conversation. */
-  turn: number;
 }
 
 /** The ports the agent works through; the worker wires the adapters. */
 export interface AgentDeps {
-  /** Where every command runs and every file is read and written. */
+  /** Where every command runs and every file is read and written; started by the caller. */
   sandbox: Sandbox;
   /** The SDK client, built by the caller from OPENAI_API_KEY and OPENAI_BASE_URL. */
   openai: OpenAI;
@@ -40,6 +30,8 @@ export interface AgentDeps {
   logger?: Logger;
   /** Clock for budgets and approval expiry (epoch ms). */
   now?: () => number;
+  /** Names people (user ids) in text for the model; the front end decides how (Slack: a mention). */
+  describePerson?: DescribePerson;
 }
 
 /**

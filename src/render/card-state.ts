@@ -1,5 +1,5 @@
 import type { DiffStat, PlanStep, TaskEvent, TokenUsage } from '../tasks/protocol.js';
-import type { TaskRecord, TaskStatus } from '../tasks/task-record.js';
+import type { TaskStatus } from '../tasks/task-record.js';
 
 /**
  * What the status card shows, folded from the task record and its events. Pure: the reporter
@@ -27,27 +27,35 @@ export interface CardState {
   error?: { code: string; message: string };
   budget?: 'steps' | 'time' | 'tokens';
   lastSeq: number;
+  /** The card before a `turn_queued`, until that turn starts (see `turn_withdrawn`). */
+  previous?: Omit<CardState, 'previous'>;
 }
 
-export function initialCardState(task: TaskRecord): CardState {
+/**
+ * The state before any event: a blank card for `taskId`. `task_created` fills in what the task
+ * is; every card is the fold of its task's events over this (cardStateOf).
+ */
+export function initialCardState(taskId: string): CardState {
   return {
-    taskId: task.id,
-    owner: task.owner,
-    prompt: task.turnPrompt ?? task.prompt,
-    repo: task.repo,
-    branch: task.branch,
-    model: task.model,
-    turn: task.turn,
-    status: task.status,
+    taskId,
+    owner: '',
+    prompt: '',
+    repo: '',
+    branch: '',
+    model: '',
+    turn: 1,
+    status: 'queued',
     plan: [],
     steeringPending: 0,
     usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
-    startedAtMs: task.startedAt ? Date.parse(task.startedAt) : undefined,
-    endedAtMs: task.endedAt ? Date.parse(task.endedAt) : undefined,
     commandsRun: 0,
-    error: task.error,
     lastSeq: 0,
   };
+}
+
+/** The card of a task as its events tell it. */
+export function cardStateOf(taskId: string, events: readonly TaskEvent[]): CardState {
+  return events.reduce(applyEvent, initialCardState(taskId));
 }
 
 /** Folds one event into the state. Events at or below the last seen sequence are ignored. */
@@ -56,6 +64,17 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
   const s: CardState = { ...state, lastSeq: event.seq };
   const at = Date.parse(event.at);
   switch (event.type) {
+    case 'task_created':
+      return { ...s, ...event.facts, status: 'queued' };
+    case 'turn_queued': {
+      // A new turn starts from a clean card; `previous` lets a withdrawn turn put the old one back.
+      const { previous: _previous, ...before } = state;
+      return { ...initialCardState(s.taskId), owner: s.owner, repo: s.repo, branch: s.branch, model: s.model, lastSeq: s.lastSeq, prompt: event.prompt, turn: event.turn, status: 'queued', previous: before };
+    }
+    case 'turn_withdrawn':
+      return s.previous && s.turn === event.turn ? { ...s.previous, lastSeq: s.lastSeq } : s;
+    case 'turn_starting':
+      return { ...s, status: 'starting', turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, error: undefined, previous: undefined };
     case 'task_started':
       return { ...s, status: 'working', model: event.model, branch: event.branch, turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, currentStep: undefined };
     case 'plan_updated': {

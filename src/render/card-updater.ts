@@ -1,6 +1,5 @@
 import { renderStatusCard } from '../blocks/index.js';
 import type { Logger } from '../logger.js';
-import type { TaskRecord } from '../tasks/task-record.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import type { CardState } from './card-state.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
@@ -30,13 +29,16 @@ export class CardUpdater {
   private readonly ticker: NodeJS.Timeout;
 
   constructor(
-    private readonly task: TaskRecord,
+    private readonly taskId: string,
+    /** Where the card is; undefined until the app has posted it. */
+    private readonly where: () => { channel: string; cardTs: string } | undefined,
     private readonly poster: SlackPoster,
     private readonly logger: Logger,
   ) {
     this.loop = this.run();
+    // Only a running task's elapsed time moves; a queued or ended card has nothing new to show.
     this.ticker = setInterval(() => {
-      if (this.latest && !FINAL_STATUSES.has(this.latest.status)) this.show(this.latest);
+      if (this.latest?.startedAtMs !== undefined && !FINAL_STATUSES.has(this.latest.status)) this.show(this.latest);
     }, REFRESH_MS);
     this.ticker.unref();
   }
@@ -47,7 +49,18 @@ export class CardUpdater {
     this.wake?.();
   }
 
-  /** Sends `state` as the last update (waiting for budget as needed) and stops. */
+  /**
+   * Shows `state` and resolves once it (or a newer state) has been sent: for the moments a
+   * person must see and not have coalesced away, like a follow-up turn waiting in the queue.
+   */
+  async showNow(state: CardState): Promise<void> {
+    this.show(state);
+    await new Promise<void>((resolve) => this.sentWaiters.push(resolve));
+  }
+
+  private sentWaiters: Array<() => void> = [];
+
+  /** Sends `state` as the last update (waiting for budget as needed) and stops; resolves once it is delivered (or given up). */
   async finish(state: CardState): Promise<void> {
     clearInterval(this.ticker);
     this.latest = state;
@@ -55,19 +68,22 @@ export class CardUpdater {
     this.closed = true;
     this.wake?.();
     await this.loop;
-    await this.poster.leaveUpdates(this.task.id).catch(() => undefined);
+    await this.poster.leaveUpdates(this.taskId).catch(() => undefined);
   }
 
   private async run(): Promise<void> {
     for (;;) {
       if (!this.dirty) {
-        if (this.closed) return;
+        if (this.closed) {
+          for (const w of this.sentWaiters.splice(0)) w();
+          return;
+        }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
       if (!this.closed) {
-        const interval = await this.poster.updateShare(this.task.id).catch(() => 1_000);
+        const interval = await this.poster.updateShare(this.taskId).catch(() => 1_000);
         const wait = this.lastSentAt + interval - Date.now();
         if (wait > 0) {
           await new Promise<void>((resolve) => {
@@ -83,16 +99,19 @@ export class CardUpdater {
         }
       }
       this.dirty = false;
+      const waiters = this.sentWaiters;
+      this.sentWaiters = [];
       await this.send(this.latest!, this.closed);
+      for (const w of waiters) w();
     }
   }
 
   private async send(state: CardState, final: boolean): Promise<void> {
-    const cardTs = this.task.cardTs;
-    if (!cardTs) return;
+    const where = this.where();
+    if (!where) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.poster.update(this.task.id, this.task.channel, cardTs, renderCard(state), 'status');
+        await this.poster.update(this.taskId, where.channel, where.cardTs, renderCard(state), 'status');
         this.lastSentAt = Date.now();
         return;
       } catch (e) {

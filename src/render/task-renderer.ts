@@ -1,193 +1,194 @@
-import {
-  renderApprovalPrompt,
-  renderBranchPushed,
-  renderApprovalSettled,
-  renderCancelled,
-  renderCommandLog,
-  renderDiffFallback,
-  renderFailure,
-  renderInterrupted,
-  renderNarration,
-  renderSummary,
-  COMMAND_LOG_MAX,
-  type CommandResult,
-} from '../blocks/index.js';
+import { renderDiffFallback } from '../blocks/index.js';
 import type { Logger } from '../logger.js';
+import type { SlackPoster } from '../slack-client/slack-poster.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
-import type { TaskEvent } from '../tasks/protocol.js';
-import type { TaskRecord } from '../tasks/task-record.js';
-import { applyEvent, initialCardState, type CardState } from './card-state.js';
+import type { RenderProgress } from '../tasks/render-progress.js';
+import { FINAL_STATUSES } from '../tasks/task-record.js';
+import type { TaskStore } from '../tasks/task-store.js';
 import { CardUpdater } from './card-updater.js';
-import type { SlackPoster, SlackMessage, TaskMessageKind } from '../slack-client/slack-poster.js';
-import { testOutcome } from './test-outcome.js';
+import { TaskView, type ThreadOutput } from './task-view.js';
 
-/** A command batch is posted at the latest this long after its first command finished. */
-const COMMAND_FLUSH_MS = 20_000;
+export interface RendererDeps {
+  store: TaskStore;
+  progress: RenderProgress;
+  refs: MessageRefs;
+  poster: SlackPoster;
+  logger: Logger;
+  /** The repo's approvers, named on approval prompts beside the owner. */
+  approvers: (repo: string) => string[];
+}
+
+interface Where {
+  channel: string;
+  threadTs: string;
+  cardTs: string;
+}
 
 /**
- * Renders one task's events into its Slack thread: the status card (edited in place, coalesced,
- * within the shared budget), narration, grouped command logs, approval prompts, steering
- * reactions, and the final summary with the diff. Thread messages are posted one at a time in
- * event order. `finish` delivers everything still pending, the final card included.
+ * Renders one task's event stream into its Slack thread: a reader of the events in Redis, like
+ * any other. It starts after the last event a previous renderer delivered (RenderProgress), so
+ * a renderer that takes over from a dead process neither repeats nor skips a message; it
+ * delivers outputs one at a time in event order and records its progress after each; it ends
+ * once the task's final event is delivered and nothing newer is in the stream.
+ *
+ * Only one renderer per task runs at a time: RenderHub holds the task's lease around it.
  */
-export class TaskReporter {
-  private state: CardState;
-  private readonly card: CardUpdater;
-  private chain: Promise<void> = Promise.resolve();
-  private commands: CommandResult[] = [];
-  private commandTimer?: NodeJS.Timeout;
-  /** The newest narration is held back one event: if it is the final summary, it is not posted twice. */
-  private pendingNarration?: string;
-  private lastTestRun?: CommandResult;
-  private readonly approvals = new Map<string, Extract<TaskEvent, { type: 'approval_requested' }>>();
+export class TaskRenderer {
+  private readonly view: TaskView;
+  private card?: CardUpdater;
+  private where?: Where;
+  private lastEntry = '-';
+  private wake?: () => void;
+  private poked = true;
+  private stopped = false;
+  private dueTimer?: NodeJS.Timeout;
+  /** The newest event delivered before this renderer started. */
+  private caughtUp = 0;
 
   constructor(
-    private readonly task: TaskRecord,
-    private readonly poster: SlackPoster,
-    private readonly refs: MessageRefs,
-    private readonly logger: Logger,
-    /** Who may decide approvals (the owner and the repo's approvers), named on the prompt. */
-    private readonly deciders: string[] = [task.owner],
+    readonly taskId: string,
+    private readonly deps: RendererDeps,
   ) {
-    this.state = initialCardState(task);
-    this.card = new CardUpdater(task, poster, logger);
+    this.view = new TaskView(taskId, deps.approvers);
   }
 
-  get current(): CardState {
-    return this.state;
+  /** New events may be in the stream. */
+  poke(): void {
+    this.poked = true;
+    this.wake?.();
   }
 
-  /** Shows a status before any event exists (starting, a follow-up turn). */
-  setStatus(status: CardState['status']): void {
-    this.state = { ...this.state, status };
-    this.card.show(this.state);
+  /** Stops after the output in hand (another process will carry on from the recorded progress). */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
   }
 
-  handle(event: TaskEvent): void {
-    const before = this.state;
-    this.state = applyEvent(this.state, event);
-    if (this.state === before) return;
-    this.card.show(this.state);
-    if (event.type !== 'token_usage' && event.type !== 'task_completed') this.flushNarration();
-    switch (event.type) {
-      case 'agent_message':
-        this.flushCommands();
-        this.pendingNarration = event.text;
-        break;
-      case 'command_finished':
-        this.commands.push(event);
-        if (testOutcome([event])) this.lastTestRun = event;
-        if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands();
-        else this.commandTimer ??= setTimeout(() => this.flushCommands(), COMMAND_FLUSH_MS);
-        break;
-      case 'approval_requested':
-        this.flushCommands();
-        this.approvals.set(event.approvalId, event);
-        this.enqueue(async () => {
-          const ts = await this.postThread(renderApprovalPrompt({ ...event, taskId: this.task.id, deciders: this.deciders }), 'approval', event.approvalId);
-          await this.refs.saveApproval({ approvalId: event.approvalId, taskId: this.task.id, channel: this.task.channel, ts, kind: event.kind, command: event.command, diffStat: event.diffStat, expiresAt: event.expiresAt });
-        });
-        break;
-      case 'approval_resolved':
-        this.enqueue(() => this.settleApproval(event));
-        break;
-      case 'steering_applied':
-        this.enqueue(async () => {
-          for (const opId of event.opIds) {
-            const ref = await this.refs.getSteer(opId);
-            if (ref) await this.poster.react(ref.channel, ref.ts, 'white_check_mark');
-          }
-        });
-        break;
-      case 'branch_pushed':
-        this.enqueue(() => this.postThread(renderBranchPushed(event), 'notice').then(() => undefined));
-        break;
-      case 'task_interrupted':
-        this.flushCommands();
-        this.enqueue(() => this.postThread(renderInterrupted({ by: event.by }), 'interrupted').then(() => undefined));
-        break;
-      case 'task_completed':
-        this.flushCommands();
-        if (this.pendingNarration !== undefined && this.pendingNarration.trim() !== event.summary.trim()) this.flushNarration();
-        this.pendingNarration = undefined;
-        break;
-      case 'task_failed':
-        this.flushCommands();
-        this.enqueue(() => this.postThread(renderFailure({ code: event.code, message: event.message, repo: this.task.repo, branch: this.state.branch }), 'failure').then(() => undefined));
-        break;
-      case 'task_cancelled':
-        this.flushCommands();
-        this.enqueue(() => this.postThread(renderCancelled({ by: event.by, repo: this.task.repo, branch: this.state.branch }), 'cancelled').then(() => undefined));
-        break;
-      default:
-        break;
+  /** Renders until the task's turn has ended and everything is delivered (or `stop`). */
+  async run(): Promise<void> {
+    try {
+      const record = await this.deps.store.getTask(this.taskId);
+      if (!record) {
+        // Removed (its card could not be posted): nothing to render, now or later.
+        await this.deps.progress.clearPending(this.taskId, await this.deps.progress.lastSeq(this.taskId));
+        return;
+      }
+      await this.catchUp(await this.deps.progress.renderedSeq(this.taskId));
+      this.card = new CardUpdater(this.taskId, () => this.where, this.deps.poster, this.deps.logger);
+      while (!this.stopped) {
+        if (this.poked) {
+          this.poked = false;
+          const ended = await this.renderNew();
+          if (ended) return;
+          continue;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      clearTimeout(this.dueTimer);
+      await this.card?.finish(this.view.state).catch(() => undefined);
     }
   }
 
-  /**
-   * Posts the summary of a completed turn and uploads its diff (when there is one) into the
-   * thread. Call after the `task_completed` event was handled.
-   */
-  summarize(event: Extract<TaskEvent, { type: 'task_completed' }>, diff: string | undefined): void {
-    const tests = this.lastTestRun ? testOutcome([this.lastTestRun]) : undefined;
-    const elapsedMs = this.state.startedAtMs && this.state.endedAtMs ? this.state.endedAtMs - this.state.startedAtMs : undefined;
-    this.enqueue(async () => {
-      await this.postThread(
-        renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: this.task.repo, owner: this.task.owner, tests, budget: event.budget, elapsedMs, usage: this.state.usage }),
-        'summary',
-      );
-      if (diff && diff.trim()) {
-        const name = `codex-${this.task.id}${this.state.turn > 1 ? `-turn${this.state.turn}` : ''}.diff`;
-        await this.poster.uploadFile(this.task.channel, this.task.threadTs!, name, diff, `Diff of ${event.branch}`).catch(async (e: unknown) => {
-          this.logger.warn({ err: e }, 'could not upload the diff; posting it as a message');
-          await this.postThread(renderDiffFallback({ diff, branch: event.branch }), 'summary');
-        });
+  /** Folds what was delivered before this renderer started, without sending anything again. */
+  private async catchUp(rendered: number): Promise<void> {
+    this.caughtUp = rendered;
+    if (rendered === 0) return;
+    for (const { id, event } of await this.deps.store.readEventEntries(this.taskId)) {
+      if (event.seq > rendered) break;
+      this.view.apply(event);
+      this.lastEntry = id;
+    }
+    // Whatever the view holds back now was delivered already: outputs go out in event order.
+    this.view.dropHeld();
+  }
+
+  /** Renders the events not seen yet; true when the task has ended and all is delivered. */
+  private async renderNew(): Promise<boolean> {
+    await this.location();
+    const entries = await this.deps.store.readEventEntries(this.taskId, this.lastEntry);
+    for (const { id, event } of entries) {
+      this.lastEntry = id;
+      await this.deliverAll(this.view.apply(event));
+      // A turn waiting in the queue is shown before anything newer replaces it on the card.
+      if (event.type === 'turn_queued' && event.seq > this.caughtUp) await this.card?.showNow(this.view.state);
+      else this.card?.show(this.view.state);
+    }
+    // A command batch held long enough is posted once no newer event has closed it first.
+    await this.deliverAll(this.view.flushDue(Date.now()));
+    const due = this.view.dueAt();
+    clearTimeout(this.dueTimer);
+    if (due !== undefined) {
+      this.dueTimer = setTimeout(() => this.poke(), Math.max(0, due - Date.now()) + 10);
+      this.dueTimer.unref();
+    }
+    const state = this.view.state;
+    if (!FINAL_STATUSES.has(state.status) || this.stopped) return false;
+    // The turn has ended: the final card is delivered before the progress says so.
+    await this.deliverAll(this.view.flush());
+    await this.card?.finish(state);
+    this.card = undefined;
+    await this.deps.progress.setRendered(this.taskId, state.lastSeq);
+    return this.deps.progress.clearPending(this.taskId, state.lastSeq);
+  }
+
+  private async deliverAll(outputs: ThreadOutput[]): Promise<void> {
+    for (const output of outputs) {
+      if (this.stopped) return;
+      try {
+        await this.deliver(output);
+      } catch (e) {
+        this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type }, 'could not post to the task thread');
       }
-    });
+      await this.deps.progress.setRendered(this.taskId, output.seq).catch(() => undefined);
+    }
   }
 
-  /** Delivers everything pending (thread messages, then the final card) and stops the card loop. */
-  async finish(): Promise<void> {
-    this.flushNarration();
-    this.flushCommands();
-    await this.chain;
-    await this.card.finish(this.state);
+  private async deliver(output: ThreadOutput): Promise<void> {
+    const where = await this.location();
+    if (!where) return;
+    const { poster, refs } = this.deps;
+    switch (output.type) {
+      case 'post': {
+        const ts = await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: output.kind, approvalId: output.approval?.approvalId });
+        const a = output.approval;
+        if (a) await refs.saveApproval({ approvalId: a.approvalId, taskId: this.taskId, channel: where.channel, ts, kind: a.kind, command: a.command, diffStat: a.diffStat, expiresAt: a.expiresAt });
+        return;
+      }
+      case 'summary': {
+        await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: 'summary' });
+        const diff = output.diff && (await this.deps.store.readDiff(this.taskId, output.diff.turn));
+        if (!output.diff || !diff?.trim()) return;
+        const { filename, branch } = output.diff;
+        await poster.uploadFile(where.channel, where.threadTs, filename, diff, `Diff of ${branch}`).catch(async (e: unknown) => {
+          this.deps.logger.warn({ err: e }, 'could not upload the diff; posting it as a message');
+          await poster.post(this.taskId, where.channel, renderDiffFallback({ diff, branch }), { threadTs: where.threadTs, kind: 'summary' });
+        });
+        return;
+      }
+      case 'settle': {
+        const ref = await refs.getApproval(output.approvalId);
+        if (!ref) return;
+        // Whatever a click already claimed, the agent's event is the final word (a timeout that won the race).
+        await refs.claimDecision(output.approvalId, output.by ?? 'timeout');
+        await poster.update(this.taskId, ref.channel, ref.ts, output.message, 'approval');
+        return;
+      }
+      case 'react':
+        for (const opId of output.opIds) {
+          const ref = await refs.getSteer(opId);
+          if (ref) await poster.react(ref.channel, ref.ts, 'white_check_mark');
+        }
+        return;
+    }
   }
 
-  private flushNarration(): void {
-    const text = this.pendingNarration;
-    this.pendingNarration = undefined;
-    if (text !== undefined && text.trim() !== '') this.enqueue(() => this.postThread(renderNarration({ text }), 'narration').then(() => undefined));
-  }
-
-  private flushCommands(): void {
-    if (this.commandTimer) clearTimeout(this.commandTimer);
-    this.commandTimer = undefined;
-    if (this.commands.length === 0) return;
-    const commands = this.commands;
-    this.commands = [];
-    this.enqueue(() => this.postThread(renderCommandLog({ commands }), 'commands').then(() => undefined));
-  }
-
-  private async settleApproval(event: Extract<TaskEvent, { type: 'approval_resolved' }>): Promise<void> {
-    const ref = await this.refs.getApproval(event.approvalId);
-    const asked = this.approvals.get(event.approvalId);
-    if (!ref) return;
-    // Whatever a click already showed, the agent's event is the final word (e.g. a timeout that won the race).
-    await this.refs.claimDecision(event.approvalId, event.by ?? 'timeout');
-    const message = renderApprovalSettled({ kind: ref.kind, command: ref.command ?? asked?.command, diffStat: ref.diffStat, decision: event.decision, by: event.by, at: event.at, timedOut: event.timedOut });
-    await this.poster.update(this.task.id, ref.channel, ref.ts, message, 'approval');
-  }
-
-  private postThread(message: SlackMessage, kind: TaskMessageKind, approvalId?: string): Promise<string> {
-    return this.poster.post(this.task.id, this.task.channel, message, { threadTs: this.task.threadTs, kind, approvalId });
-  }
-
-  /** Thread messages go out one at a time, in event order; one failure does not stop the rest. */
-  private enqueue(work: () => Promise<unknown>): void {
-    this.chain = this.chain.then(work).then(
-      () => undefined,
-      (e: unknown) => this.logger.warn({ err: e }, 'could not post to the task thread'),
-    );
+  /** The task's thread and card; read again until the app has posted the card. */
+  private async location(): Promise<Where | undefined> {
+    if (this.where) return this.where;
+    const task = await this.deps.store.getTask(this.taskId);
+    if (task?.threadTs && task.cardTs) this.where = { channel: task.channel, threadTs: task.threadTs, cardTs: task.cardTs };
+    return this.where;
   }
 }

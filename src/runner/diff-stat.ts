@@ -1,19 +1,6 @@
-/** One changed file of a task's diff. Binary files have no line counts. */
-export interface FileStat {
-  path: string;
-  /** Set when git detected a rename or copy. */
-  oldPath?: string;
-  added: number;
-  removed: number;
-  binary: boolean;
-}
+import type { DiffStat, FileChange } from '../tasks/protocol.js';
 
-export interface DiffStat {
-  files: FileStat[];
-  filesChanged: number;
-  insertions: number;
-  deletions: number;
-}
+export type { DiffStat };
 
 /**
  * Parses `git diff --numstat -z`: `added\tremoved\tpath\0`, or for a rename
@@ -22,7 +9,7 @@ export interface DiffStat {
  */
 export function parseNumstat(output: string): DiffStat {
   const parts = output.split('\0');
-  const files: FileStat[] = [];
+  const files: FileChange[] = [];
   let i = 0;
   while (i < parts.length) {
     const head = parts[i++]!;
@@ -30,7 +17,7 @@ export function parseNumstat(output: string): DiffStat {
     const m = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(head);
     if (!m) continue;
     const binary = m[1] === '-';
-    const file: FileStat = { path: m[3]!, added: binary ? 0 : Number(m[1]), removed: binary ? 0 : Number(m[2]), binary };
+    const file: FileChange = { path: m[3]!, added: binary ? 0 : Number(m[1]), removed: binary ? 0 : Number(m[2]), binary };
     if (m[3] === '') {
       file.oldPath = parts[i++] ?? '';
       file.path = parts[i++] ?? '';
@@ -39,9 +26,8 @@ export function parseNumstat(output: string): DiffStat {
   }
   return {
     files,
-    filesChanged: files.length,
-    insertions: files.reduce((n, f) => n + f.added, 0),
-    deletions: files.reduce((n, f) => n + f.removed, 0),
+    added: files.reduce((n, f) => n + f.added, 0),
+    removed: files.reduce((n, f) => n + f.removed, 0),
   };
 }
 

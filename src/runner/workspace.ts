@@ -151,7 +151,7 @@ export class Workspace {
     );
     await this.removeCheckout(checkout);
     const { stat } = outcome;
-    this.log.info({ taskId: checkout.taskId, branch: checkout.branch, commit: outcome.commitSha, files: stat.filesChanged, insertions: stat.insertions, deletions: stat.deletions }, 'task committed');
+    this.log.info({ taskId: checkout.taskId, branch: checkout.branch, commit: outcome.commitSha, files: stat.files.length, added: stat.added, removed: stat.removed }, 'task committed');
     return { ...outcome, branch: checkout.branch, baseSha: checkout.baseSha, startSha: checkout.startSha };
   }
 

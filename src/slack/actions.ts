@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderError, type ErrorView } from '../blocks/index.js';
 import { canDecide } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
@@ -16,7 +16,8 @@ const DECISIONS: Record<string, ApprovalDecision> = {
  * Buttons: Stop and Cancel on the status card; Approve, Approve for this task and Deny on an
  * approval prompt. Every click is acknowledged first. Only the task's owner or a configured
  * approver may act; anyone else gets an ephemeral refusal and nothing changes. An approval is
- * settled once: the first valid click claims it, later clicks are told it is closed.
+ * settled once: the first valid click claims it, later clicks are told it is closed. Clicks only
+ * produce operations; what the thread shows follows from the task's events.
  */
 export function registerActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>({ action_id: /^codex_/ }, async ({ ack, body, action }) => {
@@ -40,7 +41,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   if (!value) return refuse({ kind: 'internal' });
   const task = await deps.store.getTask(value.t);
   if (!task) return refuse({ kind: 'task_not_found', taskId: value.t });
-  const repo = deps.config.repos.find((r) => r.name === task.repo);
+  const repo = deps.config.findRepo(task.repo);
 
   const decision = DECISIONS[action.action_id];
   if (decision) {
@@ -49,9 +50,8 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     const ref = approvalId ? await approvalRef(deps, approvalId) : undefined;
     if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });
     if (!(await deps.refs.claimDecision(ref.approvalId, user))) return refuse({ kind: 'approval_closed' });
+    // The prompt is settled by the renderers, from the agent's `approval_resolved`.
     await deps.store.appendOp(task.id, { type: 'approval', approvalId: ref.approvalId, decision, by: user });
-    const settled = renderApprovalSettled({ kind: ref.kind, command: ref.command, diffStat: ref.diffStat, decision, by: user, at: new Date().toISOString() });
-    await deps.poster.update(task.id, ref.channel, ref.ts, settled, 'approval').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not settle the approval message'));
     return;
   }
 
@@ -62,7 +62,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     return;
   }
   if (action.action_id === ACTION_IDS.cancel) {
-    const result = await cancelTask(deps, task.id, user);
+    const result = await cancelTask(deps.lifecycle, deps.config.findRepo, task.id, user);
     if (result.kind === 'not_permitted') return refuse({ kind: 'not_permitted', action: 'cancel', owner: result.owner });
     if (result.kind === 'finished') return refuse({ kind: 'task_finished', taskId: task.id, status: result.status });
   }

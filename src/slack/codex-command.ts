@@ -37,7 +37,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
     case 'cancel': {
-      const result = await withTimeout(cancelTask(deps, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
+      const result = await withTimeout(cancelTask(deps.lifecycle, deps.config.findRepo, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
       if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });
       if (result.kind === 'not_found') return ephemeral({ kind: 'task_not_found', taskId: parsed.taskId });
       if (result.kind === 'not_permitted') return ephemeral({ kind: 'not_permitted', action: 'cancel', owner: result.owner });

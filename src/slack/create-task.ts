@@ -4,7 +4,8 @@ import { withTimeout } from '../util/with-timeout.js';
 import { newTaskId, taskBranchName, type TaskRecord } from '../tasks/task-record.js';
 import { availability, readHeartbeats } from '../tasks/worker-health.js';
 import { renderCard } from '../render/card-updater.js';
-import { initialCardState } from '../render/card-state.js';
+import { applyEvent, initialCardState } from '../render/card-state.js';
+import type { TaskEvent } from '../tasks/protocol.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 
 /** The task could not be created because a service is down; nothing was written. */
@@ -35,10 +36,12 @@ export interface NewTaskInput {
 
 /**
  * Creates a task in two phases around Slack's acknowledgement. Phase one (before the ack,
- * bounded by REDIS_DEADLINE_MS) checks that a worker's Docker answers and writes the record;
- * if either fails, TaskCreationError says which service, and nothing exists. Phase two
- * (`publish`, after the ack) posts the status card, links the thread and queues the job; if
- * that fails, the record is removed again (or marked failed once the card is visible).
+ * bounded by REDIS_DEADLINE_MS) checks that a worker's Docker answers and writes the record and
+ * its `task_created` event (TaskLifecycle.create); if either fails, TaskCreationError says which
+ * service, and nothing exists. Phase two (`publish`, after the ack) posts the status card, the
+ * fold of that event, as the thread's root (the thread must exist before anything else can be
+ * rendered into it), links the thread and queues the job; if that fails, the task is removed
+ * again (or fails, with a `task_failed` event, once the card is visible).
  */
 export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<{ task: TaskRecord; publish: () => Promise<void> }> {
   const id = newTaskId();
@@ -64,11 +67,12 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
   // late (frozen, overloaded) still runs the commands already sent, so the write is skipped,
   // or undone, once the deadline has passed: no record that no card shows and no job runs.
   let abandoned = false;
+  let created: TaskEvent | undefined;
   const write = (async () => {
     const health = availability(await readHeartbeats(deps.redis, deps.prefix));
     if (health === 'docker_down') throw new TaskCreationError('docker');
     if (abandoned) return;
-    await deps.store.createTask(task);
+    created = await deps.lifecycle.create(task);
     if (abandoned) await deps.store.deleteTask(task.id);
   })();
   try {
@@ -78,27 +82,33 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     if (e instanceof TaskCreationError) throw e;
     throw new TaskCreationError('redis', e);
   }
-  return { task, publish: () => publishTask(deps, task, input.threadTs) };
+  const first = created!;
+  return { task, publish: () => publishTask(deps, task, first, input.threadTs) };
 }
 
-async function publishTask(deps: SlackDeps, task: TaskRecord, threadTs?: string): Promise<void> {
+const QUEUE_FAILED = 'The task could not be queued because the task store is unavailable. Run the command again in a minute.';
+
+async function publishTask(deps: SlackDeps, task: TaskRecord, created: TaskEvent, threadTs?: string): Promise<void> {
+  const card = applyEvent(initialCardState(task.id), created);
   let cardTs: string;
   try {
-    cardTs = await deps.poster.post(task.id, task.channel, renderCard(initialCardState(task)), { threadTs, kind: 'status' });
+    cardTs = await deps.poster.post(task.id, task.channel, renderCard(card), { threadTs, kind: 'status' });
   } catch (e) {
     await deps.store.deleteTask(task.id).catch(() => undefined);
     throw e;
   }
   const thread = threadTs ?? cardTs;
   try {
-    await deps.store.updateTask(task.id, { cardTs, threadTs: thread });
+    await deps.store.patchTask(task.id, { cardTs, threadTs: thread });
     await deps.store.linkThread(task.channel, thread, task.id);
-    await withTimeout(deps.queue.enqueue({ taskId: task.id, turn: 1 }), 5_000, 'queue_timeout', 'queueing the task');
+    await withTimeout(deps.lifecycle.enqueueFirstTurn(task, QUEUE_FAILED), 5_000, 'queue_timeout', 'queueing the task');
   } catch (e) {
-    const message = 'The task could not be queued because the task store is unavailable. Run the command again in a minute.';
-    const failed = { ...task, cardTs, threadTs: thread, status: 'failed' as const, error: { code: 'queue_unavailable', message } };
-    await deps.store.updateTask(task.id, { status: 'failed', error: failed.error, endedAt: new Date().toISOString() }).catch(() => undefined);
-    await deps.poster.update(task.id, task.channel, cardTs, renderCard({ ...initialCardState(failed) }), 'status').catch(() => undefined);
+    // The renderers show the failure from its event; with Redis gone there is no event to read,
+    // so the card is failed here, from the events this process has (the one it could not store).
+    const failed = { type: 'task_failed' as const, code: 'queue_unavailable', message: QUEUE_FAILED, taskId: task.id, seq: created.seq + 1, at: new Date().toISOString() };
+    await deps.lifecycle.fail(task.id, failed.code, failed.message, { turn: 1 }).catch(async () => {
+      await deps.poster.update(task.id, task.channel, cardTs, renderCard(applyEvent(card, failed)), 'status').catch(() => undefined);
+    });
     throw e;
   }
 }

@@ -2,7 +2,7 @@ import type { SlashCommand } from '@slack/bolt';
 import { renderError, renderTaskList, type TaskListItem } from '../blocks/index.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { renderCard } from '../render/card-updater.js';
-import { applyEvent, initialCardState } from '../render/card-state.js';
+import { cardStateOf } from '../render/card-state.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { canDecide } from '../tasks/access.js';
@@ -24,11 +24,11 @@ export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId:
       const [task, events] = await withTimeout(Promise.all([deps.store.getTask(taskId), deps.store.readEvents(taskId)]), REDIS_DEADLINE_MS);
       // A task is visible to who may act on it and in the channel it runs in; to anyone else it
       // does not exist (its prompt may come from a private channel).
-      const repo = task ? deps.config.repos.find((r) => r.name === task.repo) : undefined;
+      const repo = task ? deps.config.findRepo(task.repo) : undefined;
       if (!task || (!canDecide(repo, task.owner, command.user_id) && command.channel_id !== task.channel)) {
         return ack({ response_type: 'ephemeral', ...renderError({ kind: 'task_not_found', taskId }) });
       }
-      const state = events.reduce(applyEvent, initialCardState(task));
+      const state = cardStateOf(task.id, events);
       // The record says `working` through approvals and stops; the events know which.
       const status = task.status === 'working' ? state.status : task.status;
       return ack({ response_type: 'ephemeral', ...renderCard({ ...state, status }) });

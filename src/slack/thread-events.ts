@@ -5,7 +5,6 @@ import { canSteer, steerersOf } from '../tasks/access.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
-import { deliverReply } from '../tasks/follow-up.js';
 import { taskTarget } from './task-target.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
@@ -64,12 +63,14 @@ export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage,
 /** A reply to a task's thread: steer it while it runs, follow it up once it has ended. */
 async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessage, text: string): Promise<void> {
   const user = msg.user!;
-  const repo = deps.config.repos.find((r) => r.name === task.repo);
+  const repo = deps.config.findRepo(task.repo);
   if (!canSteer(repo, task.owner, user)) {
     await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), task.threadTs).catch(() => undefined);
     return;
   }
-  await deliverReply(deps, task, text, user, { channel: msg.channel, ts: msg.ts });
+  // The link to the reply goes first: once the op is in the stream, the agent may apply it (and
+  // a renderer mark the reply ✅) before a later write here would land.
+  await deps.lifecycle.deliver(task, text, user, (opId) => deps.refs.saveSteer(opId, { channel: msg.channel, ts: msg.ts }));
   await deps.poster.react(msg.channel, msg.ts, 'eyes');
 }
 

@@ -20,8 +20,12 @@ export const planStepSchema = z.object({
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
+/** One changed file. Binary files have no line counts. The one diff stat of the project: the runner computes it. */
 export const fileChangeSchema = z.object({
   path: z.string(),
+  /** Set when git detected a rename or copy. */
+  oldPath: z.string().optional(),
+  binary: z.boolean().optional(),
   added: z.number().int().min(0),
   removed: z.number().int().min(0),
 });
@@ -47,7 +51,28 @@ export const tokenUsageSchema = z.object({
 });
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 
+/** What the root status card shows from the start; carried by `task_created`. */
+export const taskFactsSchema = z.object({
+  repo: z.string(),
+  branch: z.string(),
+  baseBranch: z.string(),
+  prompt: z.string(),
+  owner: z.string(),
+  model: z.string(),
+  mode: z.enum(['task', 'plan']),
+});
+export type TaskFacts = z.infer<typeof taskFactsSchema>;
+
 export const taskEventSchema = z.discriminatedUnion('type', [
+  /** The task exists and waits for a worker (written with the record, before Slack is answered). */
+  z.object({ ...base, type: z.literal('task_created'), facts: taskFactsSchema }),
+  /** A reply started turn `turn` of an ended task; it waits for a worker. */
+  z.object({ ...base, type: z.literal('turn_queued'), turn: z.number().int().min(2), prompt: z.string(), by: z.string() }),
+  /** Turn `turn` could not be queued after all; the task is back where it was before `turn_queued`. */
+  z.object({ ...base, type: z.literal('turn_withdrawn'), turn: z.number().int().min(2) }),
+  /** A worker took the turn: it prepares the checkout and the sandbox. */
+  z.object({ ...base, type: z.literal('turn_starting'), turn: z.number().int().min(1) }),
+  /** The sandbox is up and the agent starts working. */
   z.object({ ...base, type: z.literal('task_started'), model: z.string(), repo: z.string(), branch: z.string(), turn: z.number().int().min(1).default(1) }),
   z.object({ ...base, type: z.literal('plan_updated'), steps: z.array(planStepSchema), explanation: z.string().optional() }),
   /** Narration the model writes between steps. */
@@ -98,6 +123,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     diffStat: diffStatSchema,
     branch: z.string(),
     commit: z.string().optional(),
+    /** The turn's diff is stored beside the events (TaskStore.readDiff(taskId, turn)); absent when nothing changed. */
+    diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
     /** Set when a budget ended the task early. */
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
   }),
@@ -147,16 +174,20 @@ export interface OpSource {
   drain(): Promise<TaskOp[]>;
 }
 
-/** What a task needs to resume from its last complete step, on any worker. */
-export interface SavedConversation {
-  /** Responses API input items so far (messages, function calls and outputs, encrypted reasoning). */
-  items: unknown[];
+/**
+ * What a task needs to resume from its last complete step, on any worker. The items are the
+ * Responses API's input items, checked here only for the shape every item has (a `type` or a
+ * `role`); the model server checks the rest when they are sent again.
+ */
+export const savedConversationSchema = z.object({
+  items: z.array(z.looseObject({ type: z.string().optional(), role: z.string().optional() })),
   /** The last event sequence number emitted for the task. */
-  lastSeq: number;
+  lastSeq: z.number().int().min(0),
   /** The turn number (1 for the first prompt, +1 for each follow-up). */
-  turn: number;
-  usage: TokenUsage;
-}
+  turn: z.number().int().min(1),
+  usage: tokenUsageSchema,
+});
+export type SavedConversation = z.infer<typeof savedConversationSchema>;
 
 /** Persists a task's conversation after every step. Implementation: Redis (src/tasks/). */
 export interface ConversationStore {

@@ -3,26 +3,18 @@ import type { EventSink, OpSource, TaskEvent, TaskEventInput, TaskOp } from './p
 import type { TaskStore } from './task-store.js';
 
 /**
- * The worker's EventSink: appends each event to the task's Redis stream, then tells local
- * listeners (the Slack reporter running beside the task). Stream first, so that what a
- * listener renders is always something any other process can read back.
+ * The worker's EventSink: appends each event to the task's Redis stream, where every renderer
+ * (in any process) reads it. Nothing is handed to a renderer in-process: what Slack shows is
+ * always something any other process can read back.
  */
 export class RedisEventSink implements EventSink {
-  private readonly listeners: Array<(event: TaskEvent) => void> = [];
-
   constructor(
     private readonly store: TaskStore,
     private readonly taskId: string,
   ) {}
 
-  onEvent(listener: (event: TaskEvent) => void): void {
-    this.listeners.push(listener);
-  }
-
   async emit(input: TaskEventInput): Promise<TaskEvent> {
-    const event = await this.store.appendEvent(this.taskId, input);
-    for (const l of this.listeners) l(event);
-    return event;
+    return this.store.appendEvent(this.taskId, input);
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  savedConversationSchema,
   taskEventSchema,
   taskOpSchema,
   type ConversationStore,
@@ -10,18 +11,38 @@ import {
   type TaskOp,
   type TaskOpInput,
 } from './protocol.js';
-import { FINAL_STATUSES, taskRecordSchema, type TaskRecord } from './task-record.js';
+import { APPEND_EVENT, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
+import { taskRecordSchema, type TaskRecord } from './task-record.js';
+
+/** Which records a transition may change: at this turn, in one of these statuses, ended or not. */
+export interface TransitionGuard {
+  turn?: number;
+  statuses?: TaskRecord['status'][];
+  final?: boolean;
+}
+
+/** Fields a transition sets; `null` removes an optional field. */
+export type RecordPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
+
+/** Record fields that are not lifecycle state, which any side may set at any time. */
+export type DetailPatch = Omit<RecordPatch, 'status' | 'turn' | 'id' | 'turnPrompt' | 'turnBy' | 'opCursor' | 'startedAt' | 'endedAt' | 'error'>;
 
 /**
- * Task records, event streams, operation streams and saved conversations, in Redis.
- * Every value read back goes through its zod schema. Keys (all under one prefix):
- *   <p>:task:<id>            JSON task record
- *   <p>:task:<id>:seq        event sequence counter
- *   <p>:task:<id>:events     stream of task events (field `e`)
- *   <p>:task:<id>:ops        stream of operations (field `o`)
- *   <p>:task:<id>:conv       JSON saved conversation
- *   <p>:thread:<ch>:<ts>     id of the task whose thread this is
- *   <p>:seen:<key>           de-duplication marks (Slack event ids, …)
+ * Task records, event streams, operation streams, saved conversations and diffs, in Redis.
+ * Every value read back goes through its zod schema. Status and turn change only through
+ * `transition` (called by TaskLifecycle alone), atomically with the event that says so.
+ * Keys (all under one prefix):
+ *   <p>:task:<id>              JSON task record
+ *   <p>:task:<id>:seq          event sequence counter
+ *   <p>:task:<id>:events       stream of task events (field `e`)
+ *   <p>:task:<id>:ops          stream of operations (field `o`)
+ *   <p>:task:<id>:conv         JSON saved conversation
+ *   <p>:task:<id>:diff:<turn>  the diff a turn committed (referenced by its task_completed)
+ *   <p>:thread:<ch>:<ts>       id of the task whose thread this is
+ *   <p>:activity               stream of task ids, one entry per event appended (renderers wake on it)
+ *   <p>:render-pending         ids of tasks whose newest events may not be rendered yet
+ *   <p>:active                 ids of tasks that have not ended
+ *   <p>:seen:<key>             de-duplication marks (Slack event ids, …)
  */
 export class TaskStore implements ConversationStore {
   constructor(
@@ -29,15 +50,21 @@ export class TaskStore implements ConversationStore {
     readonly prefix = 'codex',
   ) {}
 
-  private key(...parts: string[]): string {
+  key(...parts: string[]): string {
     return [this.prefix, ...parts].join(':');
   }
 
-  async createTask(record: TaskRecord): Promise<void> {
-    const ok = await this.redis.set(this.key('task', record.id), JSON.stringify(taskRecordSchema.parse(record)), 'NX');
-    if (ok !== 'OK') throw new Error(`task ${record.id} already exists`);
-    const byOwner = this.key('owner', record.owner, 'tasks');
-    await this.redis.multi().zadd(byOwner, Date.parse(record.createdAt), record.id).zremrangebyrank(byOwner, 0, -101).sadd(this.key('active'), record.id).exec();
+  private eventKeys(taskId: string): string[] {
+    return [this.key('task', taskId, 'seq'), this.key('task', taskId, 'events'), this.key('activity'), this.key('render-pending')];
+  }
+
+  /** Writes a new record and its first event; throws when a task with that id exists. */
+  async createTask(record: TaskRecord, first: TaskEventInput): Promise<TaskEvent> {
+    const parsed = taskRecordSchema.parse(record);
+    const { json, event } = this.stampEvent(record.id, first);
+    const seq = await this.redis.eval(CREATE_TASK, 7, this.key('task', record.id), ...this.eventKeys(record.id), this.key('active'), this.key('owner', record.owner, 'tasks'), JSON.stringify(parsed), json, record.id, String(Date.parse(record.createdAt)));
+    if (seq === 0) throw new Error(`task ${record.id} already exists`);
+    return { ...event, seq: Number(seq) };
   }
 
   /** Ids of tasks that have not ended (for the worker's sweep of abandoned tasks). */
@@ -58,57 +85,45 @@ export class TaskStore implements ConversationStore {
     return taskRecordSchema.parse(JSON.parse(raw));
   }
 
-  /** Applies a patch to the record and returns the result; `updatedAt` is set for you. */
-  async updateTask(id: string, patch: Partial<TaskRecord>): Promise<TaskRecord> {
-    const current = await this.getTask(id);
-    if (!current) throw new Error(`task ${id} not found`);
-    const next = taskRecordSchema.parse({ ...current, ...patch, id, updatedAt: new Date().toISOString() });
-    await this.redis.set(this.key('task', id), JSON.stringify(next));
-    await this.retain(next);
-    return next;
+  /**
+   * Applies `patch` to the record if it passes `guard`, and appends `event` with it, atomically.
+   * Returns the new record and the stamped event, or undefined (with nothing written) when the
+   * record is missing or fails the guard. Only TaskLifecycle changes status and turn this way.
+   */
+  async transition(id: string, guard: TransitionGuard, patch: RecordPatch, event?: TaskEventInput): Promise<{ task: TaskRecord; event?: TaskEvent } | undefined> {
+    const stamped = event ? this.stampEvent(id, event) : undefined;
+    const now = new Date().toISOString();
+    const reply = (await this.redis.eval(
+      TRANSITION,
+      8,
+      this.key('task', id),
+      ...this.eventKeys(id),
+      this.key('active'),
+      this.key('task', id, 'ops'),
+      this.key('task', id, 'conv'),
+      JSON.stringify(guard),
+      JSON.stringify(patch, (_k, v: unknown) => (v === undefined ? null : v)),
+      stamped?.json ?? '',
+      now,
+      id,
+      String(RETENTION_SEC),
+      this.prefix,
+    )) as [number, string, number?];
+    if (reply[0] !== 1) return undefined;
+    const task = taskRecordSchema.parse(JSON.parse(reply[1]));
+    return { task, event: stamped ? { ...stamped.event, seq: Number(reply[2]) } : undefined };
   }
 
-  /**
-   * An ended task's keys expire after RETENTION_SEC (a follow-up can come within that time);
-   * a task that runs again keeps them for as long as it runs. Redis does not grow for ever.
-   */
-  private async retain(task: TaskRecord): Promise<void> {
-    const keys = [this.key('task', task.id), this.key('task', task.id, 'seq'), this.key('task', task.id, 'events'), this.key('task', task.id, 'ops'), this.key('task', task.id, 'conv')];
-    if (task.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
-    const tx = this.redis.multi();
-    const ended = FINAL_STATUSES.has(task.status);
-    for (const k of keys) {
-      if (ended) tx.expire(k, RETENTION_SEC);
-      else tx.persist(k);
-    }
-    if (ended) tx.srem(this.key('active'), task.id);
-    else tx.sadd(this.key('active'), task.id);
-    await tx.exec();
-  }
-
-  /**
-   * Starts turn `fromTurn + 1` of an ended task, atomically: of two replies racing to follow up
-   * the same ended turn, exactly one wins (the other should steer the new turn instead).
-   * Returns the updated record, or undefined when the task is not at `fromTurn` or not ended.
-   */
-  async startNextTurn(id: string, fromTurn: number, turnPrompt: string, turnBy: string): Promise<TaskRecord | undefined> {
-    // Operations sent before the new turn (to the ended one) must not reach it, e.g. a late cancel.
-    const opCursor = await this.lastOpId(id);
-    const current = await this.getTask(id);
-    if (!current || current.turn !== fromTurn || !FINAL_STATUSES.has(current.status)) return undefined;
-    const { error: _error, endedAt: _endedAt, startedAt: _startedAt, ...rest } = current;
-    const next = taskRecordSchema.parse({ ...rest, turn: fromTurn + 1, turnPrompt, turnBy, opCursor, status: 'queued', updatedAt: new Date().toISOString() });
-    const swapped = await this.redis.eval(START_NEXT_TURN, 1, this.key('task', id), String(fromTurn), JSON.stringify(next));
-    if (swapped !== 1) return undefined;
-    await this.retain(next);
-    return next;
+  /** Sets record fields that are not lifecycle state (the card's ts, auto-push), atomically. */
+  async patchTask(id: string, patch: DetailPatch): Promise<TaskRecord | undefined> {
+    return (await this.transition(id, {}, patch))?.task;
   }
 
   async deleteTask(id: string): Promise<void> {
     const task = await this.getTask(id);
-    const keys = [this.key('task', id), this.key('task', id, 'seq'), this.key('task', id, 'events'), this.key('task', id, 'ops'), this.key('task', id, 'conv')];
+    const keys = ['', 'seq', 'events', 'ops', 'conv', 'rendered', 'render-lease'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
     if (task?.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
-    await this.redis.del(...keys);
+    await this.redis.multi().del(...keys).srem(this.key('active'), id).srem(this.key('render-pending'), id).exec();
   }
 
   async linkThread(channel: string, threadTs: string, taskId: string): Promise<void> {
@@ -129,15 +144,35 @@ export class TaskStore implements ConversationStore {
 
   /** Stamps an event with the next sequence number and time, and appends it to the task's stream. */
   async appendEvent(taskId: string, input: TaskEventInput): Promise<TaskEvent> {
-    const seq = await this.redis.incr(this.key('task', taskId, 'seq'));
-    const event = taskEventSchema.parse({ ...input, taskId, seq, at: new Date().toISOString() });
-    await this.redis.xadd(this.key('task', taskId, 'events'), 'MAXLEN', '~', '5000', '*', 'e', JSON.stringify(event));
-    return event;
+    const { json, event } = this.stampEvent(taskId, input);
+    const seq = await this.redis.eval(APPEND_EVENT, 4, ...this.eventKeys(taskId), json, taskId);
+    return { ...event, seq: Number(seq) };
+  }
+
+  /** Validates an event (with a placeholder sequence number) and returns its JSON without `seq`. */
+  private stampEvent(taskId: string, input: TaskEventInput): { json: string; event: TaskEvent } {
+    const event = taskEventSchema.parse({ ...input, taskId, seq: 1, at: new Date().toISOString() });
+    const { seq: _seq, ...rest } = event;
+    return { json: JSON.stringify(rest), event };
+  }
+
+  /** The task's events after stream id `after` ('-' for all), with their stream ids. */
+  async readEventEntries(taskId: string, after = '-'): Promise<Array<{ id: string; event: TaskEvent }>> {
+    const entries = await this.redis.xrange(this.key('task', taskId, 'events'), after === '-' ? '-' : `(${after}`, '+');
+    return entries.map(([id, fields]) => ({ id, event: taskEventSchema.parse(JSON.parse(fieldValue(fields, 'e'))) }));
   }
 
   async readEvents(taskId: string): Promise<TaskEvent[]> {
-    const entries = await this.redis.xrange(this.key('task', taskId, 'events'), '-', '+');
-    return entries.map(([, fields]) => taskEventSchema.parse(JSON.parse(fieldValue(fields, 'e'))));
+    return (await this.readEventEntries(taskId)).map((e) => e.event);
+  }
+
+  /** Stores the diff a turn committed; it is kept as long as an ended task is. */
+  async saveDiff(taskId: string, turn: number, diff: string): Promise<void> {
+    await this.redis.set(this.key('task', taskId, 'diff', String(turn)), diff, 'EX', RETENTION_SEC);
+  }
+
+  async readDiff(taskId: string, turn: number): Promise<string | undefined> {
+    return (await this.redis.get(this.key('task', taskId, 'diff', String(turn)))) ?? undefined;
   }
 
   /** Appends an operation for a running task; returns it as stored. */
@@ -184,42 +219,17 @@ export class TaskStore implements ConversationStore {
   async load(taskId: string): Promise<SavedConversation | undefined> {
     const raw = await this.redis.get(this.key('task', taskId, 'conv'));
     if (raw === null) return undefined;
-    const parsed = JSON.parse(raw) as SavedConversation;
-    if (!Array.isArray(parsed.items) || typeof parsed.lastSeq !== 'number') return undefined;
-    return parsed;
+    const parsed = savedConversationSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
   }
 
   async save(taskId: string, conversation: SavedConversation): Promise<void> {
-    await this.redis.set(this.key('task', taskId, 'conv'), JSON.stringify(conversation));
+    await this.redis.set(this.key('task', taskId, 'conv'), JSON.stringify(savedConversationSchema.parse(conversation)));
   }
 }
 
 /** How long an ended task is kept: its thread can be followed up until then. */
 export const RETENTION_SEC = 30 * 24 * 3600;
-
-/** Lua: is the decoded task record `cur` in a final status? (Same set as FINAL_STATUSES.) */
-const IS_FINAL = `local function is_final(cur) return cur.status == 'done' or cur.status == 'failed' or cur.status == 'cancelled' end`;
-
-/** SET the record KEYS[1] to ARGV[2] only while it is still at turn ARGV[1] and ended. */
-const START_NEXT_TURN = `${IS_FINAL}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local cur = cjson.decode(raw)
-if cur.turn == tonumber(ARGV[1]) and is_final(cur) then
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-`;
-
-/** XADD ARGV[1] to the op stream KEYS[2] only while the record KEYS[1] is not ended. */
-const APPEND_OP_IF_RUNNING = `${IS_FINAL}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-if is_final(cjson.decode(raw)) then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'o', ARGV[1])
-return 1
-`;
 
 function fieldValue(fields: string[], name: string): string {
   const i = fields.indexOf(name);

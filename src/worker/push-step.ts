@@ -41,7 +41,7 @@ export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; poli
     const result = await waitForDecision(input.ops, approvalId, expiresAt);
     await events.emit({ type: 'approval_resolved', approvalId, ...result });
     if (result.decision === 'decline') return;
-    if (result.decision === 'accept_for_task') await input.store.updateTask(task.id, { autoPush: true });
+    if (result.decision === 'accept_for_task') await input.store.patchTask(task.id, { autoPush: true });
   }
   try {
     const sha = await input.workspace.pushBranch(repo, task.branch, repo.pushUrl);

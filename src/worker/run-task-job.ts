@@ -1,74 +1,56 @@
-import type Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
-import { resolveApproval, resolveBudgets, type Config, type RepoConfig } from '../config.js';
+import type { DescribePerson } from '../agent/prompts.js';
+import { resolveBudgets, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
-import type { DockerSandbox } from '../runner/docker-sandbox.js';
-import { createTaskSandbox } from '../runner/task-sandbox.js';
-import { pushStep } from './push-step.js';
-import type { DiffStat as RunnerDiffStat } from '../runner/diff-stat.js';
+import type { Sandbox } from '../runner/sandbox.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
-import { TaskReporter } from '../render/task-renderer.js';
-import type { SlackPoster } from '../slack-client/slack-poster.js';
-import type { MessageRefs } from '../tasks/message-refs.js';
-import type { DiffStat, TaskEvent } from '../tasks/protocol.js';
+import type { FinalEventInput, TaskLifecycle } from '../tasks/lifecycle.js';
+import type { EventSink } from '../tasks/protocol.js';
 import { RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
-import type { JobData, TaskQueue } from '../tasks/task-queue.js';
+import type { JobData } from '../tasks/task-queue.js';
+import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
 export interface WorkerDeps {
   config: Config;
   logger: Logger;
   store: TaskStore;
-  refs: MessageRefs;
-  poster: SlackPoster;
+  /** The only way the worker changes a task's status or turn. */
+  lifecycle: TaskLifecycle;
   workspace: Workspace;
   openai: OpenAI;
-  docker: Docker;
-  /**
-   * Value of the sandboxes' `codex.project` label (the Redis prefix): orphan reaping only ever
-   * touches containers of this installation, so two installations can share a Docker engine.
-   */
-  project: string;
-  /** For follow-up turns the worker starts itself (late steering). */
-  queue: TaskQueue;
+  /** The sandbox of one turn on its checkout (DockerSandbox in production), not started yet. */
+  createSandbox: (repo: RepoConfig, checkout: TaskCheckout) => Sandbox;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
-}
-
-/** Converts the runner's diff stat into the protocol's. */
-export function toProtocolDiffStat(stat: RunnerDiffStat): DiffStat {
-  return { files: stat.files.map((f) => ({ path: f.path, added: f.added, removed: f.removed })), added: stat.insertions, removed: stat.deletions };
+  /** How the agent names people to the model (the front end's mention syntax). */
+  describePerson?: DescribePerson;
 }
 
 /**
  * Runs one turn of a task: checkout (new branch, or the task's branch for a follow-up), sandbox,
- * setup commands, the agent, then a host-side commit, the summary with the diff, and cleanup.
- * The sandbox and checkout are always removed; the branch stays. Events go to Redis and, in
- * the same process, to the Slack reporter of the task.
+ * setup commands, the agent, then a host-side commit, and cleanup. The sandbox and checkout are
+ * always removed; the branch stays. Everything it does is told through the task's events (the
+ * agent's through the sink, the turn's start and end through TaskLifecycle); renderers read
+ * them from Redis, so nothing here knows Slack.
  */
 export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> {
-  const task = await deps.store.getTask(job.taskId);
-  if (!task || task.turn !== job.turn || FINAL_STATUSES.has(task.status)) return;
+  const task = await deps.lifecycle.beginTurn(job.taskId, job.turn);
+  if (!task) return;
   const log = taskLogger(deps.logger, task.id);
-  const repo = deps.config.repos.find((r) => r.name === task.repo);
-  const reporter = new TaskReporter(task, deps.poster, deps.refs, log, [...new Set([task.owner, ...(repo?.access.approvers ?? [])])]);
+  const repo = deps.config.findRepo(task.repo);
   const sink = new RedisEventSink(deps.store, task.id);
-  sink.onEvent((e) => reporter.handle(e));
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
-  let sandbox: DockerSandbox | undefined;
-  let final: TaskEvent | undefined;
-  let diff: string | undefined;
-  /** The record's final state, written only after cleanup (see the end of this function). */
-  let ending: Partial<TaskRecord> | undefined;
+  let sandbox: Sandbox | undefined;
+  let final: FinalEventInput;
+  let commit: string | undefined;
   try {
-    await deps.store.updateTask(task.id, { status: 'starting', startedAt: task.startedAt ?? new Date().toISOString(), endedAt: undefined });
-    reporter.setStatus('starting');
     if (!repo) throw new CodexError('repo_removed', `repo ${task.repo} is no longer configured`, { userMessage: `The repo "${task.repo}" is no longer in the configuration; ask an admin to add it back.` });
 
     const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0');
@@ -87,74 +69,66 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
-    sandbox = createTaskSandbox({ repo, checkout, docker: deps.docker, project: deps.project, logger: log });
+    sandbox = deps.createSandbox(repo, checkout);
     await sandbox.start();
-    await deps.store.updateTask(task.id, { status: 'working' });
-    await sink.emit({ type: 'task_started', model: task.model, repo: repo.name, branch: task.branch, turn: task.turn });
+    await deps.lifecycle.markWorking(task.id, task.turn, { model: task.model, repo: repo.name, branch: task.branch });
     const setupFailure = await runSetup(sandbox, repo, sink);
     if (setupFailure) throw setupFailure;
 
-    const policy = resolveApproval(deps.config.file, deps.config.file.repos.find((r) => r.name === repo.name)!, task.channel);
+    const policy = deps.config.approvalFor(repo, task.channel);
     const outcome = await runAgent(
       {
         taskId: task.id,
-        prompt: await turnPrompt(deps.store, task),
-        context: task.turn === 1 ? task.context : undefined,
-        repo,
-        branch: task.branch,
+        mode: task.mode,
+        turn: task.turn,
+        prompt: task.prompt,
+        turnPrompt: task.turnPrompt,
+        context: task.context,
+        owner: task.owner,
+        by: task.turnBy,
+        repo: { name: repo.name, baseBranch: repo.baseBranch },
         model: task.model,
         budgets: resolveBudgets(deps.config.file),
         approval: policy,
         limits: repo.limits,
-        owner: task.owner,
-        by: task.turn > 1 ? task.turnBy : undefined,
-        turn: task.turn,
       },
-      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson },
     );
 
     // The commit must not walk a tree the sandbox can still change.
     await sandbox.stop();
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
     const result = planning(task)
-      ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], filesChanged: 0, insertions: 0, deletions: 0 } }
+      ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], added: 0, removed: 0 } }
       : await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
-    diff = result.diff;
-    const diffStat = toProtocolDiffStat(result.stat);
+    commit = result.commitSha;
     // A cancel that came after the agent's last step still means: do nothing more.
     const lateCancel = await cancelledDuring(deps.store, task);
     if (outcome.status === 'completed' && result.committed && repo.pushBranches && !lateCancel) {
       await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
     }
     if (outcome.status === 'completed') {
-      final = await sink.emit({ type: 'task_completed', summary: outcome.summary, diffStat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, budget: outcome.budget });
+      if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
+      const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
+      final = { type: 'task_completed', summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget };
     } else if (outcome.status === 'cancelled') {
-      final = await sink.emit({ type: 'task_cancelled', by: outcome.by });
+      final = { type: 'task_cancelled', by: outcome.by };
     } else {
-      final = await sink.emit({ type: 'task_failed', code: outcome.code, message: outcome.message });
+      final = { type: 'task_failed', code: outcome.code, message: outcome.message };
     }
-    ending = {
-      status: outcome.status === 'completed' ? 'done' : outcome.status,
-      commit: result.commitSha,
-      error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
-    };
   } catch (e) {
     const code = CodexError.isInstance(e) ? e.code : 'internal_error';
     const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
     log.error({ err: e, code }, 'task failed');
-    if (!final) final = await sink.emit({ type: 'task_failed', code, message }).catch(() => undefined);
-    ending = { status: 'failed', error: { code, message } };
+    final = { type: 'task_failed', code, message };
   } finally {
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
-    if (final?.type === 'task_completed') reporter.summarize(final, diff);
-    await reporter.finish().catch((e: unknown) => log.warn({ err: e }, 'could not deliver the final status'));
   }
-  // Only now, with the sandbox and checkout gone and the final card sent, does the record say
-  // the turn ended: a reply from here on starts the next turn (which reuses the checkout path
-  // and the card), while one before it was steering this turn.
-  const ended = await deps.store.updateTask(task.id, { ...ending, endedAt: new Date().toISOString() }).catch((e: unknown) => {
+  // Only now, with the sandbox and checkout gone, does the turn end: a reply from here on
+  // starts the next turn (which reuses the checkout path), while one before it was steering.
+  const ended = await deps.lifecycle.endTurn(task.id, task.turn, final, { commit }).catch((e: unknown) => {
     log.error({ err: e }, 'could not record the end of the turn');
     return undefined;
   });
@@ -165,7 +139,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   try {
     if (await cancelledDuring(deps.store, task)) return;
     const leftover = await unappliedSteering(deps.store, ended, task.opCursor ?? '0');
-    if (leftover) await queueFollowUp(deps, ended, leftover.text, leftover.by);
+    if (leftover) await deps.lifecycle.deliver(ended, leftover.text, leftover.by);
   } catch (e) {
     log.warn({ err: e }, 'could not queue the follow-up of late steering');
   }
@@ -190,40 +164,18 @@ async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: s
 }
 
 /**
- * Starts the next turn of an ended task with `text` as its prompt. If a reply started it first,
- * these words (read by nobody yet) steer that turn instead.
+ * Fails a task whose job died outside runTaskJob's own handling (lost lock, Redis gone
+ * mid-way, its worker killed), so that no task is left looking busy for ever.
  */
-async function queueFollowUp(deps: WorkerDeps, task: TaskRecord, text: string, by: string): Promise<void> {
-  const next = await deps.store.startNextTurn(task.id, task.turn, text, by);
-  if (!next) {
-    await deps.store.appendOpIfRunning(task.id, { type: 'steer', text, by });
-    return;
-  }
-  try {
-    await deps.queue.enqueue({ taskId: task.id, turn: next.turn });
-  } catch (e) {
-    await deps.store.updateTask(task.id, { turn: task.turn, turnPrompt: task.turnPrompt, status: task.status, endedAt: task.endedAt, error: task.error });
-    throw e;
-  }
-}
-
-/**
- * Marks a task failed when its job died outside runTaskJob's own handling (lost lock, Redis
- * gone mid-way), so that no task is left looking busy for ever.
- */
-export async function failAbandonedTask(deps: WorkerDeps, taskId: string, error: unknown): Promise<void> {
+export async function failAbandonedTask(deps: Pick<WorkerDeps, 'store' | 'lifecycle'>, taskId: string, error: unknown): Promise<void> {
   const task = await deps.store.getTask(taskId);
   if (!task || FINAL_STATUSES.has(task.status)) return;
   const message = `The worker running this task stopped unexpectedly (${errorMessage(error)}). Reply in this thread to try again.`;
-  const reporter = new TaskReporter(task, deps.poster, deps.refs, taskLogger(deps.logger, taskId));
-  // The event first: the record's final write sets the expiry of every key, the event stream's too.
-  reporter.handle(await deps.store.appendEvent(taskId, { type: 'task_failed', code: 'worker_lost', message }));
-  await deps.store.updateTask(taskId, { status: 'failed', endedAt: new Date().toISOString(), error: { code: 'worker_lost', message } });
-  await reporter.finish();
+  await deps.lifecycle.fail(taskId, 'worker_lost', message, { turn: task.turn });
 }
 
 /** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
-async function runSetup(sandbox: DockerSandbox, repo: RepoConfig, sink: RedisEventSink): Promise<CodexError | undefined> {
+async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink): Promise<CodexError | undefined> {
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
     await sink.emit({ type: 'command_started', callId, command });
@@ -244,17 +196,6 @@ async function runSetup(sandbox: DockerSandbox, repo: RepoConfig, sink: RedisEve
 /** The first turn of a `/codex plan` task: explore and propose, change nothing. */
 function planning(task: TaskRecord): boolean {
   return task.mode === 'plan' && task.turn === 1;
-}
-
-const PLAN_ONLY = `Plan only, for now. Explore the repository and propose a concrete plan for the task below: which files to change and how, the tests to add or run, risks and open questions. Do not change any file: edits made in this turn are discarded. Publish the steps with update_plan, and end with the plan as your summary. The team will reply in the thread to carry it out or to change it.`;
-
-/** A follow-up whose earlier turns left no conversation (they failed early) restates the original ask. */
-async function turnPrompt(store: TaskStore, task: TaskRecord): Promise<string> {
-  if (planning(task)) return `${PLAN_ONLY}\n\nThe task:\n${task.prompt}`;
-  if (task.turn === 1 || !task.turnPrompt) return task.prompt;
-  if (task.mode === 'plan' && task.turn === 2) return `The plan phase is over: you may change files now. Carry out the plan, adjusted by this reply:\n${task.turnPrompt}`;
-  if (await store.load(task.id)) return task.turnPrompt;
-  return `${task.prompt}\n\n(Follow-up from the thread:) ${task.turnPrompt}`;
 }
 
 function commitMessage(task: TaskRecord, summary?: string): string {

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
-import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createDockerClient } from '../runner/docker-client.js';
 import { reapOrphans } from '../runner/reap-orphans.js';
+import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { Workspace } from '../runner/workspace.js';
-import { RateBudget } from '../slack-client/rate-budget.js';
-import { SlackPoster } from '../slack-client/slack-poster.js';
-import { MessageRefs } from '../tasks/message-refs.js';
+import type { DescribePerson } from '../agent/prompts.js';
+import { TaskLifecycle } from '../tasks/lifecycle.js';
+import { RenderProgress } from '../tasks/render-progress.js';
 import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
@@ -20,7 +20,10 @@ import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.j
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
+const SWEEP_MS = 60_000;
 const SWEEP_GRACE_MS = 2 * 60_000;
+/** A turn's end waits at most this long for its summary to reach Slack (see TaskLifecycle.endTurn). */
+const DELIVERY_WAIT_MS = 30_000;
 
 export interface RunningWorker {
   id: string;
@@ -35,7 +38,7 @@ export interface RunningWorker {
  * with runTaskJob, announces itself and its Docker health in Redis, and removes orphaned
  * sandboxes of tasks that no longer run.
  */
-export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; client: WebClient; team: string; prefix: string; bullPrefix: string }): Promise<RunningWorker> {
+export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; prefix: string; bullPrefix: string; describePerson?: DescribePerson }): Promise<RunningWorker> {
   const { config, logger, prefix } = input;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const docker = createDockerClient(config.env.DOCKER_HOST);
@@ -50,13 +53,13 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     config,
     logger,
     store,
-    refs: new MessageRefs(redis, prefix),
-    poster: new SlackPoster(input.client, new RateBudget(redis, prefix), config.file.slack, logger, input.team),
+    lifecycle: new TaskLifecycle(store, followUps, { progress: new RenderProgress(redis, prefix), timeoutMs: DELIVERY_WAIT_MS }),
     workspace: new Workspace({ dataDir: config.dataDir, logger }),
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
-    docker,
-    project: prefix,
-    queue: followUps,
+    // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
+    // only ever touches containers of this installation.
+    createSandbox: (repo, checkout) => createTaskSandbox({ repo, checkout, docker, project: prefix, logger }),
+    describePerson: input.describePerson,
     blockingRedis: () => {
       const blocking = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
       blocking.on('error', (e) => logger.debug({ err: e }, 'task op reader redis connection error'));
@@ -105,10 +108,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   await beat();
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   await reap();
-  const reaper = setInterval(() => {
-    void reap();
-    void sweep().catch((e: unknown) => logger.warn({ err: e }, 'could not sweep abandoned tasks'));
-  }, REAP_MS);
+  const reaper = setInterval(() => void reap(), REAP_MS);
+  const sweeper = setInterval(() => void sweep().catch((e: unknown) => logger.warn({ err: e }, 'could not sweep abandoned tasks')), SWEEP_MS);
 
   const worker = new Worker<JobData>(
     QUEUE_NAME,
@@ -139,6 +140,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     async stop(graceMs = 120_000) {
       clearInterval(heartbeat);
       clearInterval(reaper);
+      clearInterval(sweeper);
       // close() stops taking jobs and waits for the running ones. Past the grace period, stop
       // waiting: a later close(true) would only return this same pending close (BullMQ), and the
       // jobs left running are resumed elsewhere once their locks expire.
@@ -146,7 +148,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
       if (timedOut) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
       await removeHeartbeat(redis, prefix, id).catch(() => undefined);
-      await deps.queue.close().catch(() => undefined);
+      await followUps.close().catch(() => undefined);
       redis.disconnect();
       logger.info({ workerId: id }, 'worker stopped');
     },

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openConversation, RESUMED_NOTE } from '../../src/agent/conversation.js';
+import { openConversation } from '../../src/agent/conversation.js';
+import { RESUMED_NOTE } from '../../src/agent/prompts.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { testRedis } from '../helpers/redis.js';
 

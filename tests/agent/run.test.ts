@@ -127,7 +127,7 @@ describe('runAgent', () => {
   it('continues the saved conversation on a follow-up turn', async () => {
     h = await startHarness({ script: [reply(message('First turn done.')), reply(message('Second turn done.'))] });
     expect(await h.run()).toMatchObject({ status: 'completed', summary: 'First turn done.' });
-    expect(await h.run({ turn: 2, prompt: 'Now also add a subtract function.' })).toMatchObject({ status: 'completed', summary: 'Second turn done.' });
+    expect(await h.run({ turn: 2, turnPrompt: 'Now also add a subtract function.' })).toMatchObject({ status: 'completed', summary: 'Second turn done.' });
     const second = h.server.requests[1]!.body.input as unknown[];
     expect(second.slice(0, 2)).toEqual(h.server.requests[0]!.body.input.concat([expect.objectContaining({ role: 'assistant' })]));
     expect(second[2]).toMatchObject({ role: 'user', content: 'Follow-up from <@UOWNER1>:\nNow also add a subtract function.' });

@@ -11,13 +11,12 @@ describe('parseNumstat', () => {
         { path: 'new\tname.txt', oldPath: 'old name.txt', added: 2, removed: 0, binary: false },
         { path: 'gone\nline.txt', added: 0, removed: 4, binary: false },
       ],
-      filesChanged: 4,
-      insertions: 5,
-      deletions: 5,
+      added: 5,
+      removed: 5,
     });
   });
 
   it('is empty for no changes', () => {
-    expect(parseNumstat('')).toEqual({ files: [], filesChanged: 0, insertions: 0, deletions: 0 });
+    expect(parseNumstat('')).toEqual({ files: [], added: 0, removed: 0 });
   });
 });

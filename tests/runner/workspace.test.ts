@@ -70,7 +70,7 @@ describe('Workspace', () => {
       { path: 'old.txt', added: 0, removed: 1, binary: false },
       { path: 'src/date.ts', added: 2, removed: 1, binary: false },
     ]);
-    expect(r.stat).toMatchObject({ filesChanged: 4, insertions: 4, deletions: 2 });
+    expect(r.stat).toMatchObject({ added: 4, removed: 2 });
     expect(r.diff).toContain('diff --git a/src/date.ts b/src/date.ts');
     expect(r.diff).toContain('-export const b = 2;\n+export const b = 3;\n+export const c = 4;');
     expect(r.diff).toContain('deleted file mode 100644');
@@ -97,7 +97,7 @@ describe('Workspace', () => {
     const two = await workspace.finishCheckout(again, { message: 'turn two' });
 
     expect(git(mirror(), 'rev-parse', `${two.commitSha}^`)).toBe(one.commitSha);
-    expect(two.stat).toMatchObject({ filesChanged: 1, insertions: 2, deletions: 0 });
+    expect(two.stat).toMatchObject({ added: 2, removed: 0 });
     expect(two.diff).toContain('+turn one\n+turn two');
   });
 
@@ -105,7 +105,7 @@ describe('Workspace', () => {
     const taskId = testTaskId();
     const c = await workspace.createCheckout({ repo, taskId, prompt: 'noop' });
     const r = await workspace.finishCheckout(c, { message: 'nothing' });
-    expect(r).toMatchObject({ committed: false, commitSha: c.startSha, stat: { filesChanged: 0, insertions: 0, deletions: 0 }, diff: '' });
+    expect(r).toMatchObject({ committed: false, commitSha: c.startSha, stat: { added: 0, removed: 0 }, diff: '' });
     const again = await workspace.createCheckout({ repo, taskId, prompt: 'noop' }).catch((e: unknown) => e);
     expect(CodexError.isInstance(again) && again.code).toBe('branch_exists');
   });

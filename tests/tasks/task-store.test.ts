@@ -33,37 +33,28 @@ describe('TaskStore on real Redis', () => {
     return { ...r, store: new TaskStore(r.redis, r.prefix) };
   }
 
-  it('creates, reads, updates and maps threads to tasks', async () => {
+  it('creates, reads, patches and maps threads to tasks', async () => {
     const { store } = setup();
     const id = newTaskId();
-    await store.createTask(record(id));
-    await expect(store.createTask(record(id))).rejects.toThrow(/already exists/);
-    const updated = await store.updateTask(id, { status: 'working', threadTs: '1.2' });
-    expect(updated.status).toBe('working');
+    const created = await store.createTask(record(id), { type: 'agent_message', text: 'first' });
+    expect(created.seq).toBe(1);
+    await expect(store.createTask(record(id), { type: 'agent_message', text: 'again' })).rejects.toThrow(/already exists/);
+    const updated = await store.patchTask(id, { threadTs: '1.2', cardTs: '1.2' });
+    expect(updated).toMatchObject({ status: 'queued', threadTs: '1.2', cardTs: '1.2' });
     expect((await store.getTask(id))?.threadTs).toBe('1.2');
+    expect(await store.patchTask('zzzzzzzz', { cardTs: '1' })).toBeUndefined();
     await store.linkThread('C1', '1.2', id);
     expect(await store.taskForThread('C1', '1.2')).toBe(id);
     expect(await store.taskForThread('C1', '9.9')).toBeUndefined();
   });
 
-  it('keeps an ended task for the retention period, and a running one for as long as it runs', async () => {
+  it('stores a turn\'s diff beside its events', async () => {
     const { store, redis, prefix } = setup();
     const id = newTaskId();
-    await store.createTask(record(id));
-    await store.appendEvent(id, { type: 'agent_message', text: 'hi' });
-    await store.updateTask(id, { status: 'done', threadTs: '5.6', endedAt: new Date().toISOString() });
-    await store.linkThread('C1', '5.6', id);
-    await store.updateTask(id, { status: 'done' });
-    for (const key of [`${prefix}:task:${id}`, `${prefix}:task:${id}:events`, `${prefix}:thread:C1:5.6`]) {
-      const ttl = await redis.ttl(key);
-      expect(ttl).toBeGreaterThan(RETENTION_SEC - 60);
-    }
-    const next = await store.startNextTurn(id, 1, 'and the docs too', 'U2');
-    expect(next).toMatchObject({ turn: 2, turnPrompt: 'and the docs too', turnBy: 'U2', status: 'queued' });
-    expect(await redis.ttl(`${prefix}:task:${id}`)).toBe(-1);
-    expect(await redis.ttl(`${prefix}:task:${id}:events`)).toBe(-1);
-    // A second reply racing for the same ended turn loses: the task is no longer at turn 1.
-    expect(await store.startNextTurn(id, 1, 'again', 'U1')).toBeUndefined();
+    await store.saveDiff(id, 2, 'diff --git a/x b/x\n');
+    expect(await store.readDiff(id, 2)).toBe('diff --git a/x b/x\n');
+    expect(await store.readDiff(id, 1)).toBeUndefined();
+    expect(await redis.ttl(`${prefix}:task:${id}:diff:2`)).toBeGreaterThan(RETENTION_SEC - 60);
   });
 
   it('rejects a corrupted record on read instead of trusting it', async () => {
@@ -77,13 +68,23 @@ describe('TaskStore on real Redis', () => {
     const id = newTaskId();
     const sink = new RedisEventSink(store, id);
     const seen: number[] = [];
-    sink.onEvent((e) => seen.push(e.seq));
-    await sink.emit({ type: 'agent_message', text: 'hello' });
-    await sink.emit({ type: 'plan_updated', steps: [{ step: 'a', status: 'pending' }] });
-    await sink.emit({ type: 'task_cancelled', by: 'U1' });
+    seen.push((await sink.emit({ type: 'agent_message', text: 'hello' })).seq);
+    seen.push((await sink.emit({ type: 'plan_updated', steps: [{ step: 'a', status: 'pending' }] })).seq);
+    seen.push((await sink.emit({ type: 'task_cancelled', by: 'U1' })).seq);
     expect(seen).toEqual([1, 2, 3]);
     const events = await store.readEvents(id);
     expect(events.map((e) => e.type)).toEqual(['agent_message', 'plan_updated', 'task_cancelled']);
+  });
+
+  it('keeps stream order and sequence numbers in step when many processes append at once', async () => {
+    const { store, prefix } = setup();
+    const others = Array.from({ length: 4 }, () => new Redis(REDIS_URL));
+    cleanups.push(async () => others.forEach((r) => r.disconnect()));
+    const id = newTaskId();
+    const writers = others.map((r) => new TaskStore(r, prefix));
+    await Promise.all(writers.flatMap((w, i) => Array.from({ length: 25 }, (_, j) => w.appendEvent(id, { type: 'agent_message', text: `${i}-${j}` }))));
+    const seqs = (await store.readEvents(id)).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
   it('delivers operations to a blocked reader as soon as they are written', async () => {
@@ -105,12 +106,15 @@ describe('TaskStore on real Redis', () => {
     expect(await waiting).toBeUndefined();
   });
 
-  it('de-duplicates by key and saves conversations', async () => {
-    const { store } = setup();
+  it('de-duplicates by key and saves conversations, parsed on the way back', async () => {
+    const { store, redis, prefix } = setup();
     expect(await store.markSeen('Ev1')).toBe(true);
     expect(await store.markSeen('Ev1')).toBe(false);
     await store.save('abcdefgh', { items: [{ role: 'user', content: 'x' }], lastSeq: 3, turn: 1, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 2 } });
     expect((await store.load('abcdefgh'))?.lastSeq).toBe(3);
     expect(await store.load('zzzzzzzz')).toBeUndefined();
+    // A conversation that does not parse is not trusted: the task starts a new one.
+    await redis.set(`${prefix}:task:abcdefgh:conv`, JSON.stringify({ items: 'nope', lastSeq: 3 }));
+    expect(await store.load('abcdefgh')).toBeUndefined();
   });
 });

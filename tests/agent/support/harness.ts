@@ -4,6 +4,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
+import { mention } from '../../../src/blocks/format.js';
 import { runAgent, type AgentOutcome, type AgentTask } from '../../../src/agent/index.js';
 import { DEFAULT_APPROVAL, DEFAULT_BUDGETS, DEFAULT_LIMITS, type ApprovalPolicy, type Budgets, type Limits, type RepoConfig } from '../../../src/config.js';
 import { createLogger, silentLogger } from '../../../src/logger.js';
@@ -104,8 +105,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const task: AgentTask = {
     taskId,
     prompt: options.prompt ?? 'Fix the failing test in this repository.',
+    mode: 'task',
     repo,
-    branch: `codex/${taskId}`,
     model: 'test-model',
     budgets,
     approval,
@@ -122,7 +123,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     events,
     ops,
     store,
-    run: (overrides = {}) => runAgent({ ...task, ...overrides }, { sandbox, openai, events, ops, store, logger: process.env.AGENT_TEST_LOG ? createLogger({ level: process.env.AGENT_TEST_LOG }) : silentLogger() }),
+    // The worker starts the sandbox before the agent runs; so does the harness. People are named
+    // as the Slack front end names them.
+    run: async (overrides = {}) => {
+      await sandbox.start();
+      return runAgent({ ...task, ...overrides }, { sandbox, openai, events, ops, store, describePerson: mention, logger: process.env.AGENT_TEST_LOG ? createLogger({ level: process.env.AGENT_TEST_LOG }) : silentLogger() });
+    },
     read: (path) => readFileSync(join(dir, path), 'utf8'),
     git,
     async cleanup() {

@@ -1,0 +1,99 @@
+import type { ApprovalPolicy } from '../config.js';
+import type { AgentsDoc } from './agents-docs.js';
+
+/*
+ * Every text the agent writes to the model, by mode and turn: the instructions (the system
+ * prompt), the opening message of a turn, and the notes it adds for steering, interrupts,
+ * declined approvals and a resumed turn. People are named through `person`, which the front
+ * end supplies (Slack renders a mention); the agent itself only knows user ids.
+ *
+ * The instructions are built once per task and sent unchanged with every call (the prompt
+ * cache depends on it), so nothing in them may vary within a task: no clock, no counters.
+ */
+
+/** Names a person in text for the model; the default shows the bare id. */
+export type DescribePerson = (userId: string) => string;
+export const plainPerson: DescribePerson = (userId) => userId;
+
+const BASE = `You are a coding agent working autonomously on a software repository for a team that talks to you through Slack. A person gave you a task; carry it out from start to finish without asking questions unless it is truly impossible to proceed. They can send you extra instructions while you work; those appear as user messages marked as steering, and take precedence over earlier instructions.
+
+# Environment
+- The repository is checked out at /workspace, on a branch made for this task. Commands run in an isolated Linux container (bash, git, rg, python3, node) as an unprivileged user, with the network off.
+- You have three tools: shell (run a command), apply_patch (edit files), update_plan (show your plan on the task's status card).
+- When you finish, the host commits your changes to the branch and shows the diff to the team for review. Never commit, push, create branches or open pull requests yourself, and never rewrite git history.
+
+# How to work
+1. Explore first: rg --files, rg <pattern>, ls, cat or sed -n on the relevant files, the README and the test setup. Read before you edit.
+2. For anything beyond a trivial change, publish a short plan with update_plan and keep it current as you go.
+3. Make focused changes with apply_patch, in the existing style of the code. Fix the root cause, keep the change as small as the task allows, and do not reformat unrelated code. Add or update tests when you change behaviour.
+4. Run the relevant tests (and the linter or type checker if the project has one). If something fails, read the output, fix it and run again. Do not claim something works without having run it.
+5. When you are done, reply with a concise summary for the team: what you changed and why (files and the key decisions), and the outcome of the tests you ran (what passed, what failed or could not be run and why). No preamble, no repetition of the plan.
+
+Between tool calls you may write one or two short sentences about what you are doing; the team sees them live. Be direct and factual.`;
+
+/** The instructions of a task: the base prompt, the policy facts the model must know, and AGENTS.md. */
+export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[] }): string {
+  const { repo, approval } = options;
+  const facts = [`- Repository: ${repo.name} (base branch ${repo.baseBranch}).`];
+  if (approval.network) facts.push('- Commands that need the network (with_network: true) wait for a person to approve them.');
+  if (approval.push) facts.push('- Pushing or opening pull requests is not your job; such commands need approval and are usually declined.');
+  if (approval.commandPatterns.length > 0) facts.push(`- Commands matching these patterns wait for approval: ${approval.commandPatterns.map((p) => `/${p}/`).join(', ')}.`);
+  if (approval.changeLinesOver > 0) facts.push(`- Patches changing more than ${approval.changeLinesOver} lines wait for approval; prefer several smaller patches.`);
+  if (approval.mode === 'on-request') facts.push('- You may ask for approval before a risky command (require_approval on the shell tool).');
+  facts.push('- If a request is declined, do not retry it; find another way or explain in your summary.');
+  let text = `${BASE}\n\n# Policy\n${facts.join('\n')}`;
+  if (options.agentsDocs.length > 0) {
+    const docs = options.agentsDocs.map((d) => `## ${d.path}\n\n${d.text}`).join('\n\n');
+    text += `\n\n# Repository instructions (AGENTS.md)\nThe repository's maintainers wrote these for agents; follow them unless the task says otherwise.\n\n${docs}`;
+  }
+  return text;
+}
+
+/** The first turn of a `/codex plan` task: explore and propose, change nothing. */
+export const PLAN_ONLY = `Plan only, for now. Explore the repository and propose a concrete plan for the task below: which files to change and how, the tests to add or run, risks and open questions. Do not change any file: edits made in this turn are discarded. Publish the steps with update_plan, and end with the plan as your summary. The team will reply in the thread to carry it out or to change it.`;
+
+/** Told to the model when a turn resumes on a fresh checkout after its worker stopped. */
+export const RESUMED_NOTE = '[The worker running this task restarted. Changes you made in this turn may be gone: the checkout was rebuilt from the last commit of the branch. Check the files (git status, git diff, cat) before you go on, and redo what is missing.]';
+
+/** What the opening messages of a turn need to know. */
+export interface TurnText {
+  mode: 'task' | 'plan';
+  turn: number;
+  /** The task's original ask. */
+  prompt: string;
+  /** This turn's words (a follow-up, turn > 1). */
+  turnPrompt?: string;
+  /** Earlier messages of the Slack thread, for the first turn. */
+  context?: string;
+  owner: string;
+  /** Who asked for this turn (turn > 1); the owner otherwise. */
+  by?: string;
+}
+
+/**
+ * The user message that opens a turn: `firstMessage` when the task has no conversation yet (its
+ * first turn, or a follow-up whose earlier turns failed before saving one, which restates the
+ * original ask), `followUp` when it continues a saved one.
+ */
+export function turnMessages(t: TurnText, person: DescribePerson = plainPerson): { firstMessage: string; followUp: string } {
+  const planning = t.mode === 'plan' && t.turn === 1;
+  let ask = planning ? `${PLAN_ONLY}\n\nThe task:\n${t.prompt}` : t.prompt;
+  if (t.turn > 1 && t.turnPrompt) ask = `${t.prompt}\n\n(Follow-up from the thread:) ${t.turnPrompt}`;
+  const parts = [`Task from ${person(t.owner)}:\n${ask}`];
+  if (t.turn === 1 && t.context?.trim()) parts.push(`Earlier messages in the Slack thread, for context:\n${t.context.trim()}`);
+  const words = t.turnPrompt ?? t.prompt;
+  const followUp = t.mode === 'plan' && t.turn === 2 ? `The plan phase is over: you may change files now. Carry out the plan, adjusted by this reply:\n${words}` : words;
+  return { firstMessage: parts.join('\n\n'), followUp: `Follow-up from ${person(t.by ?? t.owner)}:\n${followUp}` };
+}
+
+/** Marks words sent while the agent worked (or after a person stopped it). */
+export function steeringNote(by: string, afterInterrupt: boolean, person: DescribePerson = plainPerson): string {
+  return afterInterrupt ? `[${person(by)} interrupted you and says]` : `[Steering from ${person(by)} while you were working]`;
+}
+
+/** The tool output of a request a person declined, or that nobody decided in time. */
+export function declinedNote(subject: string, outcome: { by?: string; timedOutAfter?: string }, person: DescribePerson = plainPerson): string {
+  const advice = `Do not retry ${subject} or a variant of it; find another way, or explain in your summary why it is needed.`;
+  if (outcome.timedOutAfter) return `No one approved ${subject} within ${outcome.timedOutAfter}, so it counts as declined and did not run. ${advice}`;
+  return `The user${outcome.by ? ` ${person(outcome.by)}` : ''} declined ${subject}; it did not run. ${advice}`;
+}

@@ -1,0 +1,194 @@
+import {
+  COMMAND_LOG_MAX,
+  renderApprovalPrompt,
+  renderApprovalSettled,
+  renderBranchPushed,
+  renderCancelled,
+  renderCommandLog,
+  renderFailure,
+  renderInterrupted,
+  renderNarration,
+  renderSummary,
+  type CommandResult,
+  type SlackMessage,
+  type TaskMessageKind,
+} from '../blocks/index.js';
+import type { TaskEvent } from '../tasks/protocol.js';
+import { redactDeep } from '../util/redact.js';
+import { applyEvent, initialCardState, type CardState } from './card-state.js';
+import { testOutcome } from './test-outcome.js';
+
+/** A command batch is posted at the latest this long after its first command finished. */
+export const COMMAND_FLUSH_MS = 20_000;
+
+type Event<T extends TaskEvent['type']> = Extract<TaskEvent, { type: T }>;
+
+/**
+ * What the thread should receive for the events seen so far, in order. `seq` is the newest
+ * event whose content the output carries: once it is delivered, everything up to `seq` is.
+ */
+export type ThreadOutput =
+  | { type: 'post'; seq: number; kind: TaskMessageKind; message: SlackMessage; approval?: Event<'approval_requested'> }
+  | { type: 'summary'; seq: number; message: SlackMessage; diff?: { turn: number; filename: string; branch: string } }
+  | { type: 'settle'; seq: number; approvalId: string; message: SlackMessage; by?: string }
+  | { type: 'react'; seq: number; opIds: string[] };
+
+/**
+ * The pure core of a task's Slack view: folds the task's events, in order, into the status
+ * card's state and the thread's outputs (narration, grouped command logs, approval prompts and
+ * their settlement, steering reactions, the summary). Nothing here reads a clock or Slack:
+ * command batches close on the events' own times, so the same events always give the same
+ * thread, whether rendered live or rebuilt from Redis afterwards (`replayTask`).
+ *
+ * Every event's text is redacted before anything cuts it for display.
+ */
+export class TaskView {
+  private cardState: CardState;
+  private commands: Array<Event<'command_finished'>> = [];
+  /** The newest narration is held back one event: if it is the final summary, it is not posted twice. */
+  private narration?: Event<'agent_message'>;
+  private lastTestRun?: CommandResult;
+  private readonly approvals = new Map<string, Event<'approval_requested'>>();
+
+  constructor(
+    taskId: string,
+    /** The repo's approvers, named with the owner on approval prompts. */
+    private readonly approvers: (repo: string) => string[] = () => [],
+  ) {
+    this.cardState = initialCardState(taskId);
+  }
+
+  get state(): CardState {
+    return this.cardState;
+  }
+
+  /** When the held command batch must be posted if no newer event comes first (epoch ms). */
+  dueAt(): number | undefined {
+    return this.commands[0] ? Date.parse(this.commands[0].at) + COMMAND_FLUSH_MS : undefined;
+  }
+
+  /** Outputs for one event (none for an event already seen). */
+  apply(raw: TaskEvent): ThreadOutput[] {
+    if (raw.seq <= this.cardState.lastSeq) return [];
+    const event = redactDeep(raw);
+    const out: ThreadOutput[] = [];
+    const due = this.dueAt();
+    if (due !== undefined && Date.parse(event.at) >= due) this.flushCommands(out);
+    this.cardState = applyEvent(this.cardState, event);
+    if (event.type !== 'token_usage' && event.type !== 'task_completed') this.flushNarration(out);
+    const s = this.cardState;
+    switch (event.type) {
+      case 'agent_message':
+        this.flushCommands(out);
+        this.narration = event;
+        break;
+      case 'command_finished':
+        this.commands.push(event);
+        if (testOutcome([event])) this.lastTestRun = event;
+        if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands(out);
+        break;
+      case 'approval_requested':
+        this.flushCommands(out);
+        this.approvals.set(event.approvalId, event);
+        out.push({ type: 'post', seq: event.seq, kind: 'approval', approval: event, message: renderApprovalPrompt({ ...event, taskId: s.taskId, deciders: [...new Set([s.owner, ...this.approvers(s.repo)])] }) });
+        break;
+      case 'approval_resolved': {
+        const asked = this.approvals.get(event.approvalId);
+        const message = renderApprovalSettled({ kind: asked?.kind ?? 'command', command: asked?.command, diffStat: asked?.diffStat, decision: event.decision, by: event.by, at: event.at, timedOut: event.timedOut });
+        out.push({ type: 'settle', seq: event.seq, approvalId: event.approvalId, message, by: event.by });
+        break;
+      }
+      case 'steering_applied':
+        out.push({ type: 'react', seq: event.seq, opIds: event.opIds });
+        break;
+      case 'branch_pushed':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });
+        break;
+      case 'task_interrupted':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'interrupted', message: renderInterrupted({ by: event.by }) });
+        break;
+      case 'task_completed':
+        this.flushCommands(out);
+        if (this.narration && this.narration.text.trim() !== event.summary.trim()) this.flushNarration(out);
+        this.narration = undefined;
+        out.push(this.summary(event));
+        break;
+      case 'task_failed':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'failure', message: renderFailure({ code: event.code, message: event.message, repo: s.repo, branch: this.ranBefore() ? s.branch : undefined }) });
+        break;
+      case 'task_cancelled':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'cancelled', message: renderCancelled({ by: event.by, repo: s.repo, branch: this.ranBefore() ? s.branch : undefined }) });
+        break;
+      case 'turn_queued':
+        this.lastTestRun = undefined;
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /** Posts the held command batch once it is due and no newer event has come (live rendering only). */
+  flushDue(now: number): ThreadOutput[] {
+    const due = this.dueAt();
+    const out: ThreadOutput[] = [];
+    if (due !== undefined && now >= due) this.flushCommands(out);
+    return out;
+  }
+
+  /** Everything still held (the end of the stream). */
+  flush(): ThreadOutput[] {
+    const out: ThreadOutput[] = [];
+    this.flushNarration(out);
+    this.flushCommands(out);
+    return out;
+  }
+
+  /** Forgets held output: a renderer taking over knows it was delivered (see TaskRenderer). */
+  dropHeld(): void {
+    this.commands = [];
+    this.narration = undefined;
+  }
+
+  /** The task has run before (its branch exists): a turn started, or this is a follow-up. */
+  private ranBefore(): boolean {
+    return this.cardState.startedAtMs !== undefined || this.cardState.turn > 1;
+  }
+
+  private summary(event: Event<'task_completed'>): ThreadOutput {
+    const s = this.cardState;
+    const tests = this.lastTestRun ? testOutcome([this.lastTestRun]) : undefined;
+    const elapsedMs = s.startedAtMs && s.endedAtMs ? s.endedAtMs - s.startedAtMs : undefined;
+    const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage });
+    const diff = event.diff && event.diff.bytes > 0 ? { turn: event.diff.turn, branch: event.branch, filename: `codex-${s.taskId}${event.diff.turn > 1 ? `-turn${event.diff.turn}` : ''}.diff` } : undefined;
+    return { type: 'summary', seq: event.seq, message, diff };
+  }
+
+  private flushNarration(out: ThreadOutput[]): void {
+    const n = this.narration;
+    this.narration = undefined;
+    if (n && n.text.trim() !== '') out.push({ type: 'post', seq: n.seq, kind: 'narration', message: renderNarration({ text: n.text }) });
+  }
+
+  private flushCommands(out: ThreadOutput[]): void {
+    if (this.commands.length === 0) return;
+    const commands = this.commands;
+    this.commands = [];
+    out.push({ type: 'post', seq: commands.at(-1)!.seq, kind: 'commands', message: renderCommandLog({ commands }) });
+  }
+}
+
+/**
+ * Rebuilds a task's card and thread from its stored events alone: what a renderer that saw
+ * them all would have sent. Used to check live rendering and by any later reader.
+ */
+export function replayTask(taskId: string, events: readonly TaskEvent[], approvers?: (repo: string) => string[]): { state: CardState; outputs: ThreadOutput[] } {
+  const view = new TaskView(taskId, approvers);
+  const outputs = events.flatMap((e) => view.apply(e));
+  outputs.push(...view.flush());
+  return { state: view.state, outputs };
+}

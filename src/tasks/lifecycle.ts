@@ -1,0 +1,143 @@
+import type { TaskEvent, TaskEventInput } from './protocol.js';
+import type { RenderProgress } from './render-progress.js';
+import type { TaskQueue } from './task-queue.js';
+import { FINAL_STATUSES, type TaskRecord, type TaskStatus } from './task-record.js';
+import type { TaskStore } from './task-store.js';
+
+/** The events that end a turn. */
+export type FinalEventInput = Extract<TaskEventInput, { type: 'task_completed' | 'task_failed' | 'task_cancelled' }>;
+
+const STATUS_OF: Record<FinalEventInput['type'], TaskStatus> = { task_completed: 'done', task_failed: 'failed', task_cancelled: 'cancelled' };
+
+/** How many times a reply retries when the task changes state under it (a turn ending, another reply). */
+const REPLY_ATTEMPTS = 5;
+
+/**
+ * The one owner of a task's life: every change of its status or turn happens here, each as one
+ * atomic step in Redis together with the event that tells every renderer about it
+ * (TaskStore.transition). The app's listeners and the worker call these; nothing else writes
+ * status or turn.
+ *
+ *   create ─> queued ─beginTurn─> starting ─markWorking─> working ─endTurn─> done | failed | cancelled
+ *                │                                                              │
+ *                └─cancelQueued─> cancelled            startNextTurn (a reply) ─┘─> queued (turn + 1)
+ */
+export class TaskLifecycle {
+  constructor(
+    readonly store: TaskStore,
+    private readonly queue: TaskQueue,
+    /** When set, a turn's end waits (bounded) until its final output has reached Slack. */
+    private readonly delivery?: { progress: RenderProgress; timeoutMs: number },
+  ) {}
+
+  /** Writes a new task (status `queued`, turn 1) and its `task_created` event. */
+  async create(record: TaskRecord): Promise<TaskEvent> {
+    const { repo, branch, baseBranch, prompt, owner, model, mode } = record;
+    return this.store.createTask({ ...record, status: 'queued', turn: 1 }, { type: 'task_created', facts: { repo, branch, baseBranch, prompt, owner, model, mode } });
+  }
+
+  /** Queues turn 1's job; if that fails, the task fails with `message` (and the error is rethrown). */
+  async enqueueFirstTurn(task: TaskRecord, message: string): Promise<void> {
+    try {
+      await this.queue.enqueue({ taskId: task.id, turn: 1 });
+    } catch (e) {
+      await this.fail(task.id, 'queue_unavailable', message, { turn: 1 }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** A worker took turn `turn`: `starting`. Undefined when the task is not at that turn or has ended. */
+  async beginTurn(id: string, turn: number): Promise<TaskRecord | undefined> {
+    const current = await this.store.getTask(id);
+    if (!current) return undefined;
+    const done = await this.store.transition(id, { turn, final: false }, { status: 'starting', startedAt: current.startedAt ?? new Date().toISOString(), endedAt: null }, { type: 'turn_starting', turn });
+    return done?.task;
+  }
+
+  /** The sandbox is up: `working`, with the `task_started` event. */
+  async markWorking(id: string, turn: number, started: { model: string; repo: string; branch: string }): Promise<void> {
+    await this.store.transition(id, { turn, final: false }, { status: 'working' }, { type: 'task_started', turn, ...started });
+  }
+
+  /**
+   * Ends turn `turn` with its final event. Call after the sandbox and checkout are gone (the next
+   * turn reuses the checkout path). The event goes first and the record's status last, after
+   * the renderers have delivered the event (bounded by `delivery.timeoutMs`): so a person who
+   * sees the summary can reply at once, and a reply from the moment the status is final starts
+   * the next turn, while one before it is steering that the worker collects (see run-task-job).
+   */
+  async endTurn(id: string, turn: number, final: FinalEventInput, fields: { commit?: string } = {}): Promise<TaskRecord | undefined> {
+    const current = await this.store.getTask(id);
+    if (!current || current.turn !== turn || FINAL_STATUSES.has(current.status)) return undefined;
+    const event = await this.store.appendEvent(id, final);
+    if (this.delivery) await this.delivery.progress.waitRendered(id, event.seq, this.delivery.timeoutMs);
+    const error = final.type === 'task_failed' ? { code: final.code, message: final.message } : null;
+    const done = await this.store.transition(id, { turn, final: false }, { status: STATUS_OF[final.type], endedAt: new Date().toISOString(), error, ...(fields.commit ? { commit: fields.commit } : {}) });
+    return done?.task;
+  }
+
+  /**
+   * Cancels a task that no worker has taken: its job is removed and it ends here. Returns false
+   * when a worker has it already (send a cancel operation instead).
+   */
+  async cancelQueued(task: TaskRecord, by: string): Promise<boolean> {
+    if (task.status !== 'queued' || !(await this.queue.removeWaiting(task.id, task.turn))) return false;
+    const done = await this.store.transition(task.id, { turn: task.turn, statuses: ['queued'] }, { status: 'cancelled', endedAt: new Date().toISOString() }, { type: 'task_cancelled', by });
+    return done !== undefined;
+  }
+
+  /** Fails a task that has not ended (its job died, or could not be queued). */
+  async fail(id: string, code: string, message: string, guard: { turn?: number } = {}): Promise<TaskRecord | undefined> {
+    const done = await this.store.transition(id, { ...guard, final: false }, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message } }, { type: 'task_failed', code, message });
+    return done?.task;
+  }
+
+  /**
+   * Starts turn `task.turn + 1` of an ended task with `prompt` from `by`, and queues its job.
+   * Of two callers racing to follow up the same ended turn, exactly one wins; the loser gets
+   * undefined. If the job cannot be queued, the task is put back as it was (`turn_withdrawn`)
+   * and the error is rethrown, so a later reply can try again.
+   */
+  async startNextTurn(task: TaskRecord, prompt: string, by: string): Promise<TaskRecord | undefined> {
+    // Operations sent before the new turn (to the ended one) must not reach it, e.g. a late cancel.
+    const opCursor = await this.store.lastOpId(task.id);
+    const turn = task.turn + 1;
+    const started = await this.store.transition(
+      task.id,
+      { turn: task.turn, final: true },
+      { turn, turnPrompt: prompt, turnBy: by, opCursor, status: 'queued', error: null, endedAt: null, startedAt: null },
+      { type: 'turn_queued', turn, prompt, by },
+    );
+    if (!started) return undefined;
+    try {
+      await this.queue.enqueue({ taskId: task.id, turn });
+    } catch (e) {
+      const back = { turn: task.turn, turnPrompt: task.turnPrompt ?? null, turnBy: task.turnBy ?? null, opCursor: task.opCursor ?? null, status: task.status, error: task.error ?? null, endedAt: task.endedAt ?? null, startedAt: task.startedAt ?? null };
+      await this.store.transition(task.id, { turn, statuses: ['queued'] }, back, { type: 'turn_withdrawn', turn }).catch(() => undefined);
+      throw e;
+    }
+    return started.task;
+  }
+
+  /**
+   * Delivers words from an allowed person to a task: steering while a turn runs, the next turn
+   * once it has ended. Both writes are conditional in Redis (appendOpIfRunning, startNextTurn),
+   * so words racing with the end of a turn, or with another reply, land exactly once: the
+   * worker reads them as steering, or they start (or steer) the next turn. `beforeSteer` runs
+   * before a steer operation is written (to link it to the reply it came from).
+   */
+  async deliver(task: TaskRecord, text: string, by: string, beforeSteer?: (opId: string) => Promise<void>): Promise<'steered' | 'follow_up'> {
+    let current: TaskRecord | undefined = task;
+    for (let attempt = 0; current && attempt < REPLY_ATTEMPTS; attempt++) {
+      if (FINAL_STATUSES.has(current.status)) {
+        if (await this.startNextTurn(current, text, by)) return 'follow_up';
+      } else {
+        const opId = crypto.randomUUID();
+        await beforeSteer?.(opId);
+        if (await this.store.appendOpIfRunning(task.id, { type: 'steer', text, by, opId })) return 'steered';
+      }
+      current = await this.store.getTask(task.id);
+    }
+    throw new Error(`could not deliver a reply to task ${task.id}: it kept changing state`);
+  }
+}
