@@ -141,7 +141,9 @@ export class TaskRenderer {
       } catch (e) {
         this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type }, 'could not post to the task thread');
       }
-      await this.deps.progress.setRendered(this.taskId, output.seq).catch(() => undefined);
+      // The final event counts as delivered only once the final card is too (see renderNew).
+      const cap = FINAL_STATUSES.has(this.view.state.status) ? this.view.state.lastSeq - 1 : Infinity;
+      await this.deps.progress.setRendered(this.taskId, Math.min(output.seq, cap)).catch(() => undefined);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderError, type ErrorView } from '../blocks/index.js';
+import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
 import { canDecide } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
@@ -16,8 +16,9 @@ const DECISIONS: Record<string, ApprovalDecision> = {
  * Buttons: Stop and Cancel on the status card; Approve, Approve for this task and Deny on an
  * approval prompt. Every click is acknowledged first. Only the task's owner or a configured
  * approver may act; anyone else gets an ephemeral refusal and nothing changes. An approval is
- * settled once: the first valid click claims it, later clicks are told it is closed. Clicks only
- * produce operations; what the thread shows follows from the task's events.
+ * settled once: the first valid click claims it, later clicks are told it is closed. Clicks
+ * produce operations; apart from acknowledging the click on the prompt itself, what the thread
+ * shows follows from the task's events.
  */
 export function registerActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>({ action_id: /^codex_/ }, async ({ ack, body, action }) => {
@@ -50,8 +51,11 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     const ref = approvalId ? await approvalRef(deps, approvalId) : undefined;
     if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });
     if (!(await deps.refs.claimDecision(ref.approvalId, user))) return refuse({ kind: 'approval_closed' });
-    // The prompt is settled by the renderers, from the agent's `approval_resolved`.
     await deps.store.appendOp(task.id, { type: 'approval', approvalId: ref.approvalId, decision, by: user });
+    // The click is acknowledged at once, like 👀 on a reply; the renderer's edit from the agent's
+    // `approval_resolved` follows and is the final word.
+    const settled = renderApprovalSettled({ kind: ref.kind, command: ref.command, diffStat: ref.diffStat, decision, by: user, at: new Date().toISOString() });
+    await deps.poster.update(task.id, ref.channel, ref.ts, settled, 'approval').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not settle the approval message'));
     return;
   }
 

@@ -22,8 +22,8 @@ const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
 const SWEEP_MS = 60_000;
 const SWEEP_GRACE_MS = 2 * 60_000;
-/** A turn's end waits at most this long for its summary to reach Slack (see TaskLifecycle.endTurn). */
-const DELIVERY_WAIT_MS = 30_000;
+/** A turn's end waits at most this long for its summary to reach Slack (see TaskLifecycle.endTurn): as long as Slack's rate limits make it take, but not for ever. */
+const DELIVERY_WAIT_MS = 10 * 60_000;
 
 export interface RunningWorker {
   id: string;
