@@ -1,16 +1,64 @@
 /**
+ * Every error code of the project: a closed set, so a switch over codes is checked. Codes reach
+ * people through `task_failed` events (the thread shows the message, the code helps support).
+ */
+export type ErrorCode =
+  | 'base_branch_missing'
+  | 'branch_exists'
+  | 'branch_moved'
+  | 'branch_not_found'
+  | 'config_invalid'
+  | 'git_failed'
+  | 'invalid_branch'
+  | 'invalid_env'
+  | 'invalid_task_id'
+  | 'model_auth_failed'
+  | 'model_bad_request'
+  | 'model_context_too_long'
+  | 'model_error'
+  | 'model_forbidden'
+  | 'model_not_found'
+  | 'model_quota_exceeded'
+  | 'model_rate_limited'
+  | 'model_unavailable'
+  | 'model_unreachable'
+  | 'patch_failed'
+  | 'patch_invalid'
+  | 'path_outside_workspace'
+  | 'push_failed'
+  | 'repo_fetch_failed'
+  | 'repo_removed'
+  | 'sandbox_exec_failed'
+  | 'sandbox_file_error'
+  | 'sandbox_file_not_found'
+  | 'sandbox_file_too_large'
+  | 'sandbox_not_a_file'
+  | 'sandbox_root_user'
+  | 'sandbox_start_failed'
+  | 'sandbox_stopped'
+  | 'service_unavailable'
+  | 'setup_failed'
+  | 'redis_timeout'
+  | 'queue_timeout'
+  | 'queue_unavailable'
+  | 'worker_lost'
+  | 'agent_error'
+  | 'internal_error'
+  | 'timeout';
+
+/**
  * One base error for the whole project. Every error that can reach a user carries a stable
  * `code`, whether retrying could help, and a sentence that tells the user what to do next.
  * Adapters (Docker, git, OpenAI, Slack, Redis) translate their SDK errors into these.
  */
 export class CodexError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   /** A sentence a person can act on; never a stack trace. */
   readonly userMessage: string;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; retryable?: boolean; userMessage?: string } = {},
   ) {

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from 'openai';
-import { CodexError } from '../errors.js';
+import { CodexError, type ErrorCode } from '../errors.js';
 
 /*
  * Translates what the openai SDK throws (and failures reported inside a stream) into
@@ -40,7 +40,7 @@ export function toModelError(e: unknown, model: string, baseURL: string): CodexE
 }
 
 function fromCode(code: string | undefined, message: string, status: number | undefined, model: string, cause: unknown): CodexError {
-  const make = (c: string, retryable: boolean, userMessage: string) => new CodexError(c, `Model request failed (${status ?? 'stream'}${code ? `, ${code}` : ''}): ${message}`, { cause, retryable, userMessage });
+  const make = (c: ErrorCode, retryable: boolean, userMessage: string) => new CodexError(c, `Model request failed (${status ?? 'stream'}${code ? `, ${code}` : ''}): ${message}`, { cause, retryable, userMessage });
   if (code === 'context_length_exceeded' || /context (window|length)|maximum context/i.test(message)) {
     return make('model_context_too_long', false, 'The conversation no longer fits in the model\'s context window; start a new task with a narrower request, or give the essentials again in a fresh thread.');
   }

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { ApprovalPolicy, Budgets, Limits } from '../config.js';
+import type { ErrorCode } from '../errors.js';
 import type { DescribePerson, TurnText } from './prompts.js';
 import type { Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
@@ -40,5 +41,5 @@ export interface AgentDeps {
  */
 export type AgentOutcome =
   | { status: 'completed'; summary: string; budget?: 'steps' | 'time' | 'tokens' }
-  | { status: 'failed'; code: string; message: string }
+  | { status: 'failed'; code: ErrorCode; message: string }
   | { status: 'cancelled'; by?: string };

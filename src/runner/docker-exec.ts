@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from '../logger.js';
-import { runStream, type StreamRunResult } from './stream-run.js';
+import { runLimits, runStream, type StreamRunResult } from './stream-run.js';
 
 /*
  * How a command runs in the task's container and how it is stopped.
@@ -65,16 +65,7 @@ export async function execInContainer(input: ContainerExecInput): Promise<Contai
     Tty: false,
   });
   const stream = (await exec.start({ hijack: true, stdin: input.stdin !== undefined })) as Duplex;
-  const result = await runStream({
-    stream,
-    stdin: input.stdin,
-    capBytes: input.capBytes,
-    timeoutMs: input.timeoutMs,
-    signal: input.signal,
-    kill: () => killGroup(input.container, input.user, pidFile),
-    forceKill: input.restart,
-    logger: input.logger,
-  });
+  const result = await runStream({ ...runLimits(input), stream, kill: () => killGroup(input.container, input.user, pidFile), forceKill: input.restart });
   return { ...result, exitCode: await exitCodeOf(exec) };
 }
 

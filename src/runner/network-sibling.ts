@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from '../logger.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
-import { runStream, type StreamRunResult } from './stream-run.js';
+import { runLimits, runStream, type StreamRunResult } from './stream-run.js';
 
 export interface SiblingRunInput {
   docker: Docker;
@@ -43,16 +43,7 @@ export async function runInSibling(input: SiblingRunInput): Promise<SiblingRunRe
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: hasStdin, hijack: hasStdin })) as Duplex;
     await container.start();
     const kill = () => container.kill({ signal: 'SIGKILL' }).then(() => undefined);
-    const result = await runStream({
-      stream,
-      stdin: input.stdin,
-      capBytes: input.capBytes,
-      timeoutMs: input.timeoutMs,
-      signal: input.signal,
-      kill,
-      forceKill: () => container.remove({ force: true }).then(() => undefined),
-      logger: input.logger,
-    });
+    const result = await runStream({ ...runLimits(input), stream, kill, forceKill: () => container.remove({ force: true }).then(() => undefined) });
     const waited = (await container.wait().catch(() => ({ StatusCode: -1 }))) as { StatusCode?: number };
     return { ...result, exitCode: waited.StatusCode ?? -1 };
   } finally {

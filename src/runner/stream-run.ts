@@ -33,6 +33,13 @@ export interface StreamRunResult {
  * stopping always goes through `kill`, then `forceKill`; only if even that leaves the stream
  * open is it destroyed, so a caller never waits much past its timeout.
  */
+/** What a command's caller decides about its run (input, cap, timeout, abort, log), as runStream takes it. */
+export type RunLimits = Pick<StreamRunInput, 'stdin' | 'capBytes' | 'timeoutMs' | 'signal' | 'logger'>;
+
+export function runLimits(input: RunLimits): RunLimits {
+  return { stdin: input.stdin, capBytes: input.capBytes, timeoutMs: input.timeoutMs, signal: input.signal, logger: input.logger };
+}
+
 export async function runStream(input: StreamRunInput): Promise<StreamRunResult> {
   const started = performance.now();
   const stdout = new CappedOutput(input.capBytes);

@@ -1,6 +1,7 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../util/redact.js';
+import { redactingAck, type Ack } from './ack.js';
 import { taskTarget } from './task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -8,8 +9,6 @@ import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError } from './create-task.js';
 import { showStatus } from './status-command.js';
 import { parseCommand } from './parse-command.js';
-
-type Ack = (response?: { response_type?: 'ephemeral' | 'in_channel'; text: string; blocks?: unknown[] }) => Promise<void>;
 
 /**
  * `/codex`. Every path acknowledges within Slack's 3 seconds: input errors answer in the ack
@@ -23,8 +22,7 @@ export function registerCodexCommand(app: App, deps: SlackDeps): void {
 }
 
 export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand, rawAck: Ack, respond: RespondFn): Promise<void> {
-  // Every answer passes secret redaction, like everything else the bot posts.
-  const ack: Ack = (response) => rawAck(response && redactDeep(response));
+  const ack = redactingAck(rawAck);
   const ephemeral = (view: ErrorView) => ack({ response_type: 'ephemeral', ...redactDeep(renderError(view)) });
   const parsed = parseCommand(command.text ?? '');
   switch (parsed.kind) {
@@ -48,15 +46,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
       if (!target.ok) return ephemeral(target.error);
       try {
-        const started = await createTask(deps, {
-          repo: target.repo,
-          prompt: parsed.prompt,
-          baseBranch: parsed.branch,
-          mode: parsed.mode,
-          owner: command.user_id,
-          channel: command.channel_id,
-          teamId: command.team_id,
-        });
+        const started = await createTask(deps, { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id });
         await ack();
         await started.publish().catch(async (e: unknown) => {
           deps.logger.warn({ err: e, taskId: started.task.id }, 'could not start the task after acknowledging');

@@ -6,6 +6,7 @@ import { availability, readHeartbeats } from '../tasks/worker-health.js';
 import { renderCard } from '../render/card-updater.js';
 import { applyEvent, initialCardState } from '../render/card-state.js';
 import type { TaskEvent } from '../tasks/protocol.js';
+import type { ParsedCommand } from './parse-command.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 
 /** The task could not be created because a service is down; nothing was written. */
@@ -20,11 +21,8 @@ export class TaskCreationError extends CodexError {
 
 export interface NewTaskInput {
   repo: RepoConfig;
-  prompt: string;
-  /** Start from this branch instead of the repo's base branch (`--branch`). */
-  baseBranch?: string;
-  /** `plan` (from `/codex plan`): propose a plan first, change nothing until a reply says so. */
-  mode?: 'task' | 'plan';
+  /** What was asked: `/codex task|plan` or a mention, parsed (`--branch` starts from that branch; plan mode proposes first). */
+  asked: Pick<Extract<ParsedCommand, { kind: 'task' }>, 'prompt' | 'branch' | 'mode'>;
   owner: string;
   channel: string;
   teamId?: string;
@@ -49,9 +47,9 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
   const task: TaskRecord = {
     id,
     repo: input.repo.name,
-    branch: taskBranchName(id, input.prompt),
-    baseBranch: input.baseBranch ?? input.repo.baseBranch,
-    prompt: input.prompt,
+    branch: taskBranchName(id, input.asked.prompt),
+    baseBranch: input.asked.branch ?? input.repo.baseBranch,
+    prompt: input.asked.prompt,
     context: input.context,
     owner: input.owner,
     teamId: input.teamId,
@@ -59,7 +57,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     status: 'queued',
     model: deps.config.env.CODEX_MODEL,
     turn: 1,
-    mode: input.mode ?? 'task',
+    mode: input.asked.mode ?? 'task',
     createdAt: now,
     updatedAt: now,
   };
@@ -105,7 +103,7 @@ async function publishTask(deps: SlackDeps, task: TaskRecord, created: TaskEvent
   } catch (e) {
     // The renderers show the failure from its event; with Redis gone there is no event to read,
     // so the card is failed here, from the events this process has (the one it could not store).
-    const failed = { type: 'task_failed' as const, code: 'queue_unavailable', message: QUEUE_FAILED, taskId: task.id, seq: created.seq + 1, at: new Date().toISOString() };
+    const failed = { type: 'task_failed' as const, code: 'queue_unavailable' as const, message: QUEUE_FAILED, taskId: task.id, seq: created.seq + 1, at: new Date().toISOString() };
     await deps.lifecycle.fail(task.id, failed.code, failed.message, { turn: 1 }).catch(async () => {
       await deps.poster.update(task.id, task.channel, cardTs, renderCard(applyEvent(card, failed)), 'status').catch(() => undefined);
     });

@@ -8,6 +8,8 @@
  * Anything else is `invalid` with a reason the usage message shows.
  */
 
+import { TASK_ID_PATTERN } from '../tasks/task-record.js';
+
 export type ParsedCommand =
   | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan' }
   | { kind: 'status'; taskId?: string }
@@ -15,7 +17,6 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'invalid'; reason: string };
 
-const TASK_ID = /^[a-z0-9]{8}$/;
 const FLAG = /^--(repo|branch)(?:=(.*))?$/;
 const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,200}$/;
 
@@ -32,10 +33,10 @@ export function parseCommand(text: string): ParsedCommand {
       return { kind: 'help' };
     case 'status':
       if (rest.length === 0) return { kind: 'status' };
-      return TASK_ID.test(rest[0]!) && rest.length === 1 ? { kind: 'status', taskId: rest[0] } : { kind: 'invalid', reason: `"${after}" is not a task id (task ids are 8 letters and digits, like k3x9q2m1).` };
+      return TASK_ID_PATTERN.test(rest[0]!) && rest.length === 1 ? { kind: 'status', taskId: rest[0] } : { kind: 'invalid', reason: `"${after}" is not a task id (task ids are 8 letters and digits, like k3x9q2m1).` };
     case 'cancel':
     case 'stop':
-      if (rest.length !== 1 || !TASK_ID.test(rest[0]!)) return { kind: 'invalid', reason: `\`/codex ${verb}\` needs one task id, like \`/codex cancel k3x9q2m1\`.` };
+      if (rest.length !== 1 || !TASK_ID_PATTERN.test(rest[0]!)) return { kind: 'invalid', reason: `\`/codex ${verb}\` needs one task id, like \`/codex cancel k3x9q2m1\`.` };
       return { kind: 'cancel', taskId: rest[0]! };
     case 'task':
       return parseTask(after, verb);

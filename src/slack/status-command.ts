@@ -3,12 +3,10 @@ import { renderError, renderTaskList, type TaskListItem } from '../blocks/index.
 import type { TaskRecord } from '../tasks/task-record.js';
 import { renderCard } from '../render/card-updater.js';
 import { cardStateOf } from '../render/card-state.js';
-import { redactDeep } from '../util/redact.js';
+import { redactingAck, type Ack } from './ack.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { canDecide } from '../tasks/access.js';
 import { withTimeout } from '../util/with-timeout.js';
-
-type Ack = (response?: { response_type?: 'ephemeral'; text: string; blocks?: unknown[] }) => Promise<void>;
 
 /** One line of a task list (`/codex status`, App Home). */
 export function toTaskListItem(t: TaskRecord, now = Date.now()): TaskListItem {
@@ -18,7 +16,7 @@ export function toTaskListItem(t: TaskRecord, now = Date.now()): TaskListItem {
 
 /** `/codex status [id]`: one task's card, or the caller's recent tasks; always ephemeral. */
 export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId: string | undefined, rawAck: Ack): Promise<void> {
-  const ack: Ack = (response) => rawAck(response && redactDeep(response));
+  const ack = redactingAck(rawAck);
   try {
     if (taskId) {
       const [task, events] = await withTimeout(Promise.all([deps.store.getTask(taskId), deps.store.readEvents(taskId)]), REDIS_DEADLINE_MS);

@@ -108,17 +108,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
   }
   const context = inThread ? await readThreadContext(deps, msg.channel, inThread, msg.ts).catch(() => undefined) : undefined;
   try {
-    const created = await createTask(deps, {
-      repo: target.repo,
-      prompt: parsed.prompt,
-      baseBranch: parsed.branch,
-      mode: parsed.mode,
-      owner: user,
-      channel: msg.channel,
-      teamId: msg.team,
-      threadTs: inThread ?? msg.ts,
-      context,
-    });
+    const created = await createTask(deps, { repo: target.repo, asked: parsed, owner: user, channel: msg.channel, teamId: msg.team, threadTs: inThread ?? msg.ts, context });
     await created.publish();
   } catch (e) {
     if (e instanceof TaskCreationError) await fail({ kind: 'service_unavailable', service: e.service });

@@ -6,12 +6,13 @@ import { CodexError } from '../errors.js';
  * a validated task id (directory): no `..`, no slashes, no ref-format surprises.
  */
 
-const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** What an id must be to name a checkout directory, container and branch safely (task ids are stricter: TASK_ID_PATTERN). */
+const PATH_SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const MAX_SLUG = 40;
 
 /** Throws when a task id could not safely name a directory and a branch. */
 export function assertTaskId(taskId: string): void {
-  if (!TASK_ID.test(taskId)) {
+  if (!PATH_SAFE_ID.test(taskId)) {
     throw new CodexError('invalid_task_id', `Task id ${JSON.stringify(taskId)} must be 1-128 letters, digits, '-' or '_'.`);
   }
 }

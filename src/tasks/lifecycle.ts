@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { TaskEvent, TaskEventInput } from './protocol.js';
 import type { RenderProgress } from './render-progress.js';
 import type { TaskQueue } from './task-queue.js';
@@ -87,7 +88,7 @@ export class TaskLifecycle {
   }
 
   /** Fails a task that has not ended (its job died, or could not be queued). */
-  async fail(id: string, code: string, message: string, guard: { turn?: number } = {}): Promise<TaskRecord | undefined> {
+  async fail(id: string, code: ErrorCode, message: string, guard: { turn?: number } = {}): Promise<TaskRecord | undefined> {
     const done = await this.store.transition(id, { ...guard, final: false }, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message } }, { type: 'task_failed', code, message });
     return done?.task;
   }

@@ -1,10 +1,11 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
+import { taskIdSchema } from './task-record.js';
 
 export const QUEUE_NAME = 'codex-tasks';
 
 /** What a job carries: only ids. Everything else is read from the task record. */
-export const jobDataSchema = z.object({ taskId: z.string().regex(/^[a-z0-9]{8}$/), turn: z.number().int().min(1) });
+export const jobDataSchema = z.object({ taskId: taskIdSchema, turn: z.number().int().min(1) });
 export type JobData = z.infer<typeof jobDataSchema>;
 
 /** BullMQ job id: the task id for the first turn, `<id>-t<turn>` for follow-ups (job ids are unique). */

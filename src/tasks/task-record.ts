@@ -14,6 +14,10 @@ export const taskStatusSchema = z.enum([
 ]);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 
+/** A task id: eight lowercase letters and digits (newTaskId). The one pattern, wherever an id is read. */
+export const TASK_ID_PATTERN = /^[a-z0-9]{8}$/;
+export const taskIdSchema = z.string().regex(TASK_ID_PATTERN, 'must be a task id: 8 lowercase letters and digits');
+
 export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['done', 'failed', 'cancelled']);
 
 /**
@@ -21,7 +25,7 @@ export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['done', 'failed'
  * runs; read back through this schema, never trusted as-is.
  */
 export const taskRecordSchema = z.object({
-  id: z.string().regex(/^[a-z0-9]{8}$/),
+  id: taskIdSchema,
   repo: z.string(),
   /** The task's own branch, `codex/<id>-<slug>`; it outlives the checkout. */
   branch: z.string(),

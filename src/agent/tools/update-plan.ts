@@ -22,18 +22,14 @@ export interface PlanState {
 
 /** The update_plan tool; it writes into `state` and emits plan_updated. */
 export function createUpdatePlanTool(state: PlanState): Tool {
-  return defineTool({
-    name: 'update_plan',
-    description: DESCRIPTION,
-    parameters,
-    async execute(args, ctx) {
-      state.steps = args.plan;
-      if (args.explanation === undefined) delete state.explanation;
-      else state.explanation = args.explanation;
-      await ctx.emit(args.explanation === undefined ? { type: 'plan_updated', steps: args.plan } : { type: 'plan_updated', steps: args.plan, explanation: args.explanation });
-      return 'Plan updated.';
-    },
-  }) as Tool;
+  const execute: Tool<typeof parameters>['execute'] = async (args, ctx) => {
+    state.steps = args.plan;
+    if (args.explanation === undefined) delete state.explanation;
+    else state.explanation = args.explanation;
+    await ctx.emit(args.explanation === undefined ? { type: 'plan_updated', steps: args.plan } : { type: 'plan_updated', steps: args.plan, explanation: args.explanation });
+    return 'Plan updated.';
+  };
+  return defineTool({ name: 'update_plan', description: DESCRIPTION, parameters, execute }) as Tool;
 }
 
 /** The plan as plain text lines: "[x] done", "[>] doing", "[ ] to do". */
