@@ -15,10 +15,9 @@ import { SlackPoster } from './slack-client/slack-poster.js';
 import type { SlackDeps } from './slack/slack-deps.js';
 import { registerThreadEvents } from './slack/thread-events.js';
 import { mention } from './blocks/format.js';
-import { RenderHub } from './render/render-hub.js';
+import { createRenderHub } from './render/create-render-hub.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
 import { MessageRefs } from './tasks/message-refs.js';
-import { RenderProgress } from './tasks/render-progress.js';
 import { TaskQueue } from './tasks/task-queue.js';
 import { TaskStore } from './tasks/task-store.js';
 import { startWorker, type RunningWorker } from './worker/start-worker.js';
@@ -75,23 +74,16 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const poster = new SlackPoster(client, budget, config.file.slack, logger, auth?.team_id ?? 'default');
   const lifecycle = new TaskLifecycle(store, queue);
 
-  // Every process renders task events into Slack: one renderer per task across all of them
-  // (RenderHub). Its Redis connection waits out a Redis restart, unlike the listeners' one:
-  // what a task did must reach its thread late rather than never.
-  const renderRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  renderRedis.on('error', (e) => logger.debug({ err: e }, 'renderer redis connection error'));
-  const renderStore = new TaskStore(renderRedis, prefix);
-  const hub = new RenderHub({
+  // Every process renders task events into Slack: one renderer per task across all of them.
+  const renderers = createRenderHub({
     redisUrl: env.REDIS_URL,
-    activityKey: renderStore.key('activity'),
-    store: renderStore,
-    progress: new RenderProgress(renderRedis, prefix),
-    refs: new MessageRefs(renderRedis, prefix),
-    poster: new SlackPoster(client, new RateBudget(renderRedis, prefix), config.file.slack, logger, auth?.team_id ?? 'default'),
+    prefix,
+    client,
+    slack: config.file.slack,
+    team: auth?.team_id ?? 'default',
     logger,
     approvers: (repo) => config.findRepo(repo)?.access.approvers ?? [],
   });
-  hub.start();
 
   let port: number | undefined;
   if (slackApp) {
@@ -114,10 +106,9 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
       stopping ??= (async () => {
         await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
         await worker?.stop(graceMs);
-        await hub.stop();
+        await renderers.stop();
         await queue.close().catch(() => undefined);
         redis.disconnect();
-        renderRedis.disconnect();
       })();
       return stopping;
     },

@@ -3,9 +3,17 @@ import { Redis } from 'ioredis';
 import { TaskRenderer, type RendererDeps } from './task-renderer.js';
 
 /** A renderer's claim on a task lapses this long after its process stops renewing it. */
-const LEASE_MS = 15_000;
+export const LEASE_MS = 15_000;
 /** How often every hub looks for tasks with events no renderer is delivering. */
-const SCAN_MS = 10_000;
+export const SCAN_MS = 10_000;
+
+export interface RenderHubOptions extends RendererDeps {
+  redisUrl: string;
+  /** The installation's activity stream (TaskStore.key('activity')). */
+  activityKey: string;
+  leaseMs?: number;
+  scanMs?: number;
+}
 
 /**
  * Runs the renderers of this process. Every process (app or worker role) has one hub; each
@@ -22,7 +30,13 @@ export class RenderHub {
   private listening?: Promise<void>;
   private running = false;
 
-  constructor(private readonly deps: RendererDeps & { redisUrl: string; activityKey: string }) {}
+  private readonly leaseMs: number;
+  private readonly scanMs: number;
+
+  constructor(private readonly deps: RenderHubOptions) {
+    this.leaseMs = deps.leaseMs ?? LEASE_MS;
+    this.scanMs = deps.scanMs ?? SCAN_MS;
+  }
 
   start(): void {
     this.running = true;
@@ -31,7 +45,7 @@ export class RenderHub {
     this.blocking.on('error', (e) => this.deps.logger.debug({ err: e }, 'render hub redis connection error'));
     this.listening = this.listen();
     void this.scan();
-    this.scanTimer = setInterval(() => void this.scan(), SCAN_MS);
+    this.scanTimer = setInterval(() => void this.scan(), this.scanMs);
     this.scanTimer.unref();
   }
 
@@ -43,7 +57,7 @@ export class RenderHub {
     this.claiming.add(taskId);
     try {
       const token = randomUUID();
-      if (!(await this.deps.progress.takeLease(taskId, token, LEASE_MS))) return;
+      if (!(await this.deps.progress.takeLease(taskId, token, this.leaseMs))) return;
       const renderer = new TaskRenderer(taskId, this.deps);
       this.renderers.set(taskId, renderer);
       void this.runRenderer(renderer, token);
@@ -71,21 +85,26 @@ export class RenderHub {
     const { progress, logger } = this.deps;
     const taskId = renderer.taskId;
     const renew = setInterval(() => {
-      progress.renewLease(taskId, token, LEASE_MS).then(
+      progress.renewLease(taskId, token, this.leaseMs).then(
         (held) => held || renderer.stop(),
         () => undefined,
       );
-    }, LEASE_MS / 3);
+    }, this.leaseMs / 3);
+    let failed = false;
     const done = renderer
       .run()
-      .catch((e: unknown) => logger.warn({ err: e, taskId }, 'task renderer stopped on an error'))
+      .catch((e: unknown) => {
+        failed = true;
+        logger.warn({ err: e, taskId }, 'task renderer stopped on an error');
+      })
       .finally(async () => {
         clearInterval(renew);
         this.renderers.delete(taskId);
         await progress.releaseLease(taskId, token).catch(() => undefined);
-        // An event that came while this renderer was finishing has no renderer yet.
+        // An event that came while this renderer was finishing has no renderer yet. (After an
+        // error, the next scan tries again rather than this loop spinning.)
         const [last, rendered] = await Promise.all([progress.lastSeq(taskId), progress.renderedSeq(taskId)]).catch(() => [0, 0]);
-        if (this.running && last > rendered) void this.ensure(taskId);
+        if (this.running && !failed && last > rendered) void this.ensure(taskId);
       });
     this.finished.set(renderer, done);
     return done;

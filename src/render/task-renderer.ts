@@ -92,7 +92,8 @@ export class TaskRenderer {
   }
 
   /** Folds what was delivered before this renderer started, without sending anything again. */
-  private async catchUp(rendered: number): Promise<void> {
+  private async catchUp(recorded: number): Promise<void> {
+    const rendered = await this.landedInFlight(recorded);
     this.caughtUp = rendered;
     if (rendered === 0) return;
     for (const { id, event } of await this.deps.store.readEventEntries(this.taskId)) {
@@ -102,6 +103,20 @@ export class TaskRenderer {
     }
     // Whatever the view holds back now was delivered already: outputs go out in event order.
     this.view.dropHeld();
+  }
+
+  /**
+   * A renderer that died between posting a message and recording it leaves that message's
+   * event as in flight: if the thread holds it (its metadata names the event), it was delivered.
+   */
+  private async landedInFlight(recorded: number): Promise<number> {
+    const inFlight = await this.deps.progress.inFlightSeq(this.taskId);
+    if (inFlight <= recorded) return recorded;
+    const where = await this.location();
+    const landed = where ? await this.deps.poster.threadHasPost(where.channel, where.threadTs, this.taskId, inFlight).catch(() => false) : false;
+    if (!landed) return recorded;
+    await this.deps.progress.setRendered(this.taskId, inFlight);
+    return inFlight;
   }
 
   /** Renders the events not seen yet; true when the task has ended and all is delivered. */
@@ -137,6 +152,7 @@ export class TaskRenderer {
     for (const output of outputs) {
       if (this.stopped) return;
       try {
+        if (output.type === 'post' || output.type === 'summary') await this.deps.progress.setInFlight(this.taskId, output.seq);
         await this.deliver(output);
       } catch (e) {
         this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type }, 'could not post to the task thread');
@@ -153,13 +169,13 @@ export class TaskRenderer {
     const { poster, refs } = this.deps;
     switch (output.type) {
       case 'post': {
-        const ts = await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: output.kind, approvalId: output.approval?.approvalId });
+        const ts = await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: output.kind, approvalId: output.approval?.approvalId, seq: output.seq });
         const a = output.approval;
         if (a) await refs.saveApproval({ approvalId: a.approvalId, taskId: this.taskId, channel: where.channel, ts, kind: a.kind, command: a.command, diffStat: a.diffStat, expiresAt: a.expiresAt });
         return;
       }
       case 'summary': {
-        await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: 'summary' });
+        await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: 'summary', seq: output.seq });
         const diff = output.diff && (await this.deps.store.readDiff(this.taskId, output.diff.turn));
         if (!output.diff || !diff?.trim()) return;
         const { filename, branch } = output.diff;

@@ -4,7 +4,7 @@ import type { SlackSettings } from '../config.js';
 import { redactBlocks, redactSecrets } from '../util/redact.js';
 import type { BucketSpec, RateBudget } from './rate-budget.js';
 
-import { taskMessageMetadata, type SlackMessage, type TaskMessageKind } from '../blocks/index.js';
+import { parseTaskMessageMetadata, taskMessageMetadata, type SlackMessage, type TaskMessageKind } from '../blocks/index.js';
 
 export type { SlackMessage, TaskMessageKind };
 
@@ -55,14 +55,14 @@ export class SlackPoster {
   }
 
   /** Posts a message for a task; returns its ts. */
-  async post(taskId: string, channel: string, message: SlackMessage, options: { threadTs?: string; kind: TaskMessageKind; approvalId?: string }): Promise<string> {
+  async post(taskId: string, channel: string, message: SlackMessage, options: { threadTs?: string; kind: TaskMessageKind; approvalId?: string; seq?: number }): Promise<string> {
     const result = await this.withBudget(this.postBucket(channel), () =>
       this.client.chat.postMessage({
         channel,
         thread_ts: options.threadTs,
         text: redactSecrets(message.text),
         blocks: redactBlocks(message.blocks),
-        metadata: taskMessageMetadata(options.kind, taskId, { approvalId: options.approvalId }) as MessageMetadata,
+        metadata: taskMessageMetadata(options.kind, taskId, { approvalId: options.approvalId, seq: options.seq }) as MessageMetadata,
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -92,6 +92,24 @@ export class SlackPoster {
       text: redactSecrets(message.text),
       blocks: redactBlocks(message.blocks),
     });
+  }
+
+  /**
+   * True when the thread holds a message posted for task event `seq` of `taskId` (its metadata
+   * says so): a renderer that takes over checks the one message its predecessor may have
+   * posted just before it died, rather than post it twice.
+   */
+  async threadHasPost(channel: string, threadTs: string, taskId: string, seq: number): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200, cursor });
+      for (const m of page.messages ?? []) {
+        const meta = parseTaskMessageMetadata(m.metadata);
+        if (meta?.taskId === taskId && meta.seq === seq) return true;
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return false;
   }
 
   /** Adds a reaction; an existing one is fine. Reactions are cosmetic, so failures are only logged. */

@@ -5,6 +5,7 @@ import { RETENTION_SEC } from './task-store.js';
  * How far the renderers have got with each task's events, shared by every process:
  *   <p>:task:<id>:rendered       the newest event seq whose output has been delivered to Slack
  *   <p>:task:<id>:render-lease   the process rendering the task now (a token with a short expiry)
+ *   <p>:task:<id>:render-inflight the event whose message was being posted (it may or may not have landed)
  *   <p>:render-pending           ids of tasks that may have events not rendered yet
  * One renderer per task at a time (the lease); a renderer that dies is replaced once its lease
  * expires, and the new one starts after `rendered`, so nothing is posted twice or lost.
@@ -41,6 +42,15 @@ export class RenderProgress {
 
   async setRendered(taskId: string, seq: number): Promise<void> {
     await this.redis.eval(RAISE, 1, this.key('task', taskId, 'rendered'), String(seq), String(RETENTION_SEC));
+  }
+
+  /** The event whose message is being posted now (set before the post, see TaskRenderer). */
+  async inFlightSeq(taskId: string): Promise<number> {
+    return Number((await this.redis.get(this.key('task', taskId, 'render-inflight'))) ?? 0);
+  }
+
+  async setInFlight(taskId: string, seq: number): Promise<void> {
+    await this.redis.set(this.key('task', taskId, 'render-inflight'), String(seq), 'EX', RETENTION_SEC);
   }
 
   /** The newest sequence number any event of the task has. */

@@ -121,7 +121,7 @@ export class TaskStore implements ConversationStore {
 
   async deleteTask(id: string): Promise<void> {
     const task = await this.getTask(id);
-    const keys = ['', 'seq', 'events', 'ops', 'conv', 'rendered', 'render-lease'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
+    const keys = ['', 'seq', 'events', 'ops', 'conv', 'rendered', 'render-lease', 'render-inflight'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
     if (task?.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
     await this.redis.multi().del(...keys).srem(this.key('active'), id).srem(this.key('render-pending'), id).exec();
   }

@@ -1,0 +1,52 @@
+import type { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import type { SlackSettings } from '../config.js';
+import type { Logger } from '../logger.js';
+import { RateBudget } from '../slack-client/rate-budget.js';
+import { SlackPoster } from '../slack-client/slack-poster.js';
+import { MessageRefs } from '../tasks/message-refs.js';
+import { RenderProgress } from '../tasks/render-progress.js';
+import { TaskStore } from '../tasks/task-store.js';
+import { RenderHub } from './render-hub.js';
+
+/**
+ * A process's RenderHub on a Redis connection of its own. That connection waits out a Redis
+ * restart (unlike the listeners' fail-fast one): what a task did must reach its thread late
+ * rather than never. `stop` stops the hub and closes the connection.
+ */
+export function createRenderHub(input: {
+  redisUrl: string;
+  prefix: string;
+  client: WebClient;
+  slack: SlackSettings;
+  /** Workspace id: the key of the shared chat.update budget. */
+  team: string;
+  logger: Logger;
+  approvers: (repo: string) => string[];
+  leaseMs?: number;
+  scanMs?: number;
+}): { hub: RenderHub; stop(): Promise<void> } {
+  const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (e) => input.logger.debug({ err: e }, 'renderer redis connection error'));
+  const store = new TaskStore(redis, input.prefix);
+  const hub = new RenderHub({
+    redisUrl: input.redisUrl,
+    activityKey: store.key('activity'),
+    store,
+    progress: new RenderProgress(redis, input.prefix),
+    refs: new MessageRefs(redis, input.prefix),
+    poster: new SlackPoster(input.client, new RateBudget(redis, input.prefix), input.slack, input.logger, input.team),
+    logger: input.logger,
+    approvers: input.approvers,
+    leaseMs: input.leaseMs,
+    scanMs: input.scanMs,
+  });
+  hub.start();
+  return {
+    hub,
+    async stop() {
+      await hub.stop();
+      redis.disconnect();
+    },
+  };
+}
