@@ -11,6 +11,7 @@ import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
 import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
 import { RateBudget } from './slack/rate-budget.js';
+import { SlackIdentity, SlackTokenRejectedError } from './slack/slack-identity.js';
 import { SlackPoster } from './slack/slack-poster.js';
 import type { SlackDeps } from './slack/slack-deps.js';
 import { registerThreadEvents } from './slack/thread-events.js';
@@ -56,32 +57,33 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const queue = new TaskQueue({ url: env.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
   queue.queue.on('error', (e) => logger.debug({ err: e }, 'queue connection error'));
 
+  // Bot user and team ids from auth.test: they may arrive late (Slack unreachable), so read lazily.
+  const identity = new SlackIdentity(env, logger);
   let slackApp: BoltApp | undefined;
   let client: WebClient;
   if (role !== 'worker') {
-    slackApp = createSlackApp(env, logger);
+    slackApp = createSlackApp(env, logger, identity);
     client = slackApp.client;
   } else {
     client = new WebClient(env.SLACK_BOT_TOKEN, slackClientOptions(env));
   }
-  const auth = await client.auth.test().catch((e: unknown) => {
-    logger.warn({ err: e }, 'auth.test failed: check SLACK_BOT_TOKEN');
-    return undefined;
-  });
-  const poster = new SlackPoster(client, budget, config.file.slack, logger, auth?.team_id ?? 'default');
+  // Throws SlackTokenRejectedError when Slack refuses the token; an unreachable Slack is retried.
+  await identity.start();
+  const poster = new SlackPoster(client, budget, config.file.slack, logger, () => identity.teamId ?? 'default');
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, refs, queue, poster, botUserId: auth?.user_id, prefix };
+    const deps: SlackDeps = { config, logger, redis, store, refs, queue, poster, prefix, get botUserId() { return identity.botUserId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
     registerAppHome(slackApp, deps);
     slackApp.error(async (e) => logger.error({ err: e }, 'unhandled error in a Slack listener'));
-    port = await startSlackApp(slackApp, env);
+    port = await startSlackApp(slackApp, env, identity);
     logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
   }
-  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, client, team: auth?.team_id ?? 'default', prefix, bullPrefix }) : undefined;
+  await identity.whenReady();
+  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, client, team: identity.teamId ?? 'default', prefix, bullPrefix }) : undefined;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -89,6 +91,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     worker,
     stop(graceMs?: number) {
       stopping ??= (async () => {
+        identity.stop();
         await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
         await worker?.stop(graceMs);
         await queue.close().catch(() => undefined);
@@ -113,7 +116,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.env.LOG_LEVEL });
-  const codex = await startCodex(config, logger);
+  let codex: CodexProcess;
+  try {
+    codex = await startCodex(config, logger);
+  } catch (e) {
+    if (e instanceof SlackTokenRejectedError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new tasks; waiting for running ones');
     codex.stop().then(
