@@ -78,3 +78,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CODEX_CONFIG: path, CODEX_ROLE: 'worker' })).toThrow(/OPENAI_API_KEY/);
   });
 });
+
+describe('config/repos.example.json', () => {
+  it('is a valid repo file with no traps: public https urls and only the image `npm run sandbox:build` makes', async () => {
+    const { parseRepoFile, envSchema } = await import('../src/config.js');
+    const { readFileSync } = await import('node:fs');
+    const path = join(import.meta.dirname, '..', 'config', 'repos.example.json');
+    const { file, problems } = parseRepoFile(readFileSync(path, 'utf8'), path);
+    expect(problems).toEqual([]);
+    const defaultImage = envSchema.shape.CODEX_SANDBOX_IMAGE.parse(undefined);
+    for (const repo of file!.repos) {
+      expect(repo.url).toMatch(/^https:\/\/[^@]+$/); // no ssh url, no credentials: clonable out of the box
+      expect(repo.image ?? defaultImage).toBe(defaultImage);
+    }
+  });
+});

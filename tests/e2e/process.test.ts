@@ -83,7 +83,8 @@ describe('the entry point', () => {
     const dir = mkdtempSync(join(tmpdir(), 'codex-proc-'));
     dirs.push(dir);
     const configPath = join(dir, 'repos.json');
-    writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: join(dir, 'nowhere') }] }));
+    // A repo that cannot be fetched and an image that does not exist: warnings, not a failed start.
+    writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: join(dir, 'nowhere'), image: 'codex-proc-missing-image:none' }] }));
     const port = await freePort();
     const secret = 'proc-secret';
     const run = start({
@@ -100,6 +101,10 @@ describe('the entry point', () => {
       LOG_LEVEL: 'info',
     });
     await until(() => run.output().includes('worker started') && run.output().includes('slack app started'), 30_000, 'the app to start');
+    await until(() => run.output().includes('repo calc: cannot fetch') && run.output().includes('sandbox image codex-proc-missing-image:none'), 30_000, 'the start-up warnings');
+    const warnings = run.output().split('\n').filter((l) => l.includes('"level":40'));
+    expect(warnings.find((l) => l.includes('repo calc'))).toContain("fix the repo's url");
+    expect(warnings.find((l) => l.includes('codex-proc-missing-image:none'))).toContain('is missing');
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     const sender = new SlackSender(`http://127.0.0.1:${port}`, secret);
