@@ -1,12 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 function writeConfig(content: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'codex-config-'));
+  dirs.push(dir);
   const path = join(dir, 'repos.json');
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;

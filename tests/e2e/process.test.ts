@@ -9,7 +9,8 @@ import { functionCall, message, reply, startModelServer } from '../fakes/model-s
 import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
 import { CALC_FILES, FIX_PATCH, git } from '../helpers/e2e.js';
 import { SlackSender } from '../fakes/slack-signing.js';
-import { REDIS_URL } from '../helpers/redis.js';
+import { Redis } from 'ioredis';
+import { deleteKeys, REDIS_URL } from '../helpers/redis.js';
 
 /*
  * The entry point as a team runs it: `src/app.ts` started as its own process (through tsx, as
@@ -22,10 +23,26 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 let child: ChildProcess | undefined;
 let fake: FakeSlack | undefined;
 const dirs: string[] = [];
+/** Redis key prefixes the started processes used; their keys are deleted after each test. */
+const prefixes: string[] = [];
+const newPrefix = () => {
+  const prefix = `proc${randomBytes(3).toString('hex')}`;
+  prefixes.push(prefix);
+  return prefix;
+};
 
 afterEach(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (child && child.exitCode === null) {
+    const gone = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
   child = undefined;
+  if (prefixes.length > 0) {
+    const redis = new Redis(REDIS_URL);
+    for (const prefix of prefixes.splice(0)) await deleteKeys(redis, prefix); // and `${prefix}-bull`
+    redis.disconnect();
+  }
   await fake?.close();
   fake = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -97,7 +114,7 @@ describe('the entry point', () => {
       REDIS_URL,
       CODEX_CONFIG: configPath,
       CODEX_DATA_DIR: join(dir, 'data'),
-      CODEX_REDIS_PREFIX: `proc${randomBytes(3).toString('hex')}`,
+      CODEX_REDIS_PREFIX: newPrefix(),
       LOG_LEVEL: 'info',
     });
     await until(() => run.output().includes('worker started') && run.output().includes('slack app started'), 30_000, 'the app to start');
@@ -134,7 +151,7 @@ describe('the entry point', () => {
       REDIS_URL,
       CODEX_CONFIG: configPath,
       CODEX_DATA_DIR: join(dir, 'data'),
-      CODEX_REDIS_PREFIX: `proc${randomBytes(3).toString('hex')}`,
+      CODEX_REDIS_PREFIX: newPrefix(),
     });
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/^Slack rejected SLACK_BOT_TOKEN \(invalid_auth\): [^\n]+\.\n$/);
@@ -160,7 +177,7 @@ describe('the entry point', () => {
       REDIS_URL,
       CODEX_CONFIG: configPath,
       CODEX_DATA_DIR: join(dir, 'data'),
-      CODEX_REDIS_PREFIX: `proc${randomBytes(3).toString('hex')}`,
+      CODEX_REDIS_PREFIX: newPrefix(),
     });
     await until(() => run.output().includes('slack app started'), 30_000, 'the HTTP receiver');
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -200,7 +217,7 @@ describe('the entry point', () => {
       const configPath = join(dir, 'repos.json');
       writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: upstream, baseBranch: 'main' }] }));
       const port = await freePort();
-      const prefix = `proc${randomBytes(3).toString('hex')}`;
+      const prefix = newPrefix();
       const run = start({
         SLACK_BOT_TOKEN: fake.token,
         SLACK_SIGNING_SECRET: 'proc-secret',
