@@ -12,6 +12,7 @@ import { registerAppHome } from './slack/app-home.js';
 import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
 import { RateBudget } from './slack-client/rate-budget.js';
 import { SlackPoster } from './slack-client/slack-poster.js';
+import { SlackIdentity, SlackTokenRejectedError } from './slack/slack-identity.js';
 import type { SlackDeps } from './slack/slack-deps.js';
 import { registerThreadEvents } from './slack/thread-events.js';
 import { mention } from './blocks/format.js';
@@ -59,43 +60,44 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const queue = new TaskQueue({ url: env.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
   queue.queue.on('error', (e) => logger.debug({ err: e }, 'queue connection error'));
 
+  // Bot user and team ids from auth.test: they may arrive late (Slack unreachable), so read lazily.
+  const identity = new SlackIdentity(env, logger);
   let slackApp: BoltApp | undefined;
   let client: WebClient;
   if (role !== 'worker') {
-    slackApp = createSlackApp(env, logger);
+    slackApp = createSlackApp(env, logger, identity);
     client = slackApp.client;
   } else {
     client = new WebClient(env.SLACK_BOT_TOKEN, slackClientOptions(env));
   }
-  const auth = await client.auth.test().catch((e: unknown) => {
-    logger.warn({ err: e }, 'auth.test failed: check SLACK_BOT_TOKEN');
-    return undefined;
-  });
-  const poster = new SlackPoster(client, budget, config.file.slack, logger, auth?.team_id ?? 'default');
+  // Throws SlackTokenRejectedError when Slack refuses the token; an unreachable Slack is retried.
+  await identity.start();
+  const team = () => identity.teamId ?? 'default';
+  const poster = new SlackPoster(client, budget, config.file.slack, logger, team);
   const lifecycle = new TaskLifecycle(store, queue);
 
+  let port: number | undefined;
+  if (slackApp) {
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, refs, poster, prefix, get botUserId() { return identity.botUserId; } };
+    registerCodexCommand(slackApp, deps);
+    registerThreadEvents(slackApp, deps);
+    registerActions(slackApp, deps);
+    registerAppHome(slackApp, deps);
+    slackApp.error(async (e) => logger.error({ err: e }, 'unhandled error in a Slack listener'));
+    port = await startSlackApp(slackApp, env, identity);
+    logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
+  }
+  await identity.whenReady();
   // Every process renders task events into Slack: one renderer per task across all of them.
   const renderers = createRenderHub({
     redisUrl: env.REDIS_URL,
     prefix,
     client,
     slack: config.file.slack,
-    team: auth?.team_id ?? 'default',
+    team,
     logger,
     approvers: (repo) => config.findRepo(repo)?.access.approvers ?? [],
   });
-
-  let port: number | undefined;
-  if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, refs, poster, botUserId: auth?.user_id, prefix };
-    registerCodexCommand(slackApp, deps);
-    registerThreadEvents(slackApp, deps);
-    registerActions(slackApp, deps);
-    registerAppHome(slackApp, deps);
-    slackApp.error(async (e) => logger.error({ err: e }, 'unhandled error in a Slack listener'));
-    port = await startSlackApp(slackApp, env);
-    logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
-  }
   const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention }) : undefined;
 
   let stopping: Promise<void> | undefined;
@@ -104,6 +106,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     worker,
     stop(graceMs?: number) {
       stopping ??= (async () => {
+        identity.stop();
         await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
         await worker?.stop(graceMs);
         await renderers.stop();
@@ -129,7 +132,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.env.LOG_LEVEL });
-  const codex = await startCodex(config, logger);
+  let codex: CodexProcess;
+  try {
+    codex = await startCodex(config, logger);
+  } catch (e) {
+    if (e instanceof SlackTokenRejectedError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new tasks; waiting for running ones');
     codex.stop().then(

@@ -1,17 +1,52 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-/** The process-wide logger. Task work logs through `taskLogger` so every line carries the task id. */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+/**
+ * Paths of log fields that may hold credentials; pino replaces their values with [redacted].
+ * Secrets inside free text are the job of util/redact.ts (everything posted to Slack).
+ */
+export const REDACT_PATHS: string[] = [
+  ...['token', 'botToken', 'appToken', 'apiKey', 'password', 'secret', 'signingSecret', 'clientSecret', 'privateKey', 'accessToken', 'authorization', 'cookie'].flatMap((k) => [k, `*.${k}`]),
+  ...['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'OPENAI_API_KEY', 'GITHUB_APP_PRIVATE_KEY'].flatMap((k) => [k, `*.${k}`]),
+  'headers.authorization',
+  'headers.Authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  '*.headers.cookie',
+  // Bolt's own log calls are passed on as `{ bolt: [args…] }`.
+  'bolt[*].token',
+  'bolt[*].headers.authorization',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  name?: string;
+  /** Human-readable lines (pino-pretty) instead of JSON; default: when stdout is a terminal. */
+  pretty?: boolean;
+  /** Where lines go (default stdout); for tests. */
+  destination?: DestinationStream;
+}
+
+/**
+ * The process-wide logger: one JSON object per line (for log collectors), or readable colored
+ * lines when a person watches a terminal. Task work logs through `taskLogger` so every line
+ * carries the task id.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const human = options.pretty ?? Boolean(process.stdout.isTTY);
+  const settings = {
     name: options.name ?? 'codex-slack',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-    redact: {
-      paths: ['token', '*.token', 'apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization'],
-      censor: '[redacted]',
-    },
-  });
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (human) {
+    const stream = pretty({ colorize: options.destination ? false : Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', sync: true, ...(options.destination ? { destination: options.destination } : {}) });
+    return pino(settings, stream);
+  }
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 export function taskLogger(logger: Logger, taskId: string): Logger {

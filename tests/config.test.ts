@@ -1,12 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 function writeConfig(content: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'codex-config-'));
+  dirs.push(dir);
   const path = join(dir, 'repos.json');
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
@@ -76,5 +82,20 @@ describe('loadConfig', () => {
     const worker = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', OPENAI_API_KEY: 'k', CODEX_CONFIG: path, CODEX_ROLE: 'worker' });
     expect(worker.env.CODEX_ROLE).toBe('worker');
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CODEX_CONFIG: path, CODEX_ROLE: 'worker' })).toThrow(/OPENAI_API_KEY/);
+  });
+});
+
+describe('config/repos.example.json', () => {
+  it('is a valid repo file with no traps: public https urls and only the image `npm run sandbox:build` makes', async () => {
+    const { parseRepoFile, envSchema } = await import('../src/config.js');
+    const { readFileSync } = await import('node:fs');
+    const path = join(import.meta.dirname, '..', 'config', 'repos.example.json');
+    const { file, problems } = parseRepoFile(readFileSync(path, 'utf8'), path);
+    expect(problems).toEqual([]);
+    const defaultImage = envSchema.shape.CODEX_SANDBOX_IMAGE.parse(undefined);
+    for (const repo of file!.repos) {
+      expect(repo.url).toMatch(/^https:\/\/[^@]+$/); // no ssh url, no credentials: clonable out of the box
+      expect(repo.image ?? defaultImage).toBe(defaultImage);
+    }
   });
 });

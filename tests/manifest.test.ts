@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../src/slack/parse-command.js';
 
 /*
  * manifest.json against Slack's published manifest schema (v1, draft-07), plus what the app
@@ -11,7 +12,8 @@ import { describe, expect, it } from 'vitest';
  */
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const schemaPath = resolve(repoRoot, '../shared/slack/manifest-schema/schemas/manifest.schema.1.0.0.json');
+// Slack's schema, vendored with its licence (see tests/fixtures/slack-manifest-schema/README.md).
+const schemaPath = resolve(repoRoot, 'tests/fixtures/slack-manifest-schema/schemas/manifest.schema.1.0.0.json');
 const manifest = JSON.parse(readFileSync(resolve(repoRoot, 'manifest.json'), 'utf8')) as Manifest;
 
 interface Manifest {
@@ -60,8 +62,16 @@ describe('manifest.json', () => {
   it('declares /codex with a description and a usage hint', () => {
     const codex = manifest.features.slash_commands?.find((c) => c.command === '/codex');
     expect(codex?.description.length).toBeGreaterThan(10);
-    expect(codex?.usage_hint).toBe('task [--repo NAME] <prompt> | status | cancel <id> | help');
     expect(manifest.features.bot_user?.display_name).toBeTruthy();
+  });
+
+  it('lists every /codex verb in the usage hint, and only verbs the parser knows', () => {
+    const verbs = ['task', 'plan', 'status', 'cancel', 'help'];
+    const hinted = (manifest.features.slash_commands?.find((c) => c.command === '/codex')?.usage_hint ?? '').split('|').map((alt) => alt.trim().split(/\s+/)[0]);
+    expect([...hinted].sort()).toEqual([...verbs].sort());
+    // Each one is a verb parseCommand takes (an unknown one answers "is not a /codex command").
+    for (const verb of verbs) expect(JSON.stringify(parseCommand(`${verb} k3x9q2m1`))).not.toContain('is not a /codex command');
+    expect(JSON.stringify(parseCommand('frobnicate k3x9q2m1'))).toContain('is not a /codex command');
   });
 
   it('turns interactivity on and sends everything to /slack/events (Bolt’s HTTP endpoint)', () => {
@@ -73,7 +83,7 @@ describe('manifest.json', () => {
   });
 
   it('subscribes to the events the app handles', () => {
-    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(['app_home_opened', 'app_mention', 'message.channels', 'message.groups', 'message.im']);
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(['app_home_opened', 'app_mention', 'message.channels', 'message.groups', 'message.im', 'message.mpim']);
   });
 
   it('asks for a scope for every method and event the app uses, and no more', () => {
@@ -82,12 +92,24 @@ describe('manifest.json', () => {
       'chat.postMessage / chat.update / chat.postEphemeral': 'chat:write',
       'reactions.add / reactions.remove': 'reactions:write',
       'files.getUploadURLExternal / files.completeUploadExternal': 'files:write',
-      'users.info': 'users:read',
       'app_mention event': 'app_mentions:read',
       'message.channels event, conversations.replies in channels': 'channels:history',
       'message.groups event, conversations.replies in private channels': 'groups:history',
       'message.im event, conversations.replies in DMs': 'im:history',
+      'message.mpim event, conversations.replies in group DMs': 'mpim:history',
     };
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...new Set(Object.values(needed))].sort());
+  });
+
+  it('uses no Web API method outside that list (a users.* call would need users:read)', () => {
+    const src = resolve(repoRoot, 'src');
+    const used = new Set<string>();
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(resolve(src, file), 'utf8');
+      for (const m of text.matchAll(/\bclient\s*\.\s*(users|conversations|chat|reactions|files|views|auth|apps|team|usergroups|pins|bookmarks|dnd|emoji|search|stars|reminders)\s*\.\s*([A-Za-z0-9]+)/g)) used.add(`${m[1]}.${m[2]}`);
+    }
+    const allowed = ['auth.test', 'chat.postMessage', 'chat.update', 'chat.postEphemeral', 'chat.getPermalink', 'reactions.add', 'reactions.remove', 'files.uploadV2', 'conversations.replies', 'views.publish'];
+    expect([...used]).toEqual(expect.arrayContaining(['chat.postMessage', 'conversations.replies', 'views.publish'])); // the scan finds calls
+    expect([...used].filter((m) => !allowed.includes(m))).toEqual([]);
   });
 });

@@ -19,8 +19,8 @@ export function createRenderHub(input: {
   prefix: string;
   client: WebClient;
   slack: SlackSettings;
-  /** Workspace id: the key of the shared chat.update budget. */
-  team: string;
+  /** Workspace id: the key of the shared chat.update budget (read when needed: it may arrive late). */
+  team: string | (() => string);
   logger: Logger;
   approvers: (repo: string) => string[];
   leaseMs?: number;

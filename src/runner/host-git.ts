@@ -68,6 +68,8 @@ export interface HostGitOptions {
   okExitCodes?: number[];
   /** Cap of stdout kept in memory; beyond it the head and tail are kept (default 64 MiB). */
   maxOutputBytes?: number;
+  /** Kill git (SIGKILL) and fail after this long; no limit by default. */
+  timeoutMs?: number;
 }
 
 export interface HostGitResult {
@@ -100,13 +102,17 @@ export function hostGitEnv(options: Pick<HostGitOptions, 'gitDir' | 'workTree' |
 export function runHostGit(args: string[], options: HostGitOptions = {}): Promise<HostGitResult> {
   const argv = [...HARDENING_CONFIG.flatMap((c) => ['-c', c]), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn('git', argv, { cwd: options.cwd ?? '/', env: hostGitEnv(options), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', argv, { cwd: options.cwd ?? '/', env: hostGitEnv(options), stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs, killSignal: 'SIGKILL' });
     const out = new CappedOutput(options.maxOutputBytes ?? 64 * 1024 * 1024);
     const err = new CappedOutput(64 * 1024);
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => reject(new CodexError('git_failed', `git ${args[0]} could not start: ${e.message}`, { cause: e })));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      if (code === null && signal === 'SIGKILL' && options.timeoutMs !== undefined) {
+        reject(new CodexError('git_failed', `git ${args[0]} did not finish within ${options.timeoutMs} ms`, { retryable: true }));
+        return;
+      }
       const result = { stdout: out.text(), stderr: err.text(), exitCode: code ?? -1, truncated: out.truncated };
       if (code === 0 || (code !== null && options.okExitCodes?.includes(code))) resolve(result);
       else reject(new CodexError('git_failed', `git ${args.join(' ')} failed (exit ${code}): ${result.stderr.trim()}`, { userMessage: 'A git operation on the task checkout failed; try again or check the repository.' }));

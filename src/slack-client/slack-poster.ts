@@ -24,12 +24,12 @@ export class SlackPoster {
     private readonly budget: RateBudget,
     private readonly settings: SlackSettings,
     private readonly logger: Logger,
-    /** Workspace the bot is in: the key of the chat.update budget. */
-    private readonly team = 'default',
+    /** Workspace the bot is in: the key of the chat.update budget (a function when it is learnt late). */
+    private readonly team: string | (() => string) = 'default',
   ) {}
 
   updateBucket(): BucketSpec {
-    return { name: `updates:${this.team}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
+    return { name: `updates:${typeof this.team === 'function' ? this.team() : this.team}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
   }
 
   postBucket(channel: string): BucketSpec {

@@ -17,6 +17,7 @@ import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
 import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.js';
+import { warnUnreachable } from './warn-unreachable.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
@@ -133,6 +134,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     if (data.success) void failAbandonedTask(deps, data.data.taskId, e).catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
   });
   logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
+  void warnUnreachable(config, logger, docker); // one warning line per missing image or unfetchable repo
 
   return {
     id,

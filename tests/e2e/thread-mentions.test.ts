@@ -28,6 +28,19 @@ async function mention(e: E2E, ch: string, text: string, threadTs?: string) {
 const cardsIn = (e: E2E, ch: string, threadTs: string) => e.fake.thread(ch, threadTs).filter((m) => m.metadata?.event_type === 'codex_task_status');
 
 describe('mentions', () => {
+  it('works in a group DM (the manifest subscribes to message.mpim and asks for mpim:history)', { timeout: 90_000 }, async () => {
+    e = await startE2E({ script: scriptByPrompt({ 'rename the helper': () => reply(message('Renamed.')) }) });
+    const mpim = 'G0FAKEMPIM1';
+    e.fake.addChannel({ id: mpim, name: 'mpdm-alice--bob--codex-1', isPrivate: true });
+    const root = e.fake.injectMessage({ channel: mpim, user: other, text: 'the helper name is confusing' });
+    const m = e.fake.injectMessage({ channel: mpim, user: owner, text: `<@${botUser}> rename the helper`, thread_ts: root.ts });
+    await Promise.all([e.sender.event(appMentionEvent(m)), e.sender.event({ ...messageEvent(m), channel_type: 'mpim' })]);
+    const card = await e.fake.waitFor(() => cardsIn(e!, mpim, root.ts)[0], 10_000);
+    await waitShows(e, mpim, card.ts, 'Done', 40_000);
+    // The group DM's thread was read as context (conversations.replies there needs mpim:history).
+    expect(userMessages(requestsOf(e, 'rename the helper')[0]!)[0]).toContain('the helper name is confusing');
+  });
+
   it('starts a task from a mention in a thread with the earlier messages as context; a later mention there is a follow-up', { timeout: 90_000 }, async () => {
     e = await startE2E({
       repoConfig: { slack: { threadContextChars: 200 } },
@@ -85,6 +98,8 @@ describe('mentions', () => {
     await waitEvent(e, topTask, 'command_started');
     const steer = await mention(e, otherChannel, 'keep the badges', top.ts);
     await e.fake.waitFor(() => reactions(e!, otherChannel, steer.ts).includes('white_check_mark'), 20_000);
+    // ✅ comes with steering_applied, which the agent emits just before it sends the next request.
+    await e.fake.waitFor(() => requestsOf(e!, 'tidy the README').length >= 2, 10_000);
     const [topFirst, topNext] = requestsOf(e, 'tidy the README');
     expect(userText(topFirst!)).not.toContain('Earlier messages');
     expect(userText(topNext!)).toContain(`[Steering from <@${owner}> while you were working]\nkeep the badges`);

@@ -119,6 +119,18 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
       return sendError(res, 401, { message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', type: 'invalid_request_error', code: 'invalid_api_key' });
     }
+    // GET /v1/models and /v1/models/{model}, as api.openai.com answers them: `models` are listed
+    // and retrievable, others are 404 model_not_found (without `models`: an empty list, any model).
+    const modelPath = req.method === 'GET' ? /^\/v1\/models(?:\/([^/?]+))?\/?(\?.*)?$/.exec(req.url ?? '') : null;
+    if (modelPath) {
+      const model = (name: string) => ({ id: name, object: 'model', created: 1_700_000_000, owned_by: 'system' });
+      if (modelPath[1] === undefined) return sendJson(res, 200, { object: 'list', data: (options.models ?? []).map(model) });
+      const name = decodeURIComponent(modelPath[1]);
+      if (options.models && !options.models.includes(name)) {
+        return sendError(res, 404, { message: `The model \`${name}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' });
+      }
+      return sendJson(res, 200, model(name));
+    }
     if (req.method !== 'POST' || !/^\/v1\/responses\/?(\?.*)?$/.test(req.url ?? '')) {
       return sendError(res, 404, { message: `Invalid URL (${req.method} ${req.url})`, type: 'invalid_request_error', code: null });
     }
@@ -197,6 +209,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
 }
 
 function sendError(res: ServerResponse, status: number, error: Record<string, unknown>, headers: Record<string, string> = {}): void {

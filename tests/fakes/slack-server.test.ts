@@ -39,6 +39,20 @@ async function slackError(p: Promise<unknown>): Promise<WebAPIPlatformError['dat
 const card = renderStatusCard({ taskId: 'abcd1234', owner: FAKE_IDS.owner, prompt: 'fix the flaky test', repo: 'billing', status: 'working' });
 
 describe('fake Slack through the real WebClient', () => {
+  it('names the granted scopes in x-oauth-scopes (response_metadata.scopes), and refuses a wrong token with invalid_auth', async () => {
+    const auth = await client.auth.test();
+    expect(auth.response_metadata?.scopes).toEqual(fake.scopes);
+    expect(fake.scopes).toContain('chat:write');
+    const narrow = await startFakeSlack({ scopes: ['chat:write'] });
+    try {
+      const other = await new WebClient(narrow.token, { slackApiUrl: narrow.apiUrl, logger }).auth.test();
+      expect(other.response_metadata?.scopes).toEqual(['chat:write']);
+      expect((await slackError(new WebClient('xoxb-wrong', { slackApiUrl: narrow.apiUrl, logger }).auth.test())).error).toBe('invalid_auth');
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it('answers auth.test and chat.postMessage, recording parsed arguments', async () => {
     const auth = await client.auth.test();
     expect(auth).toMatchObject({ ok: true, user_id: FAKE_IDS.botUser, team_id: FAKE_IDS.team, bot_id: FAKE_IDS.bot });

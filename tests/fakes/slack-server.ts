@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JSON_ARGS, METHODS, SlackApiError, type Args } from './slack-methods.js';
@@ -50,6 +51,18 @@ export interface FakeSlackOptions {
   channels?: FakeChannel[];
   /** Replaces the default users (owner, other, approver, the bot). */
   users?: FakeUser[];
+  /**
+   * The scopes granted to the token, sent like Slack in the `x-oauth-scopes` header of every
+   * answer to it. Default: the bot scopes of the project's manifest.json (an app installed from it).
+   */
+  scopes?: string[];
+  /** Listen on this port (default: a free one). */
+  port?: number;
+}
+
+function manifestScopes(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../manifest.json', import.meta.url), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } };
+  return manifest.oauth_config.scopes.bot;
 }
 
 interface RateLimitRule {
@@ -73,6 +86,7 @@ const DEFAULT_USERS: FakeUser[] = [
 
 export class FakeSlack {
   readonly token: string;
+  readonly scopes: string[];
   readonly ws: FakeWorkspace;
   readonly calls: RecordedCall[] = [];
   readonly responsesReceived: RecordedResponse[] = [];
@@ -82,9 +96,12 @@ export class FakeSlack {
   private readonly failures = new Map<string, string[]>();
   private readonly latency = new Map<string, number>();
   private nextResponseId = 1;
+  private readonly port: number;
 
   constructor(options: FakeSlackOptions = {}) {
     this.token = options.token ?? 'xoxb-fake-0000-bot-token';
+    this.scopes = options.scopes ?? manifestScopes();
+    this.port = options.port ?? 0;
     this.ws = new FakeWorkspace(options.channels ?? DEFAULT_CHANNELS, options.users ?? DEFAULT_USERS);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
@@ -105,7 +122,10 @@ export class FakeSlack {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', resolve);
+    });
     const { port } = this.server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}`;
     return this;
@@ -259,17 +279,19 @@ export class FakeSlack {
     if (!token) return finish(200, { ok: false, error: 'not_authed' }, args);
     if (token !== this.token) return finish(200, { ok: false, error: 'invalid_auth' }, args);
 
+    // Like Slack: every answer to a valid token names the scopes granted to it.
+    const scopes = { 'x-oauth-scopes': this.scopes.join(',') };
     const limited = this.takeRateLimit(method);
-    if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited) });
+    if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited), ...scopes });
     const failure = this.failures.get(method)?.shift();
-    if (failure) return finish(200, { ok: false, error: failure }, args);
+    if (failure) return finish(200, { ok: false, error: failure }, args, scopes);
 
     try {
       const result = METHODS[method]({ ws: this.ws, args, baseUrl: this.baseUrl });
-      return finish(200, { ok: true, ...result }, args);
+      return finish(200, { ok: true, ...result }, args, scopes);
     } catch (e) {
       if (!(e instanceof SlackApiError)) throw e;
-      return finish(200, { ok: false, error: e.error, ...e.extra }, args);
+      return finish(200, { ok: false, error: e.error, ...e.extra }, args, scopes);
     }
   }
 
