@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApprovalPolicy } from '../../config.js';
 import { errorMessage } from '../../errors.js';
 import type { ExecResult } from '../../runner/sandbox.js';
+import { redactSecrets } from '../../util/redact.js';
 import { commandNeeds } from '../approval-policy.js';
 import { headAndTail, joinStreams, lastLines } from './output-format.js';
 import { defineTool, type Tool } from './tool.js';
@@ -52,7 +53,7 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
         result = await ctx.sandbox.exec(args.command, args.workdir ? { ...options, cwd: args.workdir } : options);
       } catch (e) {
         // Every command_started gets its command_finished, or the status card shows it running forever.
-        await ctx.emit({ type: 'command_finished', callId: ctx.callId, command: args.command, exitCode: -1, durationMs: 0, timedOut: false, outputTail: lastLines(errorMessage(e)) });
+        await ctx.emit({ type: 'command_finished', callId: ctx.callId, command: args.command, exitCode: -1, durationMs: 0, timedOut: false, outputTail: lastLines(redactSecrets(errorMessage(e))) });
         throw e;
       }
       const output = joinStreams(result.stdout, result.stderr);
@@ -63,7 +64,9 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
         exitCode: Math.trunc(result.exitCode),
         durationMs: Math.max(0, result.durationMs),
         timedOut: result.timedOut,
-        outputTail: lastLines(output),
+        // Redacted whole, then cut: the tail alone can hold the body of a key whose BEGIN line
+        // it lost, or half a token, which no rule recognises any more.
+        outputTail: lastLines(redactSecrets(output)),
       });
       const lines = [`Exit code: ${result.exitCode}`, `Wall time: ${(result.durationMs / 1000).toFixed(1)} s`];
       if (result.timedOut) lines.push(`Timed out after ${Math.round(timeoutMs / 1000)} s; the command was killed. Run something shorter or pass a larger timeout_ms (at most ${Math.round(maxMs / 1000)} s).`);
