@@ -185,6 +185,14 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/**
+ * Removes the user information (`user:password@`, `token@`) from every URL in `text`, for
+ * error messages and logs, where even the user name of a credential is not needed.
+ */
+export function stripUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]{0,20}:\/\/)[^\s/?#@'"`<>]{1,400}@/gi, '$1');
+}
+
 /** Keys whose strings are identifiers Slack needs intact, never text a person wrote. */
 const ID_KEYS = new Set(['type', 'action_id', 'block_id', 'style', 'event_type', 'channel', 'thread_ts', 'ts', 'user', 'user_id', 'team', 'team_id']);
 
