@@ -1,4 +1,5 @@
 import {
+  approvalAttachment,
   renderApprovalPrompt,
   renderBranchPushed,
   renderApprovalSettled,
@@ -84,6 +85,9 @@ export class TaskReporter {
         this.flushCommands();
         this.approvals.set(event.approvalId, event);
         this.enqueue(async () => {
+          // A command the prompt cannot show whole goes up as a file first, so it is there before anyone can click.
+          const file = approvalAttachment(event);
+          if (file) await this.poster.uploadFile(this.task.channel, this.task.threadTs!, file.filename, file.content, file.title);
           const ts = await this.postThread(renderApprovalPrompt({ ...event, taskId: this.task.id, deciders: this.deciders }), 'approval', event.approvalId);
           await this.refs.saveApproval({ approvalId: event.approvalId, taskId: this.task.id, channel: this.task.channel, ts, kind: event.kind, command: event.command, diffStat: event.diffStat, expiresAt: event.expiresAt });
         });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApprovalPolicy } from '../../config.js';
 import { errorMessage } from '../../errors.js';
 import type { ExecResult } from '../../runner/sandbox.js';
+import { checkWorkspacePath, containerPath } from '../../runner/workspace-path.js';
 import { redactSecrets } from '../../util/redact.js';
 import { commandNeeds } from '../approval-policy.js';
 import { headAndTail, joinStreams, lastLines } from './output-format.js';
@@ -39,7 +40,7 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
       const withNetwork = args.with_network === true;
       const needs = commandNeeds(args.command, { withNetwork, requireApproval: args.require_approval === true }, policy);
       if (needs.length > 0) {
-        const request = { needs, command: args.command, subject: 'this command' };
+        const request = { needs, command: args.command, workdir: shownWorkdir(args.workdir), subject: 'this command' };
         const result = await ctx.approvals.request(args.justification ? { ...request, reason: args.justification } : request, ctx.signal);
         if (result.outcome === 'denied') return result.message;
         if (result.outcome === 'stopped') return 'The command did not run: the user stopped the step.';
@@ -75,4 +76,13 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
       return lines.join('\n');
     },
   }) as Tool;
+}
+
+/** The working directory as the sandbox will resolve it; a path it would refuse is shown as given. */
+function shownWorkdir(workdir: string | undefined): string {
+  try {
+    return containerPath(checkWorkspacePath(workdir ?? ''));
+  } catch {
+    return workdir ?? '';
+  }
 }
