@@ -149,6 +149,12 @@ export const repoSchema = z.object({
    */
   pushBranches: z.boolean().default(false),
   pushUrl: nonEmpty.optional(),
+  /**
+   * Give each task's sandbox only its own objects (those reachable from its base and its own
+   * branch), copied into its checkout, instead of the mirror's shared objects: other tasks'
+   * commits of this repo stay unreadable. Costs a copy of the history per checkout.
+   */
+  isolateObjects: z.boolean().default(false),
 });
 export type RepoConfigInput = z.infer<typeof repoSchema>;
 
@@ -194,6 +200,8 @@ export interface RepoConfig {
   access: Access;
   network: string;
   pushBranches: boolean;
+  /** Each checkout holds only its own objects; the mirror is not mounted (repoSchema). */
+  isolateObjects: boolean;
   /** Where task branches are pushed (the repo's url unless pushUrl is set). */
   pushUrl: string;
 }
@@ -252,6 +260,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     },
     network: repo.network ?? 'bridge',
     pushBranches: repo.pushBranches,
+    isolateObjects: repo.isolateObjects,
     pushUrl: repo.pushUrl ?? repo.url,
   };
 }

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'repo_removed'
   | 'sandbox_exec_failed'
   | 'sandbox_file_error'
+  | 'sandbox_file_binary'
+  | 'sandbox_file_not_utf8'
   | 'sandbox_file_not_found'
   | 'sandbox_file_too_large'
   | 'sandbox_not_a_file'

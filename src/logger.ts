@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { stripUrlCredentials } from './util/redact.js';
 
 export type { Logger };
 
@@ -20,6 +21,15 @@ export const REDACT_PATHS: string[] = [
   'bolt[*].token',
   'bolt[*].headers.authorization',
 ];
+/** Fields that hold URLs (a repo's `url` and `pushUrl`, a remote): only their credentials go. */
+const URL_PATHS = ['url', '*.url', '*.*.url', 'pushUrl', '*.pushUrl', '*.*.pushUrl', 'remoteUrl', '*.remoteUrl', 'remote', '*.remote', 'href', '*.href'];
+const URL_KEYS = new Set(URL_PATHS.map((p) => p.split('.').at(-1)!));
+
+/** Censors a redacted field: URL fields keep the URL without its `user:password@`, every other field is replaced. */
+function censor(value: unknown, path: string[]): unknown {
+  if (URL_KEYS.has(path.at(-1)!)) return typeof value === 'string' ? stripUrlCredentials(value) : value;
+  return '[redacted]';
+}
 
 export interface LoggerOptions {
   level?: string;
@@ -40,7 +50,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const settings = {
     name: options.name ?? 'codex-slack',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: [...REDACT_PATHS, ...URL_PATHS], censor },
   };
   if (human) {
     const stream = pretty({ colorize: options.destination ? false : Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', sync: true, ...(options.destination ? { destination: options.destination } : {}) });

@@ -16,6 +16,8 @@ import { stopReasonOf } from './stop-reason.js';
 export interface ApprovalRequest {
   needs: ApprovalNeed[];
   command?: string;
+  /** Where the command runs, as the approver should read it (`/workspace/sub`). */
+  workdir?: string;
   diffStat?: DiffStat;
   /** The model's justification, shown to the approver. */
   reason?: string;
@@ -59,8 +61,10 @@ export class ApprovalGate {
     const timeoutMs = this.#opts.policy.timeoutMinutes * 60_000;
     const now = this.#opts.now ?? Date.now;
     const reason = [req.reason, `Asked because ${open.map((n) => n.why).join(' and ')}.`].filter(Boolean).join(' ');
-    const requested: EventInput<'approval_requested'> = { type: 'approval_requested', approvalId, kind: open[0]!.kind, reason, expiresAt: new Date(now() + timeoutMs).toISOString() };
+    // Every open need is named: "Approve for this task" grants them all, not only the first.
+    const requested: EventInput<'approval_requested'> = { type: 'approval_requested', approvalId, kind: open[0]!.kind, reason, needs: open.map((n) => n.why), expiresAt: new Date(now() + timeoutMs).toISOString() };
     if (req.command !== undefined) requested.command = req.command;
+    if (req.workdir !== undefined) requested.workdir = req.workdir;
     if (req.diffStat !== undefined) requested.diffStat = req.diffStat;
 
     const decided = new Promise<{ decision: ApprovalDecision; by?: string; timedOut: boolean; stopped: boolean }>((resolve) => {

@@ -1,4 +1,4 @@
-import { renderDiffFallback } from '../blocks/index.js';
+import { approvalAttachment, renderDiffFallback } from '../blocks/index.js';
 import type { Logger } from '../logger.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
@@ -169,6 +169,9 @@ export class TaskRenderer {
     const { poster, refs } = this.deps;
     switch (output.type) {
       case 'post': {
+        // A command the prompt cannot show whole goes up as a file first, so it is there before anyone can click.
+        const file = output.approval && approvalAttachment(output.approval);
+        if (file) await poster.uploadFile(where.channel, where.threadTs, file.filename, file.content, file.title);
         const ts = await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: output.kind, approvalId: output.approval?.approvalId, seq: output.seq });
         const a = output.approval;
         if (a) await refs.saveApproval({ approvalId: a.approvalId, taskId: this.taskId, channel: where.channel, ts, kind: a.kind, command: a.command, diffStat: a.diffStat, expiresAt: a.expiresAt });

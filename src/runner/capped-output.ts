@@ -12,6 +12,8 @@ export class CappedOutput {
   private tail: Buffer[] = [];
   private tailBytes = 0;
   private total = 0;
+  /** The byte just before the tail's first byte (0x0a: the tail starts a line). */
+  private beforeTail: number | undefined;
 
   constructor(readonly capBytes: number) {
     this.headLimit = Math.floor(capBytes / 2);
@@ -29,15 +31,19 @@ export class CappedOutput {
     }
     if (rest.length === 0) return;
     // Copy: the caller's buffer may be reused, and a tail slice must not pin a huge chunk.
-    this.tail.push(Buffer.from(rest.subarray(Math.max(0, rest.length - this.tailLimit))));
+    const from = Math.max(0, rest.length - this.tailLimit);
+    if (from > 0) this.beforeTail = rest[from - 1];
+    this.tail.push(Buffer.from(rest.subarray(from)));
     this.tailBytes += Math.min(rest.length, this.tailLimit);
     while (this.tailBytes > this.tailLimit) {
       const first = this.tail[0]!;
       const excess = this.tailBytes - this.tailLimit;
       if (first.length <= excess) {
+        this.beforeTail = first[first.length - 1];
         this.tail.shift();
         this.tailBytes -= first.length;
       } else {
+        this.beforeTail = first[excess - 1];
         this.tail[0] = first.subarray(excess);
         this.tailBytes -= excess;
       }
@@ -63,10 +69,13 @@ export class CappedOutput {
     const head = Buffer.concat(this.head);
     const tail = Buffer.concat(this.tail);
     if (!this.truncated) return Buffer.concat([head, tail]).toString('utf8');
-    const headEnd = utf8Boundary(head, head.length);
-    const tailStart = utf8Start(tail);
+    // Cut at line ends: a line cut in two is dropped whole rather than shown in part, so no
+    // fragment of a secret (a key line, a token after `password=`) is left at the cut where
+    // the redaction could no longer recognise it. A line longer than LINE_SNAP keeps the byte cut.
+    const headEnd = lineEnd(head) ?? utf8Boundary(head, head.length);
+    const tailStart = this.beforeTail === 0x0a ? 0 : (lineStart(tail) ?? utf8Start(tail));
     const cut = this.cutBytes + (head.length - headEnd) + tailStart;
-    const marker = `\n[… output truncated: ${cut} bytes (${formatBytes(cut)}) cut from the middle of ${this.total} bytes …]\n`;
+    const marker = `${headEnd > 0 && head[headEnd - 1] === 0x0a ? '' : '\n'}[… output truncated: ${cut} bytes (${formatBytes(cut)}) cut from the middle of ${this.total} bytes …]\n`;
     return head.subarray(0, headEnd).toString('utf8') + marker + tail.subarray(tailStart).toString('utf8');
   }
 
@@ -74,6 +83,22 @@ export class CappedOutput {
   bytes(): Buffer {
     return Buffer.concat([...this.head, ...this.tail]);
   }
+}
+
+/** How far back (or forward) a cut looks for a line end to snap to. */
+const LINE_SNAP = 4096;
+
+/** Index just after the last newline of `buf` within its last LINE_SNAP bytes (0 when it is the first byte). */
+function lineEnd(buf: Buffer): number | undefined {
+  if (buf.length > 0 && buf[buf.length - 1] === 0x0a) return buf.length;
+  const nl = buf.lastIndexOf(0x0a);
+  return nl >= 0 && buf.length - nl - 1 <= LINE_SNAP ? nl + 1 : undefined;
+}
+
+/** Index just after the first newline of `buf` within its first LINE_SNAP bytes. */
+function lineStart(buf: Buffer): number | undefined {
+  const nl = buf.indexOf(0x0a);
+  return nl >= 0 && nl < LINE_SNAP ? nl + 1 : undefined;
 }
 
 /** Largest index <= end that does not split a UTF-8 sequence. */

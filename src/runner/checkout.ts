@@ -18,6 +18,13 @@ import { chownTree, type SandboxUser } from './sandbox-user.js';
  * checkout's `.git` once it is built (the commit reads the work tree only), and a fixed path
  * keeps the data directory's location (e.g. under /root, which uid 1000 cannot traverse in
  * the image) out of the container.
+ *
+ * What sharing costs: every sandbox of a repo can read every object of the mirror, so every
+ * other task's commits too (by hash; refs are not mounted, but `git cat-file --batch-all-objects`
+ * lists them). A repo with `isolateObjects` gets no alternates and no mount: the objects
+ * reachable from its base and its own branch are packed from the mirror into the checkout's own
+ * `.git` (`git pack-objects --revs`, a few hundred ms to seconds, and the disk of one copy of
+ * the history per checkout).
  */
 export const MIRROR_OBJECTS_MOUNT = '/opt/codex/mirror/objects';
 
@@ -31,6 +38,8 @@ export interface MaterializeInput {
   baseSha: string;
   author: { name: string; email: string };
   sandboxUser: SandboxUser;
+  /** Copy the objects reachable from tipSha and baseSha into the checkout instead of using alternates. */
+  isolateObjects?: boolean;
 }
 
 export async function pathExists(path: string): Promise<boolean> {
@@ -44,8 +53,13 @@ export async function materializeCheckout(input: MaterializeInput): Promise<void
   await mkdir(dir, { recursive: false });
   try {
     await runHostGit(['init', '--quiet', '--template=', `--initial-branch=${input.branch}`, dir]);
-    // Host path while we populate it; rewritten to the container path below.
-    await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(mirrorDir, 'objects')}\n`);
+    if (input.isolateObjects) {
+      // Only what this task may see: one pack of everything reachable from its tip and its base.
+      await runHostGit(['pack-objects', '--revs', '--quiet', '--delta-base-offset', join(gitDir, 'objects', 'pack', 'pack')], { gitDir: mirrorDir, input: `${input.tipSha}\n${input.baseSha}\n` });
+    } else {
+      // Host path while we populate it; rewritten to the container path below.
+      await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(mirrorDir, 'objects')}\n`);
+    }
     await runHostGit(['update-ref', `refs/heads/${input.branch}`, input.tipSha], { gitDir });
     await runHostGit(['update-ref', `refs/remotes/origin/${input.baseBranch}`, input.baseSha], { gitDir });
     // Plumbing only: read-tree runs no hooks, and the fresh config defines no filters.
@@ -54,7 +68,7 @@ export async function materializeCheckout(input: MaterializeInput): Promise<void
     // For commits the agent makes inside the sandbox; the host commit sets its own identity.
     await set('user.name', input.author.name);
     await set('user.email', input.author.email);
-    await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${MIRROR_OBJECTS_MOUNT}\n`);
+    if (!input.isolateObjects) await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${MIRROR_OBJECTS_MOUNT}\n`);
     await chownTree(dir, input.sandboxUser);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });

@@ -217,7 +217,7 @@ export class DockerSandbox implements Sandbox {
     const raw = await this.withContainer((container) =>
       execInContainer({ container, argv: ['bash', '-c', script, 'sandbox-file', ...args], user: this.userSpec(), workingDir: '/workspace', stdin, timeoutMs: FILE_OP_TIMEOUT_MS, capBytes, restart: () => this.restart(), logger: this.log }),
     );
-    return { exitCode: raw.exitCode, stdout: raw.stdout.bytes().toString('utf8'), stderr: raw.stderr.text() };
+    return { exitCode: raw.exitCode, stdout: raw.stdout.bytes(), stderr: raw.stderr.text(), truncated: raw.stdout.truncated };
   }
 }
 

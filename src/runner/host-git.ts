@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CodexError } from '../errors.js';
+import { stripUrlCredentials } from '../util/redact.js';
 import { CappedOutput } from './capped-output.js';
 
 /*
@@ -107,7 +108,9 @@ export function runHostGit(args: string[], options: HostGitOptions = {}): Promis
     const err = new CappedOutput(64 * 1024);
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new CodexError('git_failed', `git ${args[0]} could not start: ${e.message}`, { cause: e })));
+    // Messages name the arguments and quote git's stderr, either of which can hold a remote URL
+    // with credentials in it: those are stripped from every message (and logs print messages).
+    child.on('error', (e) => reject(new CodexError('git_failed', stripUrlCredentials(`git ${args[0]} could not start: ${e.message}`), { cause: e })));
     child.on('close', (code, signal) => {
       if (code === null && signal === 'SIGKILL' && options.timeoutMs !== undefined) {
         reject(new CodexError('git_failed', `git ${args[0]} did not finish within ${options.timeoutMs} ms`, { retryable: true }));
@@ -115,7 +118,7 @@ export function runHostGit(args: string[], options: HostGitOptions = {}): Promis
       }
       const result = { stdout: out.text(), stderr: err.text(), exitCode: code ?? -1, truncated: out.truncated };
       if (code === 0 || (code !== null && options.okExitCodes?.includes(code))) resolve(result);
-      else reject(new CodexError('git_failed', `git ${args.join(' ')} failed (exit ${code}): ${result.stderr.trim()}`, { userMessage: 'A git operation on the task checkout failed; try again or check the repository.' }));
+      else reject(new CodexError('git_failed', stripUrlCredentials(`git ${args.join(' ')} failed (exit ${code}): ${result.stderr.trim()}`), { userMessage: 'A git operation on the task checkout failed; try again or check the repository.' }));
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');

@@ -2,6 +2,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CodexError } from '../errors.js';
+import { stripUrlCredentials } from '../util/redact.js';
 import { runHostGit } from './host-git.js';
 
 /**
@@ -53,7 +54,8 @@ export async function syncMirror(dataDir: string, repo: { name: string; url: str
   try {
     await runHostGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-recurse-submodules', 'origin'], { gitDir: path });
   } catch (e) {
-    throw new CodexError('repo_fetch_failed', `Fetching ${repo.name} from ${repo.url} failed: ${(e as Error).message}`, {
+    // The URL may carry credentials (https://user:token@host/…): never in a message or a log.
+    throw new CodexError('repo_fetch_failed', stripUrlCredentials(`Fetching ${repo.name} from ${repo.url} failed: ${(e as Error).message}`), {
       cause: e,
       retryable: true,
       userMessage: `Could not fetch the repository "${repo.name}". Check its URL and the worker's access, then try again.`,

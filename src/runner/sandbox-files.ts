@@ -13,6 +13,7 @@ const ESCAPE = 10;
 const NOT_FOUND = 11;
 const NOT_A_FILE = 12;
 const TOO_LARGE = 13;
+const SHORT_WRITE = 14;
 
 const PRELUDE = [
   'set -u',
@@ -30,12 +31,22 @@ s=$(stat -L -c %s -- "$p") || exit 20
 [ "$s" -le "$2" ] || exit ${TOO_LARGE}
 exec cat -- "$p"`;
 
-/** Writes stdin to the file, creating parent directories; never writes through to outside. */
+/**
+ * Writes stdin to the file atomically, creating parent directories; never writes through to
+ * outside. The content goes to a temporary file beside the target first, is checked to be
+ * `$2` bytes long (a cut stdin is an error, not a short file), takes over the target's mode,
+ * and is renamed over the target: a failure at any point leaves the old file whole.
+ */
 export const WRITE_SCRIPT = `${PRELUDE}
 inside "$p" || { printf '%s' "$p" >&2; exit ${ESCAPE}; }
 [ -d "$p" ] && exit ${NOT_A_FILE}
 mkdir -p -- "\${p%/*}" || exit 20
-exec cat > "$p"`;
+t="\${p%/*}/.\${p##*/}.codex-write-$$"
+trap 'rm -f -- "$t"' EXIT
+cat > "$t" || exit 20
+[ "$(stat -c %s -- "$t")" = "$2" ] || exit ${SHORT_WRITE}
+if [ -e "$p" ]; then chmod --reference="$p" -- "$t" || exit 20; fi
+mv -f -- "$t" "$p" || exit 20`;
 
 /** Removes the entry itself (a symlink is removed, not followed); its directory must be inside. */
 export const DELETE_SCRIPT = `set -u
@@ -54,8 +65,14 @@ export const EXISTS_SCRIPT = `${PRELUDE}
 inside "$p" || { printf '%s' "$p" >&2; exit ${ESCAPE}; }
 [ -f "$p" ]`;
 
-/** Runs `bash -c <script> sandbox-file <args…>` in the sandbox as the sandbox user. */
-export type ScriptRunner = (script: string, args: string[], stdin?: Buffer, capBytes?: number) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+/**
+ * Runs `bash -c <script> sandbox-file <args…>` in the sandbox as the sandbox user. `stdout` is
+ * the raw bytes; `truncated` is true when more than `capBytes` came out (the middle was cut).
+ */
+export type ScriptRunner = (script: string, args: string[], stdin?: Buffer, capBytes?: number) => Promise<{ exitCode: number; stdout: Buffer; stderr: string; truncated: boolean }>;
+
+/** UTF-8 decoding that fails on invalid bytes and keeps a byte-order mark as it is. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The four file operations of the port, on top of a script runner. */
 export class SandboxFiles {
@@ -64,14 +81,31 @@ export class SandboxFiles {
     private readonly maxFileBytes: number,
   ) {}
 
+  /**
+   * The file as text. Refuses what text editing would corrupt: a binary file (a NUL byte), bytes
+   * that are not UTF-8 (they would come back as U+FFFD), and a read that came out cut (the file
+   * grew past the limit between the size check and the read).
+   */
   async read(path: string): Promise<string> {
     const r = await this.run(READ_SCRIPT, [scriptPath(path), String(this.maxFileBytes)], undefined, this.maxFileBytes + 1);
     throwIfFailed(path, r, 'read');
-    return r.stdout;
+    const where = containerPath(checkWorkspacePath(path));
+    if (r.truncated || r.stdout.length > this.maxFileBytes) {
+      throw new CodexError('sandbox_file_too_large', `${where} is too large to read whole (it grew while being read); read parts of it with a command (head, sed -n).`);
+    }
+    if (r.stdout.includes(0)) {
+      throw new CodexError('sandbox_file_binary', `${where} is a binary file (it contains NUL bytes); it cannot be read or edited as text.`);
+    }
+    try {
+      return UTF8.decode(r.stdout);
+    } catch {
+      throw new CodexError('sandbox_file_not_utf8', `${where} is not UTF-8 text; it cannot be edited as text without corrupting it. Convert it first (iconv) or change it with a command.`);
+    }
   }
 
   async write(path: string, content: string): Promise<void> {
-    throwIfFailed(path, await this.run(WRITE_SCRIPT, [scriptPath(path)], Buffer.from(content, 'utf8')), 'write');
+    const bytes = Buffer.from(content, 'utf8');
+    throwIfFailed(path, await this.run(WRITE_SCRIPT, [scriptPath(path), String(bytes.length)], bytes), 'write');
   }
 
   async delete(path: string): Promise<void> {
@@ -109,6 +143,8 @@ export function fileOpError(path: string, exitCode: number, stderr: string, op: 
       return new CodexError('sandbox_file_not_found', `No such file: ${where}.`);
     case NOT_A_FILE:
       return new CodexError('sandbox_not_a_file', `${where} is not a regular file.`);
+    case SHORT_WRITE:
+      return new CodexError('sandbox_file_error', `Could not write ${where}: the content arrived incomplete; the file was left as it was.`, { retryable: true });
     case TOO_LARGE:
       return new CodexError('sandbox_file_too_large', `${where} is too large to read whole; read parts of it with a command (head, sed -n).`);
     default:

@@ -16,6 +16,8 @@ export interface WorkspaceRepo {
   name: string;
   url: string;
   baseBranch: string;
+  /** Copy only the task's own objects into its checkout and mount no mirror (see checkout.ts). */
+  isolateObjects?: boolean;
 }
 
 /** A host directory the sandbox sees read-only at `target`. */
@@ -228,7 +230,8 @@ export class Workspace {
       await removeTree(dir);
     }
     await mkdir(join(this.options.dataDir, 'checkouts'), { recursive: true });
-    await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser });
+    const isolateObjects = repo.isolateObjects === true;
+    await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser, isolateObjects });
     return {
       taskId,
       repo: repo.name,
@@ -238,7 +241,8 @@ export class Workspace {
       baseBranch: repo.baseBranch,
       baseSha,
       startSha: tipSha,
-      readOnlyMounts: [{ source: join(mirrorDir, 'objects'), target: MIRROR_OBJECTS_MOUNT }],
+      // An isolated checkout has its objects in its own .git: the shared objects are not mounted.
+      readOnlyMounts: isolateObjects ? [] : [{ source: join(mirrorDir, 'objects'), target: MIRROR_OBJECTS_MOUNT }],
       sandboxUser: this.sandboxUser,
     };
   }

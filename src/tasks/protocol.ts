@@ -98,6 +98,10 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     command: z.string().optional(),
     reason: z.string().optional(),
     diffStat: diffStatSchema.optional(),
+    /** Where the command runs (`/workspace/…`). */
+    workdir: z.string().optional(),
+    /** Every reason the policy asks (one per need); "Approve for this task" grants them all. */
+    needs: z.array(z.string()).optional(),
     /** When no decision has come by then, the request counts as declined. */
     expiresAt: z.string(),
   }),

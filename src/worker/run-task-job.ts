@@ -13,6 +13,7 @@ import { RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
+import { redactSecrets } from '../util/redact.js';
 import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -182,7 +183,8 @@ async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink): Pr
     // Setup commands come from the admin's config (installing dependencies needs the network),
     // so they run with network, in a sibling on the same checkout; the agent's commands do not.
     const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network: true });
-    const outputTail = `${result.stdout}${result.stderr}`.split('\n').slice(-20).join('\n').slice(-1500);
+    // Redacted whole before it is cut, so no part of a secret survives the cut.
+    const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
     if (result.exitCode !== 0) {
       return new CodexError('setup_failed', `setup command failed: ${command}`, {

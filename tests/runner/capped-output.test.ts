@@ -37,4 +37,27 @@ describe('CappedOutput', () => {
     expect(text.startsWith('éé')).toBe(true);
     expect(text.endsWith('üü')).toBe(true);
   });
+
+  it('cuts at line ends, dropping a line cut in two rather than showing part of it', () => {
+    const out = new CappedOutput(40);
+    out.push(Buffer.from('first line\nTOKEN=abcdefghijklmnop'));
+    for (let i = 0; i < 100; i++) out.push(Buffer.from(`line ${i}\n`));
+    out.push(Buffer.from('last'));
+    const text = out.text();
+    expect(text.startsWith('first line\n[… output truncated:')).toBe(true);
+    expect(text).not.toContain('TOKEN=a');
+    // The tail starts at a whole line: no digit-less "ine 9x" fragment.
+    expect(text.split('\n').slice(2)).toEqual(['line 98', 'line 99', 'last']);
+    expect(text).toMatch(/output truncated: (\d+) bytes/);
+    const cut = Number(/output truncated: (\d+) bytes/.exec(text)![1]);
+    expect(cut + 'first line\n'.length + 'line 98\nline 99\nlast'.length).toBe(out.totalBytes);
+  });
+
+  it('keeps a tail line whole when the cut fell exactly at its start', () => {
+    const out = new CappedOutput(20);
+    out.push(Buffer.from('0123456789'));
+    out.push(Buffer.from('x'.repeat(50) + '\n'));
+    out.push(Buffer.from('abcdefghi\n'));
+    expect(out.text().endsWith('…]\nabcdefghi\n')).toBe(true);
+  });
 });

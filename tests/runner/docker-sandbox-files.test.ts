@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CodexError, PathEscapeError } from '../../src/errors.js';
 import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
+import { SandboxFiles, type ScriptRunner } from '../../src/runner/sandbox-files.js';
+import { preparePatch, writePatch } from '../../src/agent/patch/sandbox-patch.js';
 import { IMAGE, removeProjectContainers, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
 
 const project = uniqueId('codex-test-files-');
@@ -94,5 +96,53 @@ describe('DockerSandbox files', () => {
     expect(CodexError.isInstance(huge) && huge.code).toBe('sandbox_file_too_large');
     const gone = await sandbox.deleteFile('nope.txt').catch((e: unknown) => e);
     expect(CodexError.isInstance(gone) && gone.code).toBe('sandbox_file_not_found');
+  });
+
+  it('refuses to read binary and non-UTF-8 files as text, and keeps a byte-order mark', async () => {
+    await sandbox.exec(`printf 'PNG\\0\\1\\2' > image.bin && printf 'caf\\351 cr\\350me\\n' > latin1.txt`);
+    const binary = await sandbox.readFile('image.bin').catch((e: unknown) => e);
+    expect(CodexError.isInstance(binary) && binary.code).toBe('sandbox_file_binary');
+    const latin1 = await sandbox.readFile('latin1.txt').catch((e: unknown) => e);
+    expect(CodexError.isInstance(latin1) && latin1.code).toBe('sandbox_file_not_utf8');
+    await sandbox.writeFile('bom.txt', '\uFEFFwith a BOM\n');
+    expect(await sandbox.readFile('bom.txt')).toBe('\uFEFFwith a BOM\n');
+    expect((await sandbox.exec('head -c 3 bom.txt | od -An -tx1')).stdout.trim()).toBe('ef bb bf');
+  });
+
+  it('treats a read cut by the output cap as an error, not as the file', async () => {
+    await sandbox.exec('seq 1 2000 > lines.txt');
+    // The real script runner, with a cap below what the size check let through: the output is cut.
+    const run = (sandbox as unknown as { runScript: ScriptRunner }).runScript.bind(sandbox);
+    const files = new SandboxFiles((script, args, stdin) => run(script, args, stdin, 1000), 1024 * 1024);
+    const cut = await files.read('lines.txt').catch((e: unknown) => e);
+    expect(CodexError.isInstance(cut) && cut.code).toBe('sandbox_file_too_large');
+  });
+
+  it('writes atomically: keeps the mode, leaves no temporary file, and keeps the old file when a write fails', async () => {
+    await sandbox.exec('printf "#!/bin/sh\\necho old\\n" > run.sh && chmod 755 run.sh');
+    await sandbox.writeFile('run.sh', '#!/bin/sh\necho new\n');
+    expect((await sandbox.exec('stat -c %a run.sh && ./run.sh && ls -a | grep -c codex-write || true')).stdout).toBe('755\nnew\n0\n');
+    // A write that cannot land (its directory is a file) fails without touching anything.
+    await sandbox.exec('echo keep > blocker');
+    await expect(sandbox.writeFile('blocker/inner.txt', 'x')).rejects.toBeInstanceOf(CodexError);
+    expect(await sandbox.readFile('blocker')).toBe('keep\n');
+  });
+
+  it('apply_patch writes before it deletes: a move whose write fails loses nothing', async () => {
+    await sandbox.exec('printf "only copy\\n" > moved.txt && echo file > notadir');
+    const plan = await preparePatch(sandbox, '*** Begin Patch\n*** Update File: moved.txt\n*** Move to: notadir/moved.txt\n@@\n-only copy\n+only copy, moved\n*** End Patch');
+    await expect(writePatch(sandbox, plan)).rejects.toBeInstanceOf(CodexError);
+    expect(await sandbox.readFile('moved.txt')).toBe('only copy\n');
+  });
+
+  it('apply_patch refuses to edit a non-UTF-8 file and leaves its bytes alone, but may delete a binary file', async () => {
+    await sandbox.exec(`printf 'caf\\351\\nline two\\n' > legacy.txt && printf 'GIF\\0' > pic.gif`);
+    const before = (await sandbox.exec('sha256sum legacy.txt')).stdout;
+    const refused = await preparePatch(sandbox, '*** Begin Patch\n*** Update File: legacy.txt\n@@\n-line two\n+line 2\n*** End Patch').catch((e: unknown) => e);
+    expect(CodexError.isInstance(refused) && refused.code).toBe('sandbox_file_not_utf8');
+    expect((await sandbox.exec('sha256sum legacy.txt')).stdout).toBe(before);
+    const del = await preparePatch(sandbox, '*** Begin Patch\n*** Delete File: pic.gif\n*** End Patch');
+    await writePatch(sandbox, del);
+    expect(await sandbox.fileExists('pic.gif')).toBe(false);
   });
 });

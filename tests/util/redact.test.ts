@@ -1,5 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { renderCommandLog } from '../../src/blocks/thread.js';
+import { lastLines } from '../../src/agent/tools/output-format.js';
 import { redactBlocks, redactDeep, redactSecrets } from '../../src/util/redact.js';
 
 /* Fake credentials in the providers' shapes; none of them is real. */
@@ -59,6 +61,89 @@ describe('redactSecrets: positives', () => {
   });
 });
 
+const slackC = ['xoxc', '123456789012', '1234567890123', '1234567890123', 'abcdef0123456789abcdef0123456789'].join('-');
+const slackD = `xoxd-${'AbC%2FdEf%2BgHi0123456789'.repeat(2)}%3D`;
+const hf = `hf_${'aBcDeFgHiJkLmNoPqRsTuVwXyZ01234567'}`;
+const sendgrid = `SG.${'aBcDeFgHiJkLmNoPqRsTuV'}.${'0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ_-abcde'}`;
+const gocspx = `GOCSPX-${'aBcDeFgHiJkLmNoPqRsTuV0123_'}`;
+
+/** A fresh RSA key in PKCS#1 PEM (25 lines of base64 for 2048 bits) and its body lines. */
+function rsaKey(): { pem: string; body: string[] } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  return { pem: privateKey, body: privateKey.split('\n').filter((l) => l !== '' && !l.startsWith('-----')) };
+}
+
+describe('redactSecrets: formats added by the hardening', () => {
+  it.each([
+    ['Slack browser token (xoxc)', `token: ${slackC}`, 'token: [redacted]'],
+    ['Slack browser cookie (xoxd)', `d=${slackD};`, 'd=[redacted];'],
+    ['curl -u', 'curl -u admin:hunter2 https://api.example.com', 'curl -u admin:[redacted] https://api.example.com'],
+    ['curl --user=', 'curl --user=deploy:pa55 https://x', 'curl --user=deploy:[redacted] https://x'],
+    ['curl -uuser:pass', 'curl -sS -uadmin:pw https://x', 'curl -sS -uadmin:[redacted] https://x'],
+    ['token as URL user', `git clone https://${ghp.slice(4)}@github.com/acme/x.git`, 'git clone https://[redacted]@github.com/acme/x.git'],
+    ['GitHub token as URL user', `https://${ghp}@github.com/a/b`, 'https://[redacted]@github.com/a/b'],
+    ['Laravel APP_KEY', 'APP_KEY=base64:q1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxC+vBnM=', 'APP_KEY=[redacted]'],
+    ['ENCRYPTION_KEY', 'ENCRYPTION_KEY=0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'ENCRYPTION_KEY=[redacted]'],
+    ['npm _auth', '_auth=dXNlcjpwYXNzd29yZA==', '_auth=[redacted]'],
+    ['npm _authToken', '//registry.example.com/:_authToken=abcdef', '//registry.example.com/:_authToken=[redacted]'],
+    ['docker auth', '{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNzd29yZA=="}}}', '{"auths":{"https://index.docker.io/v1/":{"auth":"[redacted]"}}}'],
+    ['Hugging Face token', `HF=${hf}`, 'HF=[redacted]'],
+    ['SendGrid key', `key ${sendgrid} sent`, 'key [redacted] sent'],
+    ['Google OAuth client secret', `"client": "${gocspx}"`, '"client": "[redacted]"'],
+    ['short .env password', 'DB_PASSWORD=hunter2', 'DB_PASSWORD=[redacted]'],
+    ['short exported password', 'export POSTGRES_PASSWORD="pg"', 'export POSTGRES_PASSWORD="[redacted]"'],
+    ['.env secret', 'JWT_SECRET=changeme', 'JWT_SECRET=[redacted]'],
+    ['high-entropy key in code', "const signingKey = 'Zx8qP2mN7vL4kR9tW3yB';", "const signingKey = '[redacted]';"],
+    ['high-entropy token in YAML', 'refreshToken: Qm9zZ3VzLXRva2VuLTEyMzQ1Njc4', 'refreshToken: [redacted]'],
+    ['GitHub app token', `x ${ghs}`, 'x [redacted]'],
+    ['GitHub OAuth token', `x ${gho}`, 'x [redacted]'],
+    ['GitHub fine-grained token', `x ${pat}`, 'x [redacted]'],
+    ['GitHub classic token', `x ${ghp}`, 'x [redacted]'],
+  ])('%s', (_name, input, expected) => {
+    expect(redactSecrets(input)).toBe(expected);
+  });
+
+  it('redacts a key body whose BEGIN line was cut away, and its short last line', () => {
+    const { pem, body } = rsaKey();
+    const lines = pem.trimEnd().split('\n');
+    const tail = `$ cat key.pem\n${lines.slice(12).join('\n')}\ncat: exit 1`;
+    const out = redactSecrets(tail);
+    for (const line of body) expect(out).not.toContain(line);
+    expect(out).toBe('$ cat key.pem\n[redacted]\n-----END RSA PRIVATE KEY-----\ncat: exit 1');
+  });
+
+  it('redacts a tail that starts in the middle of a key line', () => {
+    const { body } = rsaKey();
+    const text = `${body[3]!.slice(30)}\n${body.slice(4).join('\n')}`;
+    expect(redactSecrets(text)).toBe('[redacted]');
+  });
+
+  it('redacts a single key line quoted alone, and an indented body', () => {
+    const { body } = rsaKey();
+    expect(redactSecrets(`The key starts with ${body[0]}`)).not.toContain(body[0]);
+    expect(redactSecrets(`  key: |\n    ${body.slice(0, 5).join('\n    ')}\n  other: 1`)).toBe('  key: |\n    [redacted]\n  other: 1');
+  });
+
+  it('redacts a base64-encoded PEM and a key body in an escaped JSON string', () => {
+    const { pem, body } = rsaKey();
+    const encoded = Buffer.from(pem).toString('base64');
+    expect(redactSecrets(`tls.key: ${encoded}`)).toBe('tls.key: [redacted]');
+    const json = JSON.stringify({ private_key_id: 'abc', body: body.join('\n') });
+    const out = redactSecrets(json);
+    for (const line of body) expect(out).not.toContain(line);
+  });
+
+  it('redacts the whole text before lastLines cuts it, so no part of a key survives the tail', () => {
+    const { pem, body } = rsaKey();
+    const output = `${pem}\nError: permission denied\n`;
+    const unsafe = lastLines(output);
+    expect(body.some((l) => unsafe.includes(l))).toBe(true); // the cut alone leaks key lines
+    expect(body.some((l) => redactSecrets(unsafe).includes(l.slice(0, 20)))).toBe(false); // the body rule catches a cut tail
+    const safe = lastLines(redactSecrets(output));
+    for (const line of body) expect(safe).not.toContain(line);
+  });
+});
+
 describe('redactSecrets: negatives', () => {
   it.each([
     ['git sha', 'commit 3f786850e387550fdab836ed7e6dc881de23001b (HEAD -> main)'],
@@ -76,6 +161,13 @@ describe('redactSecrets: negatives', () => {
     ['ordinary TypeScript', 'export function redact(text: string): string { return text.replace(/a/g, "b"); }'],
     ['test output', 'Tests: 41 passed, 1 failed (token-bucket.test.ts)'],
     ['Bearer with a variable', 'curl -H "Authorization: Bearer $OPENAI_API_KEY" https://api.openai.com'],
+    ['curl -u with a variable', 'curl -u "$USER:$PASS" https://x and sort -u file.txt'],
+    ['hex hash on its own line', '3f786850e387550fdab836ed7e6dc881de23001b\n9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    ['env lines that are not secret', 'TOKEN_TTL=3600\nNODE_ENV=production\nCACHE_KEY=true\nAPI_URL=https://example.com'],
+    ['env with a variable', 'DB_PASSWORD=${DB_PASSWORD}'],
+    ['a key name with a plain word', "const cacheKey = 'user-profile-settings';"],
+    ['a key read from the environment', 'const secretKey = process.env.SECRET_KEY_VALUE_NAME;'],
+    ['URL with a plain user name', 'https://x-access-token@github.com/acme/repo.git'],
   ])('%s survives', (_name, input) => {
     expect(redactSecrets(input)).toBe(input);
   });

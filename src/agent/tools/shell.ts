@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ApprovalPolicy } from '../../config.js';
 import { errorMessage } from '../../errors.js';
 import type { ExecResult } from '../../runner/sandbox.js';
+import { checkWorkspacePath, containerPath } from '../../runner/workspace-path.js';
+import { redactSecrets } from '../../util/redact.js';
 import { commandNeeds } from '../approval-policy.js';
 import { headAndTail, joinStreams, lastLines } from './output-format.js';
 import { defineTool, type Tool } from './tool.js';
@@ -38,7 +40,7 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
       const withNetwork = args.with_network === true;
       const needs = commandNeeds(args.command, { withNetwork, requireApproval: args.require_approval === true }, policy);
       if (needs.length > 0) {
-        const request = { needs, command: args.command, subject: 'this command' };
+        const request = { needs, command: args.command, workdir: shownWorkdir(args.workdir), subject: 'this command' };
         const result = await ctx.approvals.request(args.justification ? { ...request, reason: args.justification } : request, ctx.signal);
         if (result.outcome === 'denied') return result.message;
         if (result.outcome === 'stopped') return 'The command did not run: the user stopped the step.';
@@ -52,7 +54,7 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
         result = await ctx.sandbox.exec(args.command, args.workdir ? { ...options, cwd: args.workdir } : options);
       } catch (e) {
         // Every command_started gets its command_finished, or the status card shows it running forever.
-        await ctx.emit({ type: 'command_finished', callId: ctx.callId, command: args.command, exitCode: -1, durationMs: 0, timedOut: false, outputTail: lastLines(errorMessage(e)) });
+        await ctx.emit({ type: 'command_finished', callId: ctx.callId, command: args.command, exitCode: -1, durationMs: 0, timedOut: false, outputTail: lastLines(redactSecrets(errorMessage(e))) });
         throw e;
       }
       const output = joinStreams(result.stdout, result.stderr);
@@ -63,7 +65,9 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
         exitCode: Math.trunc(result.exitCode),
         durationMs: Math.max(0, result.durationMs),
         timedOut: result.timedOut,
-        outputTail: lastLines(output),
+        // Redacted whole, then cut: the tail alone can hold the body of a key whose BEGIN line
+        // it lost, or half a token, which no rule recognises any more.
+        outputTail: lastLines(redactSecrets(output)),
       });
       const lines = [`Exit code: ${result.exitCode}`, `Wall time: ${(result.durationMs / 1000).toFixed(1)} s`];
       if (result.timedOut) lines.push(`Timed out after ${Math.round(timeoutMs / 1000)} s; the command was killed. Run something shorter or pass a larger timeout_ms (at most ${Math.round(maxMs / 1000)} s).`);
@@ -72,4 +76,13 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
       return lines.join('\n');
     },
   }) as Tool;
+}
+
+/** The working directory as the sandbox will resolve it; a path it would refuse is shown as given. */
+function shownWorkdir(workdir: string | undefined): string {
+  try {
+    return containerPath(checkWorkspacePath(workdir ?? ''));
+  } catch {
+    return workdir ?? '';
+  }
 }

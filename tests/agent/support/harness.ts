@@ -94,6 +94,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     access: { approvers: [], steerers: [] },
     network: 'bridge',
     pushBranches: false,
+    isolateObjects: false,
     pushUrl: dir,
   };
   const server = await startModelServer(options.models ? { apiKey: API_KEY, models: options.models, script: options.script } : { apiKey: API_KEY, script: options.script });
