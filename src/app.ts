@@ -1,11 +1,10 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { App as BoltApp } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { registerCodexCommand } from './slack/codex-command.js';
-import { loadConfig, type Config } from './config.js';
-import { ConfigError } from './errors.js';
+import { readStartConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
@@ -119,18 +118,12 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
 }
 
 async function main(): Promise<void> {
-  // `.env` in the working directory, as the README sets it up; variables already set win.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\nSee the configuration reference in README.md.\n`);
-      process.exit(1);
-    }
-    throw e;
+  const read = readStartConfig();
+  if ('problem' in read) {
+    process.stderr.write(`${read.problem}\n`);
+    process.exit(1);
   }
+  const { config } = read;
   const logger = createLogger({ level: config.env.LOG_LEVEL });
   let codex: CodexProcess;
   try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -315,4 +315,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   if (problems.length > 0 || !env.success || !file) throw new ConfigError(problems);
   const dataDir = isAbsolute(env.data.CODEX_DATA_DIR) ? env.data.CODEX_DATA_DIR : resolve(cwd, env.data.CODEX_DATA_DIR);
   return resolveConfig(env.data, file, dataDir);
+}
+
+/**
+ * The config as `npm start` and `npm run doctor` read it: `.env` in the working directory first
+ * (as the README sets it up; variables already set win), then the environment and the repo
+ * file. A problem comes back as the one message that names every problem, never thrown.
+ */
+export function readStartConfig(): { config: Config } | { problem: string } {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return { config: loadConfig() };
+  } catch (e) {
+    if (e instanceof ConfigError) return { problem: `${e.message}\nSee the configuration reference in README.md.` };
+    throw e;
+  }
 }

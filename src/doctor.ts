@@ -1,8 +1,7 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkDocker, checkImage, checkModel, checkRedis, checkRepo, checkSlackToken, checkSlackTransport, configuredImages, manifestBotScopes, runCheck, type CheckResult } from './checks.js';
-import { loadConfig, type Config } from './config.js';
-import { ConfigError } from './errors.js';
+import { readStartConfig, type Config } from './config.js';
 import { createDockerClient } from './runner/docker-client.js';
 
 /*
@@ -36,15 +35,12 @@ export function formatResult(r: CheckResult): string {
 }
 
 async function main(): Promise<number> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    process.stdout.write(`✗ configuration: ${e.message}\nSee the configuration reference in README.md.\n`);
+  const read = readStartConfig();
+  if ('problem' in read) {
+    process.stdout.write(`✗ configuration: ${read.problem}\n`);
     return 1;
   }
+  const { config } = read;
   process.stdout.write(`✓ configuration: ${config.repos.length} repo(s) from ${config.env.CODEX_CONFIG}, role ${config.env.CODEX_ROLE}\n`);
   const results = await runDoctor(config);
   for (const r of results) process.stdout.write(`${formatResult(r)}\n`);

@@ -1,4 +1,4 @@
-import { steeringNote } from './prompts.js';
+import { NOT_RUN_CANCELLED, steeringNote } from './prompts.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
 import { callModel, messageText, type InputItem, type OutputItem } from './model-client.js';
 import { type Session, saveSession } from './session.js';
@@ -89,7 +89,7 @@ async function pauseAfterInterrupt(s: Session): Promise<AgentOutcome | undefined
 }
 
 async function cancel(s: Session): Promise<AgentOutcome> {
-  s.conversation.closeDanglingCalls('Not run: cancelled by user.');
+  s.conversation.closeDanglingCalls(NOT_RUN_CANCELLED);
   await saveSession(s);
   const by = s.control.cancelled?.by;
   return by === undefined ? { status: 'cancelled' } : { status: 'cancelled', by };

@@ -1,6 +1,6 @@
 import type { ConversationStore, SavedConversation, TokenUsage } from '../tasks/protocol.js';
 import type { CallUsage, InputItem } from './model-client.js';
-import { RESUMED_NOTE } from './prompts.js';
+import { NOT_RUN_STOPPED, RESUMED_NOTE } from './prompts.js';
 
 /*
  * The task's conversation: the Responses API input, only ever appended to (the prompt cache
@@ -70,7 +70,7 @@ export async function openConversation(
     return { conversation, lastSeq: saved?.lastSeq ?? 0, resumed: false };
   }
   const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn);
-  conversation.closeDanglingCalls('Not run: the task was stopped before this call ran.');
+  conversation.closeDanglingCalls(NOT_RUN_STOPPED);
   if (saved.turn >= turn) {
     // The turn's edits lived only in the old checkout (the host commits at the end of a turn),
     // so the model must not trust what it remembers of the files.

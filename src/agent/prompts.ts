@@ -97,3 +97,8 @@ export function declinedNote(subject: string, outcome: { by?: string; timedOutAf
   if (outcome.timedOutAfter) return `No one approved ${subject} within ${outcome.timedOutAfter}, so it counts as declined and did not run. ${advice}`;
   return `The user${outcome.by ? ` ${person(outcome.by)}` : ''} declined ${subject}; it did not run. ${advice}`;
 }
+
+/** The output of a tool call that never ran because a person cancelled the task. */
+export const NOT_RUN_CANCELLED = 'Not run: cancelled by user.';
+/** The output of a tool call that never ran because the turn stopped before it (a resumed or continued conversation). */
+export const NOT_RUN_STOPPED = 'Not run: the task was stopped before this call ran.';
