@@ -98,9 +98,11 @@ export const approvalPolicySchema = z.object({
   push: z.boolean().optional(),
   /** Minutes to wait for a decision; none counts as Deny. */
   timeoutMinutes: z.number().positive().optional(),
+  /** `false`: a task's owner may not approve its own requests; a configured approver must. */
+  selfApprove: z.boolean().optional(),
 });
 export type ApprovalPolicy = Required<z.infer<typeof approvalPolicySchema>>;
-export const DEFAULT_APPROVAL: ApprovalPolicy = { mode: 'on-request', commandPatterns: [], network: true, changeLinesOver: 0, push: true, timeoutMinutes: 30 };
+export const DEFAULT_APPROVAL: ApprovalPolicy = { mode: 'on-request', commandPatterns: [], network: true, changeLinesOver: 0, push: true, timeoutMinutes: 30, selfApprove: true };
 
 /** Settings of the Slack side. */
 export const slackSettingsSchema = z.object({
@@ -110,6 +112,12 @@ export const slackSettingsSchema = z.object({
   postsPerSecond: z.number().positive().default(1),
   /** Characters of earlier thread messages given to a task started by a mention. */
   threadContextChars: z.number().int().min(0).default(12_000),
+  /**
+   * Slack workspaces (team ids like T012ABCDEF) besides the bot's own whose members may start,
+   * steer and approve tasks: people of a shared (Slack Connect) channel's other workspaces are
+   * refused unless listed here.
+   */
+  allowedTeams: z.array(z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack team id like T012ABCDEF')).default([]),
 });
 export type SlackSettings = z.infer<typeof slackSettingsSchema>;
 

@@ -49,6 +49,8 @@ export class TaskView {
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
   private readonly approvals = new Map<string, Event<'approval_requested'>>();
+  /** This turn's summary went out with `turn_summarized`. */
+  private summarized = false;
 
   constructor(
     taskId: string,
@@ -75,7 +77,7 @@ export class TaskView {
     const due = this.dueAt();
     if (due !== undefined && Date.parse(event.at) >= due) this.flushCommands(out);
     this.cardState = applyEvent(this.cardState, event);
-    if (event.type !== 'token_usage' && event.type !== 'task_completed') this.flushNarration(out);
+    if (event.type !== 'token_usage' && event.type !== 'task_completed' && event.type !== 'turn_summarized') this.flushNarration(out);
     const s = this.cardState;
     switch (event.type) {
       case 'agent_message':
@@ -109,11 +111,20 @@ export class TaskView {
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'interrupted', message: renderInterrupted({ by: event.by }) });
         break;
+      case 'turn_summarized':
+        this.flushCommands(out);
+        if (this.narration && this.narration.text.trim() !== event.summary.trim()) this.flushNarration(out);
+        this.narration = undefined;
+        this.summarized = true;
+        out.push(this.summary(event));
+        break;
       case 'task_completed':
         this.flushCommands(out);
         if (this.narration && this.narration.text.trim() !== event.summary.trim()) this.flushNarration(out);
         this.narration = undefined;
-        out.push(this.summary(event));
+        // Streams from before `turn_summarized` carry the summary here.
+        if (!this.summarized) out.push(this.summary(event));
+        this.summarized = false;
         break;
       case 'task_failed':
         this.flushCommands(out);
@@ -125,6 +136,7 @@ export class TaskView {
         break;
       case 'turn_queued':
         this.lastTestRun = undefined;
+        this.summarized = false;
         break;
       default:
         break;
@@ -159,10 +171,11 @@ export class TaskView {
     return this.cardState.startedAtMs !== undefined || this.cardState.turn > 1;
   }
 
-  private summary(event: Event<'task_completed'>): ThreadOutput {
+  private summary(event: Event<'task_completed' | 'turn_summarized'>): ThreadOutput {
     const s = this.cardState;
     const tests = this.lastTestRun ? testOutcome([this.lastTestRun]) : undefined;
-    const elapsedMs = s.startedAtMs && s.endedAtMs ? s.endedAtMs - s.startedAtMs : undefined;
+    const end = s.endedAtMs ?? Date.parse(event.at);
+    const elapsedMs = s.startedAtMs ? end - s.startedAtMs : undefined;
     const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage });
     const diff = event.diff && event.diff.bytes > 0 ? { turn: event.diff.turn, branch: event.branch, filename: `codex-${s.taskId}${event.diff.turn > 1 ? `-turn${event.diff.turn}` : ''}.diff` } : undefined;
     return { type: 'summary', seq: event.seq, message, diff };

@@ -132,6 +132,20 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     /** Set when a budget ended the task early. */
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
   }),
+  /**
+   * A turn's result, once committed and before anything is pushed: the summary and the diff go
+   * to the thread first, so a push approval can be judged on them. `task_completed` follows.
+   */
+  z.object({
+    ...base,
+    type: z.literal('turn_summarized'),
+    summary: z.string(),
+    diffStat: diffStatSchema,
+    branch: z.string(),
+    commit: z.string().optional(),
+    diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
+    budget: z.enum(['steps', 'time', 'tokens']).optional(),
+  }),
   /** The task branch was pushed to the upstream (or the push failed: `error` says why). */
   z.object({ ...base, type: z.literal('branch_pushed'), branch: z.string(), remote: z.string(), commit: z.string(), ok: z.boolean(), error: z.string().optional() }),
   z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),

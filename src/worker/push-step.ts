@@ -1,45 +1,65 @@
-import { randomBytes } from 'node:crypto';
 import type { ApprovalPolicy, RepoConfig } from '../config.js';
 import { CodexError } from '../errors.js';
 import type { Workspace } from '../runner/workspace.js';
-import type { ApprovalDecision, EventSink, OpSource } from '../tasks/protocol.js';
+import { canDecide } from '../tasks/access.js';
+import type { DiffStat, EventSink, OpSource } from '../tasks/protocol.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
+import { stripUrlCredentials } from '../util/redact.js';
+import { askPerson } from './ask-person.js';
 
 /** A remote URL as shown to people: any user:password@ part removed. */
-export function displayRemote(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+export const displayRemote = stripUrlCredentials;
+
+/**
+ * Paths whose changes run with other people's rights once pushed (CI pipelines, build and
+ * container definitions, hooks, dependency sources): a push that touches one always asks, even
+ * when pushes need no approval or someone chose "Approve for this task".
+ */
+const SENSITIVE_PATHS: RegExp[] = [
+  /^\.github\//,
+  /(^|\/)\.gitlab-ci\.ya?ml$/,
+  /^\.gitlab\//,
+  /^\.circleci\//,
+  /^\.buildkite\//,
+  /(^|\/)Jenkinsfile$/,
+  /(^|\/)azure-pipelines\.ya?ml$/,
+  /(^|\/)\.travis\.ya?ml$/,
+  /(^|\/)bitbucket-pipelines\.ya?ml$/,
+  /(^|\/)(Dockerfile|Containerfile)([.-][^/]*)?$/,
+  /(^|\/)(docker-)?compose(\.[^/]*)?\.ya?ml$/,
+  /(^|\/)\.(npmrc|yarnrc(\.yml)?|pypirc|gitmodules|gitattributes|pre-commit-config\.yaml)$/,
+  /(^|\/)\.husky\//,
+  /(^|\/)CODEOWNERS$/,
+];
+
+/** The changed paths that touch CI or configuration (SENSITIVE_PATHS). */
+export function sensitivePaths(stat: DiffStat): string[] {
+  return stat.files.flatMap((f) => [f.path, ...(f.oldPath ? [f.oldPath] : [])]).filter((p) => SENSITIVE_PATHS.some((re) => re.test(p)));
 }
 
 /**
- * Waits for the decision on `approvalId` from the task's operations until `expiresAt`. A cancel
- * counts as a decline; other operations are left for the next turn (steering the worker
- * cannot apply here becomes a follow-up, see run-task-job).
+ * After a turn that committed (its summary and diff already in the thread), pushes the task
+ * branch upstream when the repo asks for it. It asks in the thread first, showing the diff
+ * stat, when the policy's `push` says so, unless someone who may decide chose "Approve for this
+ * task" and this turn was asked for by the owner or an approver (a steerer's turn asks again);
+ * a change to CI or configuration paths always asks. The outcome is a `branch_pushed` event.
  */
-async function waitForDecision(ops: OpSource, approvalId: string, expiresAt: number): Promise<{ decision: ApprovalDecision; by?: string; timedOut: boolean }> {
-  const signal = AbortSignal.timeout(Math.max(1, expiresAt - Date.now()));
-  for (;;) {
-    const op = await ops.next(signal);
-    if (!op) return { decision: 'decline', timedOut: true };
-    if (op.type === 'approval' && op.approvalId === approvalId) return { decision: op.decision, by: op.by, timedOut: false };
-    if (op.type === 'cancel') return { decision: 'decline', by: op.by, timedOut: false };
-  }
-}
-
-/**
- * After a turn that committed, pushes the task branch upstream when the repo asks for it:
- * first asking in the thread when the approval policy says pushes ask (unless someone chose
- * "Approve for this task" before). The outcome is a `branch_pushed` event either way.
- */
-export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<void> {
+export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; diffStat: DiffStat; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<void> {
   const { task, repo, events } = input;
   const remote = displayRemote(repo.pushUrl);
-  if (input.policy.push && !task.autoPush) {
-    const approvalId = `push-${randomBytes(6).toString('hex')}`;
-    const expiresAt = Date.now() + input.policy.timeoutMinutes * 60_000;
-    await events.emit({ type: 'approval_requested', approvalId, kind: 'push', command: `git push ${remote} ${task.branch}`, reason: 'Publish the task branch upstream for review.', expiresAt: new Date(expiresAt).toISOString() });
-    const result = await waitForDecision(input.ops, approvalId, expiresAt);
-    await events.emit({ type: 'approval_resolved', approvalId, ...result });
+  const flagged = sensitivePaths(input.diffStat);
+  const askedByDecider = canDecide(repo, task.owner, task.turnBy ?? task.owner);
+  const preApproved = task.autoPush === true && askedByDecider;
+  if (flagged.length > 0 || (input.policy.push && !preApproved)) {
+    const why = flagged.length > 0 ? ` It changes CI or configuration files, so it always asks: ${flagged.slice(0, 10).join(', ')}${flagged.length > 10 ? `, and ${flagged.length - 10} more` : ''}.` : '';
+    const result = await askPerson(input, {
+      kind: 'push',
+      command: `git push ${remote} ${task.branch}`,
+      reason: `Publish the task branch upstream for review; the summary and the diff are above.${why}`,
+      diffStat: input.diffStat,
+      timeoutMinutes: input.policy.timeoutMinutes,
+    });
     if (result.decision === 'decline') return;
     if (result.decision === 'accept_for_task') await input.store.patchTask(task.id, { autoPush: true });
   }

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
 import type { DescribePerson } from '../agent/prompts.js';
-import { resolveBudgets, type Config, type RepoConfig } from '../config.js';
+import { resolveBudgets, type ApprovalPolicy, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
@@ -14,6 +14,7 @@ import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
+import { askPerson } from './ask-person.js';
 import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -73,10 +74,11 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     sandbox = deps.createSandbox(repo, checkout);
     await sandbox.start();
     await deps.lifecycle.markWorking(task.id, task.turn, { model: task.model, repo: repo.name, branch: task.branch });
-    const setupFailure = await runSetup(sandbox, repo, sink);
+    const policy = deps.config.approvalFor(repo, task.channel);
+    const setupNetwork = await setupMayUseNetwork({ task, repo, checkout, policy, events: sink, ops });
+    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork);
     if (setupFailure) throw setupFailure;
 
-    const policy = deps.config.approvalFor(repo, task.channel);
     const outcome = await runAgent(
       {
         taskId: task.id,
@@ -105,13 +107,16 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     commit = result.commitSha;
     // A cancel that came after the agent's last step still means: do nothing more.
     const lateCancel = await cancelledDuring(deps.store, task);
-    if (outcome.status === 'completed' && result.committed && repo.pushBranches && !lateCancel) {
-      await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
-    }
     if (outcome.status === 'completed') {
+      // The summary and the diff reach the thread before anything is pushed.
       if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
       const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
-      final = { type: 'task_completed', summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget };
+      const summary = { summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget };
+      await sink.emit({ type: 'turn_summarized', ...summary });
+      if (result.committed && repo.pushBranches && !lateCancel) {
+        await pushStep({ task, repo, policy, commit: result.commitSha, diffStat: result.stat, workspace: deps.workspace, store: deps.store, events: sink, ops });
+      }
+      final = { type: 'task_completed', ...summary };
     } else if (outcome.status === 'cancelled') {
       final = { type: 'task_cancelled', by: outcome.by };
     } else {
@@ -175,14 +180,35 @@ export async function failAbandonedTask(deps: Pick<WorkerDeps, 'store' | 'lifecy
   await deps.lifecycle.fail(taskId, 'worker_lost', message, { turn: task.turn });
 }
 
+/**
+ * Whether the repo's setup commands may use the network in this checkout. Setup comes from the
+ * admin's config, but what it runs is often the tree's own (package scripts, `.npmrc`, a git
+ * dependency): with network, only on the base branch's own content. On a tree the agent
+ * changed (a follow-up turn) or another branch (`--branch`), a person approves first when the
+ * policy asks for network commands; declined or unanswered, setup runs without network.
+ */
+async function setupMayUseNetwork(input: { task: TaskRecord; repo: RepoConfig; checkout: TaskCheckout; policy: ApprovalPolicy; events: EventSink; ops: RedisOpSource }): Promise<boolean> {
+  const { task, repo, checkout, policy } = input;
+  if (repo.setup.length === 0) return false;
+  const baseContent = task.baseBranch === repo.baseBranch && checkout.startSha === checkout.baseSha;
+  if (baseContent || !policy.network) return true;
+  const what = task.baseBranch !== repo.baseBranch ? `branch ${task.baseBranch}` : 'changes the agent made in earlier turns';
+  const answer = await askPerson(input, {
+    kind: 'network',
+    command: repo.setup.join('\n'),
+    reason: `The repo's setup commands want the network, and this checkout holds ${what}, which setup may run (package scripts, .npmrc, git dependencies). Approve only if you trust it; otherwise setup runs without network.`,
+    timeoutMinutes: policy.timeoutMinutes,
+  });
+  return answer.decision !== 'decline';
+}
+
 /** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
-async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink): Promise<CodexError | undefined> {
+async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, network: boolean): Promise<CodexError | undefined> {
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
     await sink.emit({ type: 'command_started', callId, command });
-    // Setup commands come from the admin's config (installing dependencies needs the network),
-    // so they run with network, in a sibling on the same checkout; the agent's commands do not.
-    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network: true });
+    // With network (see setupMayUseNetwork), setup runs in a sibling on the same checkout.
+    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network });
     // Redacted whole before it is cut, so no part of a secret survives the cut.
     const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });

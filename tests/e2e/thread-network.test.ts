@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply, type RecordedRequest } from '../fakes/model-server.js';
 import { containersOf, FAKE_IDS, startE2E, type E2E } from '../helpers/e2e.js';
+import { startNetworkServer } from '../helpers/network-server.js';
 import { click, shown, startTask, waitApprovalPrompt, waitStatus } from '../helpers/thread.js';
 
 /*
@@ -11,7 +10,6 @@ import { click, shown, startTask, waitApprovalPrompt, waitStatus } from '../help
  * repo's Docker network, where it reaches a server the test runs there. Only that command.
  */
 
-const docker = new Docker();
 let e: E2E | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -21,43 +19,15 @@ afterEach(async () => {
 });
 
 const ANSWER = 'hello-from-the-e2e-network';
-const SERVER = `node -e "require('http').createServer((q, r) => r.end('${ANSWER}')).listen(8080)"`;
 const FETCH = 'curl -sS --max-time 5 http://netserver:8080/';
-
-/** A user-defined network with a tiny HTTP server on it, reachable as `netserver:8080`. */
-async function startNetworkServer(): Promise<string> {
-  const name = `codex-e2e-net-${randomBytes(4).toString('hex')}`;
-  const network = await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'codex.e2e': 'thread-network' } });
-  cleanups.push(() => network.remove());
-  const server = await docker.createContainer({
-    Image: 'codex-sandbox:latest',
-    Cmd: ['bash', '-c', SERVER],
-    Labels: { 'codex.e2e': 'thread-network' },
-    HostConfig: { NetworkMode: name, AutoRemove: false },
-    NetworkingConfig: { EndpointsConfig: { [name]: { Aliases: ['netserver'] } } },
-  });
-  cleanups.push(() => server.remove({ force: true }));
-  await server.start();
-  // Ready when it answers on its own loopback.
-  for (let i = 0; ; i++) {
-    const exec = await server.exec({ Cmd: ['curl', '-sf', 'http://127.0.0.1:8080/'], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({});
-    await new Promise((resolve) => {
-      stream.on('end', resolve);
-      stream.resume();
-    });
-    if ((await exec.inspect()).ExitCode === 0) break;
-    if (i > 100) throw new Error('the network server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return name;
-}
 
 const exitCode = (req: RecordedRequest) => Number(/^Exit code: (-?\d+)/.exec(lastToolOutput(req))?.[1]);
 
 describe('network for one approved command', () => {
   it('fails without network, asks for with_network, reaches the server on the repo network once approved, and only for that command', { timeout: 90_000 }, async () => {
-    const network = await startNetworkServer();
+    const server = await startNetworkServer(ANSWER);
+    cleanups.push(() => server.remove());
+    const { network } = server;
     e = await startE2E({
       repo: { network, approval: { mode: 'never', network: true, timeoutMinutes: 1 } },
       script: [
