@@ -16,6 +16,7 @@ import type { SlackDeps } from './slack/slack-deps.js';
 import { registerThreadEvents } from './slack/thread-events.js';
 import { mention } from './blocks/format.js';
 import { createRenderHub } from './render/create-render-hub.js';
+import { decidersOf } from './tasks/access.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
 import { MessageRefs } from './tasks/message-refs.js';
 import { TaskQueue } from './tasks/task-queue.js';
@@ -77,7 +78,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, refs, poster, prefix, get botUserId() { return identity.botUserId; } };
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
@@ -95,7 +96,10 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     slack: config.file.slack,
     team,
     logger,
-    approvers: (repo) => config.findRepo(repo)?.access.approvers ?? [],
+    deciders: (task) => {
+      const repo = config.findRepo(task.repo);
+      return decidersOf(repo, repo && config.approvalFor(repo, task.channel), task.owner);
+    },
   });
   const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention }) : undefined;
 

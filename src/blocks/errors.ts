@@ -27,6 +27,10 @@ export type ErrorView =
   | { kind: 'task_not_found'; taskId: string }
   | { kind: 'task_finished'; taskId: string; status: TaskStatus }
   | { kind: 'approval_closed' }
+  /** The policy says `selfApprove: false` and the owner clicked. */
+  | { kind: 'self_approval'; approvers: string[] }
+  /** A person of another Slack workspace (Slack Connect) that the config does not allow. */
+  | { kind: 'foreign_team' }
   | { kind: 'internal'; reference?: string };
 
 export type ErrorKind = ErrorView['kind'];
@@ -96,6 +100,12 @@ function sentence(view: ErrorView): string {
       return `Task ${inlineCode(view.taskId, 40)} has already ended (${view.status}). Reply in its thread to continue it, or start a new task with \`${COMMAND} task\`.`;
     case 'approval_closed':
       return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
+    case 'self_approval':
+      return view.approvers.length > 0
+        ? `Someone other than the task's owner must approve this request here: ask ${peopleList(view.approvers)}.`
+        : 'Someone other than the task\'s owner must approve this request here, and no approver is configured: ask an admin to add approvers to the repo config.';
+    case 'foreign_team':
+      return 'You are in another Slack workspace than this bot, so you cannot start, steer or approve its tasks. Ask an admin of this workspace to add yours to `slack.allowedTeams` if you should.';
     case 'internal':
       return `Something went wrong on my side. Try again; if it happens again, tell whoever runs this bot${view.reference ? ` (reference ${inlineCode(view.reference, 40)})` : ''}.`;
   }

@@ -8,6 +8,7 @@ import { MessageRefs } from '../tasks/message-refs.js';
 import { RenderProgress } from '../tasks/render-progress.js';
 import { TaskStore } from '../tasks/task-store.js';
 import { RenderHub } from './render-hub.js';
+import type { RendererDeps } from './task-renderer.js';
 
 /**
  * A process's RenderHub on a Redis connection of its own. That connection waits out a Redis
@@ -22,7 +23,7 @@ export function createRenderHub(input: {
   /** Workspace id: the key of the shared chat.update budget (read when needed: it may arrive late). */
   team: string | (() => string);
   logger: Logger;
-  approvers: (repo: string) => string[];
+  deciders: RendererDeps['deciders'];
   leaseMs?: number;
   scanMs?: number;
 }): { hub: RenderHub; stop(): Promise<void> } {
@@ -37,7 +38,7 @@ export function createRenderHub(input: {
     refs: new MessageRefs(redis, input.prefix),
     poster: new SlackPoster(input.client, new RateBudget(redis, input.prefix), input.slack, input.logger, input.team),
     logger: input.logger,
-    approvers: input.approvers,
+    deciders: input.deciders,
     leaseMs: input.leaseMs,
     scanMs: input.scanMs,
   });

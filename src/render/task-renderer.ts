@@ -14,8 +14,8 @@ export interface RendererDeps {
   refs: MessageRefs;
   poster: SlackPoster;
   logger: Logger;
-  /** The repo's approvers, named on approval prompts beside the owner. */
-  approvers: (repo: string) => string[];
+  /** Who may decide a task's approvals, named on its approval prompts (access.decidersOf). */
+  deciders: (task: { repo: string; owner: string; channel: string }) => string[];
 }
 
 interface Where {
@@ -42,6 +42,8 @@ export class TaskRenderer {
   private poked = true;
   private stopped = false;
   private dueTimer?: NodeJS.Timeout;
+  /** The task's channel (from its record, read when the renderer starts). */
+  private channel = '';
   /** The newest event delivered before this renderer started. */
   private caughtUp = 0;
 
@@ -49,7 +51,7 @@ export class TaskRenderer {
     readonly taskId: string,
     private readonly deps: RendererDeps,
   ) {
-    this.view = new TaskView(taskId, deps.approvers);
+    this.view = new TaskView(taskId, (t) => deps.deciders({ ...t, channel: this.channel }));
   }
 
   /** New events may be in the stream. */
@@ -68,6 +70,7 @@ export class TaskRenderer {
   async run(): Promise<void> {
     try {
       const record = await this.deps.store.getTask(this.taskId);
+      this.channel = record?.channel ?? '';
       if (!record) {
         // Removed (its card could not be posted): nothing to render, now or later.
         await this.deps.progress.clearPending(this.taskId, await this.deps.progress.lastSeq(this.taskId));

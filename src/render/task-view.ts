@@ -54,8 +54,8 @@ export class TaskView {
 
   constructor(
     taskId: string,
-    /** The repo's approvers, named with the owner on approval prompts. */
-    private readonly approvers: (repo: string) => string[] = () => [],
+    /** Who may decide the task's approvals (the owner and the repo's approvers), named on approval prompts. */
+    private readonly deciders: (task: { repo: string; owner: string }) => string[] = (t) => [t.owner],
   ) {
     this.cardState = initialCardState(taskId);
   }
@@ -92,7 +92,7 @@ export class TaskView {
       case 'approval_requested':
         this.flushCommands(out);
         this.approvals.set(event.approvalId, event);
-        out.push({ type: 'post', seq: event.seq, kind: 'approval', approval: event, message: renderApprovalPrompt({ ...event, taskId: s.taskId, deciders: [...new Set([s.owner, ...this.approvers(s.repo)])] }) });
+        out.push({ type: 'post', seq: event.seq, kind: 'approval', approval: event, message: renderApprovalPrompt({ ...event, taskId: s.taskId, deciders: this.deciders(s) }) });
         break;
       case 'approval_resolved': {
         const asked = this.approvals.get(event.approvalId);
@@ -199,8 +199,8 @@ export class TaskView {
  * Rebuilds a task's card and thread from its stored events alone: what a renderer that saw
  * them all would have sent. Used to check live rendering and by any later reader.
  */
-export function replayTask(taskId: string, events: readonly TaskEvent[], approvers?: (repo: string) => string[]): { state: CardState; outputs: ThreadOutput[] } {
-  const view = new TaskView(taskId, approvers);
+export function replayTask(taskId: string, events: readonly TaskEvent[], deciders?: (task: { repo: string; owner: string }) => string[]): { state: CardState; outputs: ThreadOutput[] } {
+  const view = new TaskView(taskId, deciders);
   const outputs = events.flatMap((e) => view.apply(e));
   outputs.push(...view.flush());
   return { state: view.state, outputs };

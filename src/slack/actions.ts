@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
-import { canDecide } from '../tasks/access.js';
+import { canApprove, canDecide, decidersOf, isForeignTeam } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { cancelTask } from '../tasks/cancel-task.js';
@@ -44,9 +44,13 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   if (!task) return refuse({ kind: 'task_not_found', taskId: value.t });
   const repo = deps.config.findRepo(task.repo);
 
+  if (isForeignTeam(deps.config, deps.teamId, body.user.team_id)) return refuse({ kind: 'foreign_team' });
   const decision = DECISIONS[action.action_id];
   if (decision) {
-    if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'approve', owner: task.owner });
+    const policy = repo && deps.config.approvalFor(repo, task.channel);
+    if (!canApprove(repo, policy, task.owner, user)) {
+      return refuse(user === task.owner ? { kind: 'self_approval', approvers: decidersOf(repo, policy, task.owner) } : { kind: 'not_permitted', action: 'approve', owner: task.owner });
+    }
     const approvalId = parseApprovalButtonValue(action.value)?.a;
     const ref = approvalId ? await approvalRef(deps, approvalId) : undefined;
     if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });

@@ -8,6 +8,7 @@ import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError } from './create-task.js';
 import { showStatus } from './status-command.js';
+import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
 
 /**
@@ -25,6 +26,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
   const ack = redactingAck(rawAck);
   const ephemeral = (view: ErrorView) => ack({ response_type: 'ephemeral', ...redactDeep(renderError(view)) });
   const parsed = parseCommand(command.text ?? '');
+  if (parsed.kind !== 'help' && isForeignTeam(deps.config, deps.teamId, command.team_id)) return ephemeral({ kind: 'foreign_team' });
   switch (parsed.kind) {
     case 'help': {
       const defaultRepo = deps.config.file.channels[command.channel_id]?.defaultRepo;

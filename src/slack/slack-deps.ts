@@ -19,6 +19,8 @@ export interface SlackDeps {
   poster: SlackPoster;
   /** The bot's own user id, to recognise mentions of it and its own messages. */
   botUserId?: string;
+  /** The bot's own workspace; people of others are refused unless allowed (access.isForeignTeam). */
+  teamId?: string;
   /** Redis key prefix shared with the workers (heartbeats, budgets). */
   prefix: string;
 }

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { renderError, renderHelp } from '../blocks/index.js';
 import { parseCommand } from './parse-command.js';
-import { canSteer, steerersOf } from '../tasks/access.js';
+import { canSteer, isForeignTeam, steerersOf } from '../tasks/access.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError } from './create-task.js';
@@ -20,6 +20,8 @@ export interface IncomingMessage {
   subtype?: string;
   bot_id?: string;
   team?: string;
+  /** The author's own workspace (differs from `team` in a shared channel). */
+  user_team?: string;
 }
 
 /** Replies that carry a person's words; every other subtype (edits, deletions, joins, bots) is ignored. */
@@ -63,6 +65,10 @@ export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage,
 /** A reply to a task's thread: steer it while it runs, follow it up once it has ended. */
 async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessage, text: string): Promise<void> {
   const user = msg.user!;
+  if (isForeignTeam(deps.config, deps.teamId, msg.user_team ?? msg.team)) {
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'foreign_team' }), task.threadTs).catch(() => undefined);
+    return;
+  }
   const repo = deps.config.findRepo(task.repo);
   if (!canSteer(repo, task.owner, user)) {
     await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), task.threadTs).catch(() => undefined);
@@ -99,6 +105,10 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
   }
   if (parsed.kind !== 'task') {
     await fail(parsed.kind === 'invalid' ? { kind: 'invalid_command', reason: parsed.reason } : { kind: 'invalid_command', reason: 'Use `/codex status` or `/codex cancel` for that.' });
+    return;
+  }
+  if (isForeignTeam(deps.config, deps.teamId, msg.user_team ?? msg.team)) {
+    await fail({ kind: 'foreign_team' });
     return;
   }
   const target = taskTarget(deps.config, msg.channel, user, parsed.repo);

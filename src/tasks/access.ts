@@ -1,4 +1,4 @@
-import type { Config, RepoConfig } from '../config.js';
+import type { ApprovalPolicy, Config, RepoConfig } from '../config.js';
 
 /*
  * Who may do what. With no access rules, every member of the workspace may use every
@@ -31,9 +31,33 @@ export function canStartTask(repo: RepoConfig, user: string, channel: string): S
   return { ok: true };
 }
 
+/**
+ * A person of another Slack workspace (a shared channel's other side): refused unless the
+ * config allows that workspace (`slack.allowedTeams`). Unknown ids are not refused here: the
+ * bot's own team is not known until Slack has accepted its token.
+ */
+export function isForeignTeam(config: Pick<Config, 'file'>, ownTeam: string | undefined, teamId: string | undefined): boolean {
+  if (!teamId || !ownTeam || teamId === ownTeam) return false;
+  return !config.file.slack.allowedTeams.includes(teamId);
+}
+
 /** Approve, deny, stop and cancel: the owner and the configured approvers. */
 export function canDecide(repo: RepoConfig | undefined, owner: string, user: string): boolean {
   return user === owner || (repo?.access.approvers.includes(user) ?? false);
+}
+
+/**
+ * Who may decide a task's approval requests: the owner and the repo's approvers, or only the
+ * approvers (never the owner) when the policy says `selfApprove: false`.
+ */
+export function decidersOf(repo: RepoConfig | undefined, policy: Pick<ApprovalPolicy, 'selfApprove'> | undefined, owner: string): string[] {
+  const approvers = repo?.access.approvers ?? [];
+  return policy?.selfApprove === false ? approvers.filter((u) => u !== owner) : [...new Set([owner, ...approvers])];
+}
+
+/** Approve or deny a request: see decidersOf. */
+export function canApprove(repo: RepoConfig | undefined, policy: Pick<ApprovalPolicy, 'selfApprove'> | undefined, owner: string, user: string): boolean {
+  return decidersOf(repo, policy, owner).includes(user);
 }
 
 /** Steer (reply in the thread): the owner, the approvers and the configured steerers. */

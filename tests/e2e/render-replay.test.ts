@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, lastToolOutput, message, reply } from '../fakes/model-server.js';
 import { renderCard } from '../../src/render/card-updater.js';
 import { replayTask } from '../../src/render/task-view.js';
+import { decidersOf } from '../../src/tasks/access.js';
 import { redactBlocks, redactSecrets } from '../../src/util/redact.js';
 import { FAKE_IDS, FIX_PATCH, startE2E, type E2E } from '../helpers/e2e.js';
 import { click, replyInThread, startTask, waitApprovalPrompt, waitEvent, waitStatus } from '../helpers/thread.js';
@@ -51,7 +52,7 @@ describe('rendering from task events', () => {
     await waitStatus(e, taskId, 'done', 90_000);
 
     const events = await e.store.readEvents(taskId);
-    const { state, outputs } = replayTask(taskId, events, (repo) => e!.config.findRepo(repo)?.access.approvers ?? []);
+    const { state, outputs } = replayTask(taskId, events, (t) => decidersOf(e!.config.findRepo(t.repo), undefined, t.owner));
 
     // The thread: every message the bot posted, in order, as it reads now.
     const posted = e.fake.thread(channel, card.ts).filter((m) => m.ts !== card.ts && m.metadata?.event_type?.startsWith('codex_task_'));

@@ -58,6 +58,8 @@ export interface BlockActionFields {
   blockId?: string;
   userId?: string;
   userName?: string;
+  /** The clicker's own workspace (another one in a shared channel); the fake's by default. */
+  userTeamId?: string;
   channelId?: string;
   /** ts of the message holding the button. */
   messageTs: string;
@@ -164,7 +166,7 @@ export function blockActionsPayload(f: BlockActionFields): Record<string, unknow
   const channelId = f.channelId ?? FAKE_IDS.channel;
   return {
     type: 'block_actions',
-    user: { id: userId, username: f.userName ?? 'alice', name: f.userName ?? 'alice', team_id: FAKE_IDS.team },
+    user: { id: userId, username: f.userName ?? 'alice', name: f.userName ?? 'alice', team_id: f.userTeamId ?? FAKE_IDS.team },
     api_app_id: FAKE_IDS.app,
     token: 'legacy-verification-token',
     container: { type: 'message', message_ts: f.messageTs, channel_id: channelId, is_ephemeral: false, ...(f.threadTs ? { thread_ts: f.threadTs } : {}) },
@@ -206,7 +208,7 @@ function channelType(channel: string): 'channel' | 'group' | 'im' {
  * fake: `sender.event(messageEvent(fake.injectMessage({ … thread_ts })))` is a thread reply
  * that both reaches the app and is served back by `conversations.replies`.
  */
-export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>): Record<string, unknown> {
+export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>, options: { userTeam?: string } = {}): Record<string, unknown> {
   return {
     type: 'message',
     channel: m.channel,
@@ -216,6 +218,8 @@ export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 
     ts: m.ts,
     event_ts: m.ts,
     team: FAKE_IDS.team,
+    // A person of another workspace in a shared channel: their own team differs from the channel's.
+    ...(options.userTeam ? { user_team: options.userTeam } : {}),
     ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: FAKE_IDS.botUser } : {}),
   };
 }

@@ -147,7 +147,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
 }
 
 /** Sends `/codex <text>` as the owner in the default channel. */
-export function slash(e: E2E, text: string, fields: { user_id?: string; channel_id?: string } = {}) {
+export function slash(e: E2E, text: string, fields: { user_id?: string; channel_id?: string; team_id?: string } = {}) {
   return e.sender.slashCommand({ text, ...fields });
 }
 

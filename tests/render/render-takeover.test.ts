@@ -80,7 +80,7 @@ describe('renderer takeover', () => {
     await lifecycle.endTurn(id, 1, { type: 'task_failed', code: 'agent_error', message: 'The tests failed.' });
 
     // Another process's hub takes over once the lease lapses.
-    const other = createRenderHub({ redisUrl: REDIS_URL, prefix, client: new WebClient(fake.token, { slackApiUrl: fake.apiUrl, rejectRateLimitedCalls: true }), slack: slackSettingsSchema.parse({}), team: 'T0FAKE', logger: silentLogger(), approvers: () => [], leaseMs: LEASE_MS, scanMs: SCAN_MS });
+    const other = createRenderHub({ redisUrl: REDIS_URL, prefix, client: new WebClient(fake.token, { slackApiUrl: fake.apiUrl, rejectRateLimitedCalls: true }), slack: slackSettingsSchema.parse({}), team: 'T0FAKE', logger: silentLogger(), deciders: (t) => [t.owner], leaseMs: LEASE_MS, scanMs: SCAN_MS });
     cleanups.push(() => other.stop());
     await fake.waitFor(() => thread().some((m) => m.metadata?.event_type === 'codex_task_failure'), 20_000);
     await fake.waitFor(async () => (await store.getTask(id))?.status === 'failed' && JSON.stringify(fake.message(FAKE_IDS.channel, root.ts!)?.blocks).includes('Failed'), 10_000);
