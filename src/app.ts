@@ -21,7 +21,7 @@ import { TaskLifecycle } from './tasks/lifecycle.js';
 import { MessageRefs } from './tasks/message-refs.js';
 import { TaskQueue } from './tasks/task-queue.js';
 import { TaskStore } from './tasks/task-store.js';
-import { startWorker, type RunningWorker } from './worker/start-worker.js';
+import { startWorker, type RunningWorker, type WorkerTuning } from './worker/start-worker.js';
 
 export interface CodexProcess {
   /** The HTTP port the Slack receiver listens on (HTTP mode with the app role). */
@@ -35,7 +35,7 @@ export interface CodexProcess {
  * Wires the process from config: the Slack app (role `app` or `all`) and the worker (role
  * `worker` or `all`) over one Redis. The only place where adapters meet.
  */
-export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL })): Promise<CodexProcess> {
+export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL }), options: { workerTuning?: WorkerTuning } = {}): Promise<CodexProcess> {
   const { env } = config;
   const role = env.CODEX_ROLE;
   const prefix = env.CODEX_REDIS_PREFIX;
@@ -101,7 +101,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
       return decidersOf(repo, repo && config.approvalFor(repo, task.channel), task.owner);
     },
   });
-  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention }) : undefined;
+  const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention, tuning: options.workerTuning }) : undefined;
 
   let stopping: Promise<void> | undefined;
   return {

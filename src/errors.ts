@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'sandbox_root_user'
   | 'sandbox_start_failed'
   | 'sandbox_stopped'
+  | 'sandbox_not_removed'
+  | 'run_superseded'
   | 'service_unavailable'
   | 'setup_failed'
   | 'redis_timeout'

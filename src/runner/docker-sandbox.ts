@@ -180,6 +180,17 @@ export class DockerSandbox implements Sandbox {
         }),
       ),
     );
+    // The host commits the work tree only once nothing can change it: the engine must confirm
+    // that every container of this sandbox is gone (one more removal attempt first).
+    const left = await Promise.all(containers.map((c) => gone(c).then((g) => (g ? undefined : c))));
+    const stubborn = left.filter((c): c is Docker.Container => c !== undefined);
+    if (stubborn.length === 0) return;
+    await Promise.all(stubborn.map((c) => c.remove({ force: true }).catch(() => undefined)));
+    if ((await Promise.all(stubborn.map(gone))).every(Boolean)) return;
+    throw new CodexError('sandbox_not_removed', `The Docker engine did not remove sandbox ${this.id}.`, {
+      retryable: true,
+      userMessage: 'The sandbox container could not be removed, so nothing was committed (it could still change the files). Reply here to try again; if it keeps happening, check the Docker engine on the worker.',
+    });
   }
 
   private userSpec(): string {
@@ -228,4 +239,12 @@ function sandboxStartHint(image: string, e: unknown): string {
     return `The sandbox image ${image} is not on the worker's Docker engine. Build the default image with \`npm run sandbox:build\`, or fix "image" in the repo config, then reply here to try again.`;
   }
   return `The sandbox (image ${image}) could not start: ${(e as Error).message ?? 'unknown error'}. Check that Docker is running on the worker, then reply here to try again.`;
+}
+
+/** True once the engine says the container no longer exists. */
+async function gone(container: Docker.Container): Promise<boolean> {
+  return container.inspect().then(
+    () => false,
+    (e: { statusCode?: number }) => e.statusCode === 404,
+  );
 }

@@ -86,7 +86,7 @@ export class Workspace {
    * base is `baseBranch` when given (e.g. `--branch`), else the repo's. Fails with
    * `branch_exists` rather than reuse a branch: continue one with continueCheckout.
    */
-  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; prompt: string; branch?: string; baseBranch?: string }): Promise<TaskCheckout> {
+  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; prompt: string; branch?: string; baseBranch?: string }): Promise<TaskCheckout> {
     const { taskId } = input;
     assertTaskId(taskId);
     const branch = input.branch ?? taskBranchName(taskId, input.prompt);
@@ -105,7 +105,7 @@ export class Workspace {
       return sha;
     });
     try {
-      const checkout = await this.materialize(repo, taskId, mirrorDir, branch, baseSha, baseSha);
+      const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, baseSha, baseSha);
       this.log.info({ taskId, repo: repo.name, branch, fetchMs: Math.round(fetched - started), checkoutMs: Math.round(performance.now() - fetched) }, 'checkout created');
       return checkout;
     } catch (e) {
@@ -115,7 +115,7 @@ export class Workspace {
   }
 
   /** Checks out an existing task branch again for a follow-up turn; diffs stay against its fork point. */
-  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; branch: string; baseBranch?: string }): Promise<TaskCheckout> {
+  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; branch: string; baseBranch?: string }): Promise<TaskCheckout> {
     const { taskId, branch } = input;
     assertTaskId(taskId);
     assertTaskBranch(branch);
@@ -127,7 +127,7 @@ export class Workspace {
     const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
     const mergeBase = upstream ? await runHostGit(['merge-base', tip, upstream], { gitDir: mirrorDir, okExitCodes: [1] }) : undefined;
     const baseSha = mergeBase?.stdout.trim() || tip;
-    const checkout = await this.materialize(repo, taskId, mirrorDir, branch, tip, baseSha);
+    const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, tip, baseSha);
     this.log.info({ taskId, repo: repo.name, branch, checkoutMs: Math.round(performance.now() - started) }, 'checkout continued');
     return checkout;
   }
@@ -170,9 +170,10 @@ export class Workspace {
     const root = join(this.options.dataDir, 'checkouts');
     const entries = await readdir(root).catch(() => [] as string[]);
     const removed: string[] = [];
-    for (const taskId of entries) {
+    for (const name of entries) {
+      const taskId = name.split('.')[0]!;
       if (await Promise.resolve(input.isLive(taskId)).catch(() => true)) continue;
-      await removeTree(join(root, taskId));
+      await removeTree(join(root, name));
       removed.push(taskId);
     }
     if (removed.length) this.log.info({ removed }, 'removed checkouts of tasks that no longer run');
@@ -223,8 +224,9 @@ export class Workspace {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
   }
 
-  private async materialize(repo: WorkspaceRepo, taskId: string, mirrorDir: string, branch: string, tipSha: string, baseSha: string): Promise<TaskCheckout> {
-    const dir = join(this.options.dataDir, 'checkouts', taskId);
+  /** A run's own directory (`<task id>.<run id>`): two runs of one turn never share, or delete, a checkout. */
+  private async materialize(repo: WorkspaceRepo, taskId: string, runId: string | undefined, mirrorDir: string, branch: string, tipSha: string, baseSha: string): Promise<TaskCheckout> {
+    const dir = join(this.options.dataDir, 'checkouts', runId ? `${taskId}.${runId}` : taskId);
     if (await pathExists(dir)) {
       this.log.warn({ taskId, dir }, 'removing a stale checkout left by an earlier run');
       await removeTree(dir);

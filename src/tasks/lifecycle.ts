@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
 import type { TaskEvent, TaskEventInput } from './protocol.js';
 import type { RenderProgress } from './render-progress.js';
@@ -47,17 +48,29 @@ export class TaskLifecycle {
     }
   }
 
-  /** A worker took turn `turn`: `starting`. Undefined when the task is not at that turn or has ended. */
-  async beginTurn(id: string, turn: number): Promise<TaskRecord | undefined> {
+  /**
+   * A worker run took turn `turn`: `starting`, owned by a new run id (the record's `runId`).
+   * A second run of the same turn (BullMQ handed the job on after a lost lock) supersedes the
+   * first: from here on the first run's writes are refused. Undefined when the task is not at
+   * that turn or has ended.
+   */
+  async beginTurn(id: string, turn: number): Promise<(TaskRecord & { runId: string }) | undefined> {
     const current = await this.store.getTask(id);
     if (!current) return undefined;
-    const done = await this.store.transition(id, { turn, final: false }, { status: 'starting', startedAt: current.startedAt ?? new Date().toISOString(), endedAt: null }, { type: 'turn_starting', turn });
-    return done?.task;
+    const runId = randomUUID().slice(0, 8);
+    const done = await this.store.transition(id, { turn, final: false }, { status: 'starting', runId, startedAt: current.startedAt ?? new Date().toISOString(), endedAt: null }, { type: 'turn_starting', turn });
+    return done && { ...done.task, runId };
   }
 
-  /** The sandbox is up: `working`, with the `task_started` event. */
-  async markWorking(id: string, turn: number, started: { model: string; repo: string; branch: string }): Promise<void> {
-    await this.store.transition(id, { turn, final: false }, { status: 'working' }, { type: 'task_started', turn, ...started });
+  /** The sandbox is up: `working`, with the `task_started` event. False once another run owns the turn. */
+  async markWorking(id: string, run: { turn: number; runId: string }, started: { model: string; repo: string; branch: string }): Promise<boolean> {
+    return (await this.store.transition(id, { turn: run.turn, runId: run.runId, final: false }, { status: 'working' }, { type: 'task_started', turn: run.turn, ...started })) !== undefined;
+  }
+
+  /** True while run `runId` still owns turn `turn` (checked before the commit). */
+  async owns(id: string, run: { turn: number; runId: string }): Promise<boolean> {
+    const task = await this.store.getTask(id);
+    return task !== undefined && task.turn === run.turn && task.runId === run.runId && !FINAL_STATUSES.has(task.status);
   }
 
   /**
@@ -67,13 +80,14 @@ export class TaskLifecycle {
    * sees the summary can reply at once, and a reply from the moment the status is final starts
    * the next turn, while one before it is steering that the worker collects (see run-task-job).
    */
-  async endTurn(id: string, turn: number, final: FinalEventInput, fields: { commit?: string } = {}): Promise<TaskRecord | undefined> {
+  async endTurn(id: string, run: { turn: number; runId?: string }, final: FinalEventInput, fields: { commit?: string } = {}): Promise<TaskRecord | undefined> {
     const current = await this.store.getTask(id);
-    if (!current || current.turn !== turn || FINAL_STATUSES.has(current.status)) return undefined;
-    const event = await this.store.appendEvent(id, final);
+    if (!current || current.turn !== run.turn || FINAL_STATUSES.has(current.status)) return undefined;
+    const event = run.runId === undefined ? await this.store.appendEvent(id, final) : await this.store.appendRunEvent(id, run.runId, final);
+    if (!event) return undefined;
     if (this.delivery) await this.delivery.progress.waitRendered(id, event.seq, this.delivery.timeoutMs);
     const error = final.type === 'task_failed' ? { code: final.code, message: final.message } : null;
-    const done = await this.store.transition(id, { turn, final: false }, { status: STATUS_OF[final.type], endedAt: new Date().toISOString(), error, ...(fields.commit ? { commit: fields.commit } : {}) });
+    const done = await this.store.transition(id, { turn: run.turn, runId: run.runId, final: false }, { status: STATUS_OF[final.type], endedAt: new Date().toISOString(), error, ...(fields.commit ? { commit: fields.commit } : {}) });
     return done?.task;
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { CodexError } from '../errors.js';
 import type { EventSink, OpSource, TaskEvent, TaskEventInput, TaskOp } from './protocol.js';
 import type { TaskStore } from './task-store.js';
 
@@ -11,10 +12,15 @@ export class RedisEventSink implements EventSink {
   constructor(
     private readonly store: TaskStore,
     private readonly taskId: string,
+    /** The worker run writing (TaskRecord.runId): once another run owns the turn, emits throw `run_superseded`. */
+    private readonly runId?: string,
   ) {}
 
   async emit(input: TaskEventInput): Promise<TaskEvent> {
-    return this.store.appendEvent(this.taskId, input);
+    if (this.runId === undefined) return this.store.appendEvent(this.taskId, input);
+    const event = await this.store.appendRunEvent(this.taskId, this.runId, input);
+    if (!event) throw new CodexError('run_superseded', `task ${this.taskId}: another worker run took over this turn`);
+    return event;
   }
 }
 

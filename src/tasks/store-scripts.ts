@@ -27,6 +27,15 @@ export const APPEND_EVENT = `${APPEND}
 return append(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])`;
 
 /**
+ * APPEND_EVENT for a worker run: only while the record (KEYS[5]) still names run ARGV[3];
+ * returns 0, appending nothing, once another run has superseded it.
+ */
+export const APPEND_EVENT_FENCED = `${APPEND}
+local raw = redis.call('GET', KEYS[5])
+if not raw or cjson.decode(raw).runId ~= ARGV[3] then return 0 end
+return append(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])`;
+
+/**
  * Creates a task: the record (only if no task has that id), its first event, the owner's index
  * and the set of tasks that have not ended.
  * KEYS: record, seq, events, activity, render-pending, active, owner index.
@@ -42,7 +51,7 @@ return seq`;
 
 /**
  * Changes a record when it passes a guard, and appends the event that says so, in one step.
- * guard: { turn?, statuses?, final? (true: only ended; false: only not ended) }.
+ * guard: { turn?, runId?, statuses?, final? (true: only ended; false: only not ended) }.
  * patch: fields to set; JSON null removes a field. `updatedAt` is always set.
  * An ended task's keys expire after the retention period; one that runs again keeps them.
  * KEYS: record, seq, events, activity, render-pending, active, ops, conv.
@@ -56,6 +65,7 @@ if not raw then return { 0, '' } end
 local cur = cjson.decode(raw)
 local guard = cjson.decode(ARGV[1])
 if guard.turn and cur.turn ~= guard.turn then return { 0, raw } end
+if guard.runId and cur.runId ~= guard.runId then return { 0, raw } end
 if guard.final ~= nil and is_final(cur) ~= guard.final then return { 0, raw } end
 if guard.statuses then
   local ok = false

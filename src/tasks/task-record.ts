@@ -61,6 +61,12 @@ export const taskRecordSchema = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   commit: z.string().optional(),
+  /**
+   * The worker run that owns the current turn (set when a run begins it). A job BullMQ hands to
+   * a second run while the first still lives (a lost lock) supersedes the first: every write of
+   * a run is fenced by this id, so the superseded one can change nothing.
+   */
+  runId: z.string().optional(),
   /** Someone chose "Approve for this task" on a push: later turns push without asking. */
   autoPush: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

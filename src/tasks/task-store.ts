@@ -11,12 +11,14 @@ import {
   type TaskOp,
   type TaskOpInput,
 } from './protocol.js';
-import { APPEND_EVENT, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
+import { APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
 import { taskRecordSchema, type TaskRecord } from './task-record.js';
 
 /** Which records a transition may change: at this turn, in one of these statuses, ended or not. */
 export interface TransitionGuard {
   turn?: number;
+  /** Only while this run owns the turn (TaskRecord.runId). */
+  runId?: string;
   statuses?: TaskRecord['status'][];
   final?: boolean;
 }
@@ -147,6 +149,13 @@ export class TaskStore implements ConversationStore {
     const { json, event } = this.stampEvent(taskId, input);
     const seq = await this.redis.eval(APPEND_EVENT, 4, ...this.eventKeys(taskId), json, taskId);
     return { ...event, seq: Number(seq) };
+  }
+
+  /** appendEvent for worker run `runId`: undefined, and nothing appended, once another run owns the turn. */
+  async appendRunEvent(taskId: string, runId: string, input: TaskEventInput): Promise<TaskEvent | undefined> {
+    const { json, event } = this.stampEvent(taskId, input);
+    const seq = await this.redis.eval(APPEND_EVENT_FENCED, 5, ...this.eventKeys(taskId), this.key('task', taskId), json, taskId, runId);
+    return seq === 0 ? undefined : { ...event, seq: Number(seq) };
   }
 
   /** Validates an event (with a placeholder sequence number) and returns its JSON without `seq`. */

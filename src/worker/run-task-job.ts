@@ -41,12 +41,14 @@ export interface WorkerDeps {
  * agent's through the sink, the turn's start and end through TaskLifecycle); renderers read
  * them from Redis, so nothing here knows Slack.
  */
-export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> {
+export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortSignal): Promise<void> {
   const task = await deps.lifecycle.beginTurn(job.taskId, job.turn);
   if (!task) return;
-  const log = taskLogger(deps.logger, task.id);
+  const run = { turn: task.turn, runId: task.runId };
+  const log = taskLogger(deps.logger, task.id).child({ runId: run.runId });
   const repo = deps.config.findRepo(task.repo);
-  const sink = new RedisEventSink(deps.store, task.id);
+  // Every event of this run is fenced: once another run owns the turn, emits throw.
+  const sink = new RedisEventSink(deps.store, task.id, run.runId);
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
@@ -69,11 +71,15 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
       });
     }
     checkout = !continues
-      ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
-      : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
+      : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
     sandbox = deps.createSandbox(repo, checkout);
+    // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
+    // started; the fence refuses whatever it still tries to write.
+    const started = sandbox;
+    signal?.addEventListener('abort', () => void started.stop().catch(() => undefined), { once: true });
     await sandbox.start();
-    await deps.lifecycle.markWorking(task.id, task.turn, { model: task.model, repo: repo.name, branch: task.branch });
+    if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
     const policy = deps.config.approvalFor(repo, task.channel);
     const setupNetwork = await setupMayUseNetwork({ task, repo, checkout, policy, events: sink, ops });
     const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork);
@@ -98,8 +104,9 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
       { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson },
     );
 
-    // The commit must not walk a tree the sandbox can still change.
+    // The commit must not walk a tree the sandbox can still change, nor follow a run that lost the turn.
     await sandbox.stop();
+    if (signal?.aborted || !(await deps.lifecycle.owns(task.id, run))) throw superseded(task.id);
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
     const result = planning(task)
       ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], added: 0, removed: 0 } }
@@ -132,9 +139,14 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
   }
+  // A run that lost its job's lock leaves the turn to the run BullMQ hands the job to next.
+  if (signal?.aborted) {
+    log.warn('this run lost its job lock; the turn is left to the next run of the job');
+    return;
+  }
   // Only now, with the sandbox and checkout gone, does the turn end: a reply from here on
-  // starts the next turn (which reuses the checkout path), while one before it was steering.
-  const ended = await deps.lifecycle.endTurn(task.id, task.turn, final, { commit }).catch((e: unknown) => {
+  // starts the next turn, while one before it was steering.
+  const ended = await deps.lifecycle.endTurn(task.id, run, final, { commit }).catch((e: unknown) => {
     log.error({ err: e }, 'could not record the end of the turn');
     return undefined;
   });
@@ -149,6 +161,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   } catch (e) {
     log.warn({ err: e }, 'could not queue the follow-up of late steering');
   }
+}
+
+function superseded(taskId: string): CodexError {
+  return new CodexError('run_superseded', `task ${taskId}: another worker run owns this turn now`);
 }
 
 /** True when someone cancelled during this turn (its operations since the turn began). */

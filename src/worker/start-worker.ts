@@ -39,7 +39,13 @@ export interface RunningWorker {
  * with runTaskJob, announces itself and its Docker health in Redis, and removes orphaned
  * sandboxes of tasks that no longer run.
  */
-export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; prefix: string; bullPrefix: string; describePerson?: DescribePerson }): Promise<RunningWorker> {
+/** BullMQ's lock timings; only tests change them (to lose a lock within seconds). */
+export interface WorkerTuning {
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; prefix: string; bullPrefix: string; describePerson?: DescribePerson; tuning?: WorkerTuning }): Promise<RunningWorker> {
   const { config, logger, prefix } = input;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const docker = createDockerClient(config.env.DOCKER_HOST);
@@ -114,24 +120,43 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
 
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job) => {
+    async (job, _token, signal) => {
       const data = jobDataSchema.parse(job.data);
       running.add(data.taskId);
       try {
-        await runTaskJob(deps, data);
+        await runTaskJob(deps, data, signal);
       } finally {
         running.delete(data.taskId);
       }
     },
-    { connection: { url: input.redisUrl, maxRetriesPerRequest: null }, prefix: input.bullPrefix, concurrency: config.env.WORKER_CONCURRENCY, lockDuration: 60_000, maxStalledCount: 2 },
+    {
+      connection: { url: input.redisUrl, maxRetriesPerRequest: null },
+      prefix: input.bullPrefix,
+      concurrency: config.env.WORKER_CONCURRENCY,
+      lockDuration: input.tuning?.lockDurationMs ?? 60_000,
+      stalledInterval: input.tuning?.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 2,
+    },
   );
   worker.on('error', (e) => logger.warn({ err: e }, 'worker error'));
+  // A job whose lock could not be renewed may already run elsewhere: abort this run of it (its
+  // writes are fenced by the task's run id anyway, see TaskLifecycle.beginTurn).
+  worker.on('lockRenewalFailed', (jobIds) => {
+    logger.warn({ jobIds }, 'lost the lock of running jobs; aborting them here');
+    for (const id of jobIds) worker.cancelJob(id, 'lock lost');
+  });
   // runTaskJob settles every task it starts; a job that failed around it (Redis vanished
   // mid-way) still leaves the task in a final state. Stalled jobs: see `sweep`.
   worker.on('failed', (job, e) => {
     logger.error({ err: e, jobId: job?.id }, 'job failed');
     const data = jobDataSchema.safeParse(job?.data);
-    if (data.success) void failAbandonedTask(deps, data.data.taskId, e).catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
+    if (!data.success || running.has(data.data.taskId)) return;
+    // A run that lost its lock "fails" here while the job runs on elsewhere: leave that task alone.
+    void (async () => {
+      const state = job ? await job.getState().catch(() => 'unknown') : 'unknown';
+      if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized') return;
+      await failAbandonedTask(deps, data.data.taskId, e);
+    })().catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
   });
   logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
   void warnUnreachable(config, logger, docker); // one warning line per missing image or unfetchable repo

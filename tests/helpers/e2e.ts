@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { startCodex, type CodexProcess } from '../../src/app.js';
+import type { WorkerTuning } from '../../src/worker/start-worker.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
@@ -44,6 +45,8 @@ export interface E2EOptions {
   /** Merged into the repo's own entry. */
   repo?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** BullMQ lock timings of the worker (to lose a job's lock within seconds). */
+  workerTuning?: WorkerTuning;
 }
 
 export interface E2E {
@@ -111,7 +114,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     ...options.env,
   });
   const logger = process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger();
-  const codex = await startCodex(config, logger);
+  const codex = await startCodex(config, logger, { workerTuning: options.workerTuning });
   // The test's own view of the product's Redis (a test may point the product at a private one).
   const redis = new Redis(config.env.REDIS_URL);
   redis.on('error', () => undefined);

@@ -65,8 +65,8 @@ describe('renderer takeover', () => {
 
     const child = await startHubProcess(fake, prefix);
     const thread = () => fake.thread(FAKE_IDS.channel, root.ts!).filter((m) => m.ts !== root.ts);
-    await lifecycle.beginTurn(id, 1);
-    await lifecycle.markWorking(id, 1, { model: 'm', repo: 'calc', branch: 'b' });
+    const begun = (await lifecycle.beginTurn(id, 1))!;
+    await lifecycle.markWorking(id, begun, { model: 'm', repo: 'calc', branch: 'b' });
     await store.appendEvent(id, { type: 'agent_message', text: 'First I read the code.' });
     await store.appendEvent(id, { type: 'command_started', callId: 'c1', command: 'cat a.js' });
     await store.appendEvent(id, { type: 'command_finished', callId: 'c1', command: 'cat a.js', exitCode: 0, durationMs: 5, timedOut: false, outputTail: 'x' });
@@ -77,7 +77,7 @@ describe('renderer takeover', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await store.appendEvent(id, { type: 'command_finished', callId: 'c2', command: 'npm test', exitCode: 1, durationMs: 9, timedOut: false, outputTail: 'fail' });
-    await lifecycle.endTurn(id, 1, { type: 'task_failed', code: 'agent_error', message: 'The tests failed.' });
+    await lifecycle.endTurn(id, { turn: 1 }, { type: 'task_failed', code: 'agent_error', message: 'The tests failed.' });
 
     // Another process's hub takes over once the lease lapses.
     const other = createRenderHub({ redisUrl: REDIS_URL, prefix, client: new WebClient(fake.token, { slackApiUrl: fake.apiUrl, rejectRateLimitedCalls: true }), slack: slackSettingsSchema.parse({}), team: 'T0FAKE', logger: silentLogger(), deciders: (t) => [t.owner], leaseMs: LEASE_MS, scanMs: SCAN_MS });

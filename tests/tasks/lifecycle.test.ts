@@ -46,9 +46,9 @@ async function types(store: TaskStore, id: string): Promise<string[]> {
 async function endedTask(s: ReturnType<typeof setup>): Promise<TaskRecord> {
   const id = newTaskId();
   await s.app.create(record(id));
-  await s.worker.beginTurn(id, 1);
-  await s.worker.markWorking(id, 1, { model: 'm', repo: 'billing', branch: 'b' });
-  return (await s.worker.endTurn(id, 1, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' }))!;
+  const begun = (await s.worker.beginTurn(id, 1))!;
+  await s.worker.markWorking(id, begun, { model: 'm', repo: 'billing', branch: 'b' });
+  return (await s.worker.endTurn(id, { turn: 1 }, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' }))!;
 }
 
 describe('TaskLifecycle', () => {
@@ -58,14 +58,15 @@ describe('TaskLifecycle', () => {
     const created = await s.app.create(record(id));
     expect(created).toMatchObject({ type: 'task_created', seq: 1, facts: { prompt: 'fix it', owner: 'U1', repo: 'billing' } });
     expect(await s.worker.beginTurn(id, 2)).toBeUndefined();
-    expect(await s.worker.beginTurn(id, 1)).toMatchObject({ status: 'starting' });
-    await s.worker.markWorking(id, 1, { model: 'm', repo: 'billing', branch: 'b' });
+    const begun = (await s.worker.beginTurn(id, 1))!;
+    expect(begun).toMatchObject({ status: 'starting' });
+    await s.worker.markWorking(id, begun, { model: 'm', repo: 'billing', branch: 'b' });
     expect((await s.store.getTask(id))?.status).toBe('working');
-    const ended = await s.worker.endTurn(id, 1, { type: 'task_failed', code: 'agent_error', message: 'boom' });
+    const ended = await s.worker.endTurn(id, { turn: 1 }, { type: 'task_failed', code: 'agent_error', message: 'boom' });
     expect(ended).toMatchObject({ status: 'failed', error: { code: 'agent_error', message: 'boom' } });
     expect(ended?.endedAt).toBeDefined();
     // A turn ends once: a second end (a retried job) changes nothing.
-    expect(await s.worker.endTurn(id, 1, { type: 'task_cancelled' })).toBeUndefined();
+    expect(await s.worker.endTurn(id, { turn: 1 }, { type: 'task_cancelled' })).toBeUndefined();
     expect(await types(s.store, id)).toEqual(['task_created', 'turn_starting', 'task_started', 'task_failed']);
     expect((await s.store.readEvents(id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
@@ -142,10 +143,29 @@ describe('TaskLifecycle', () => {
     await s.app.create(record(id));
     await s.worker.beginTurn(id, 1);
     const task = (await s.store.getTask(id))!;
-    const [cancelled, ended] = await Promise.all([s.app.cancelQueued(task, 'U1'), s.worker.endTurn(id, 1, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' })]);
+    const [cancelled, ended] = await Promise.all([s.app.cancelQueued(task, 'U1'), s.worker.endTurn(id, { turn: 1 }, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' })]);
     expect(cancelled).toBe(false);
     expect(ended?.status).toBe('done');
     expect((await types(s.store, id)).filter((t) => t.startsWith('task_') && t !== 'task_created')).toEqual(['task_completed']);
+  });
+
+  it('fences a run that another run of the same turn has superseded', async () => {
+    const s = setup();
+    const id = newTaskId();
+    await s.app.create(record(id));
+    const first = (await s.worker.beginTurn(id, 1))!;
+    expect(await s.worker.markWorking(id, first, { model: 'm', repo: 'billing', branch: 'b' })).toBe(true);
+    // BullMQ hands the job to a second run (the first lost its lock but still lives).
+    const second = (await s.app.beginTurn(id, 1))!;
+    expect(second.runId).not.toBe(first.runId);
+    expect(await s.worker.owns(id, first)).toBe(false);
+    expect(await s.store.appendRunEvent(id, first.runId, { type: 'agent_message', text: 'stale' })).toBeUndefined();
+    expect(await s.worker.endTurn(id, first, { type: 'task_completed', summary: 'stale', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' })).toBeUndefined();
+    expect(await s.store.appendRunEvent(id, second.runId, { type: 'agent_message', text: 'fresh' })).toBeDefined();
+    expect(await s.app.endTurn(id, second, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' })).toMatchObject({ status: 'done' });
+    const events = await s.store.readEvents(id);
+    expect(events.filter((e) => e.type === 'task_completed')).toHaveLength(1);
+    expect(events.flatMap((e) => (e.type === 'agent_message' ? [e.text] : []))).toEqual(['fresh']);
   });
 
   it('writes from two processes never lose each other', async () => {
