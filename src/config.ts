@@ -68,9 +68,11 @@ export const limitsSchema = z.object({
   commandTimeoutSec: z.number().positive().optional(),
   /** The longest a single command may run, whatever the model asks for. */
   maxCommandTimeoutSec: z.number().positive().optional(),
+  /** Installation-wide (read from the file's top-level `limits` only): tasks one person may have waiting in the queue. */
+  maxQueuedTasksPerUser: z.number().int().min(1).optional(),
 });
 export type Limits = Required<z.infer<typeof limitsSchema>>;
-export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600 };
+export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, maxQueuedTasksPerUser: 10 };
 
 /** How far an agent may go before a task ends with a summary of where it stands. */
 export const budgetsSchema = z.object({
@@ -78,9 +80,11 @@ export const budgetsSchema = z.object({
   maxSteps: z.number().int().min(1).optional(),
   maxMinutes: z.number().positive().optional(),
   maxTokens: z.number().int().min(1000).optional(),
+  /** Tokens of a whole task, over all its turns (a reply does not start a fresh budget). */
+  maxTaskTokens: z.number().int().min(1000).optional(),
 });
 export type Budgets = Required<z.infer<typeof budgetsSchema>>;
-export const DEFAULT_BUDGETS: Budgets = { maxSteps: 60, maxMinutes: 45, maxTokens: 2_000_000 };
+export const DEFAULT_BUDGETS: Budgets = { maxSteps: 60, maxMinutes: 45, maxTokens: 2_000_000, maxTaskTokens: 10_000_000 };
 
 /**
  * When the agent must stop and ask. `never`: the agent works unattended inside its sandbox

@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'sandbox_stopped'
   | 'sandbox_not_removed'
   | 'run_superseded'
+  | 'too_many_queued'
   | 'service_unavailable'
   | 'setup_failed'
   | 'redis_timeout'

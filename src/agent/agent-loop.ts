@@ -98,5 +98,5 @@ async function cancel(s: Session): Promise<AgentOutcome> {
 async function endOnBudget(s: Session, kind: BudgetKind): Promise<AgentOutcome> {
   s.logger.info({ budget: kind }, 'budget reached');
   await saveSession(s);
-  return { status: 'completed', summary: budgetSummary(kind, s.task.budgets, s.lastMessage, s.plan.steps), budget: kind };
+  return { status: 'completed', summary: budgetSummary(kind, s.task.budgets, s.lastMessage, s.plan.steps), budget: kind === 'task_tokens' ? 'tokens' : kind };
 }

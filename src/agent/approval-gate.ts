@@ -41,6 +41,8 @@ export interface ApprovalGateOptions {
   logger?: Logger;
   /** Names the person who declined, in the note to the model. */
   describePerson?: DescribePerson;
+  /** When the turn's time budget runs out (epoch ms): no wait outlasts it. */
+  deadline?: () => number;
 }
 
 export class ApprovalGate {
@@ -58,8 +60,10 @@ export class ApprovalGate {
     if (open.length === 0) return { outcome: 'run' };
     if (signal.aborted) return { outcome: 'stopped' };
     const approvalId = `ap_${randomUUID()}`;
-    const timeoutMs = this.#opts.policy.timeoutMinutes * 60_000;
     const now = this.#opts.now ?? Date.now;
+    const policyMs = this.#opts.policy.timeoutMinutes * 60_000;
+    const budgetMs = this.#opts.deadline ? Math.max(0, this.#opts.deadline() - now()) : Infinity;
+    const timeoutMs = Math.min(policyMs, budgetMs);
     const reason = [req.reason, `Asked because ${open.map((n) => n.why).join(' and ')}.`].filter(Boolean).join(' ');
     // Every open need is named: "Approve for this task" grants them all, not only the first.
     const requested: EventInput<'approval_requested'> = { type: 'approval_requested', approvalId, kind: open[0]!.kind, reason, needs: open.map((n) => n.why), expiresAt: new Date(now() + timeoutMs).toISOString() };
@@ -94,7 +98,8 @@ export class ApprovalGate {
     if (result.stopped) return { outcome: 'stopped' };
     if (result.decision === 'accept_for_task') for (const n of req.needs) this.#granted.add(n.key);
     if (result.decision !== 'decline') return { outcome: 'run' };
-    const outcome = result.timedOut ? { timedOutAfter: formatMinutes(this.#opts.policy.timeoutMinutes) } : { by: result.by };
+    const waited = timeoutMs < policyMs ? `the ${formatMinutes(timeoutMs / 60_000)} left of this turn's time budget` : formatMinutes(this.#opts.policy.timeoutMinutes);
+    const outcome = result.timedOut ? { timedOutAfter: waited } : { by: result.by };
     return { outcome: 'denied', message: declinedNote(req.subject, outcome, this.#opts.describePerson) };
   }
 

@@ -31,13 +31,17 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     const stamped = await deps.events.emit(event);
     lastSeq = Math.max(lastSeq, stamped.seq);
   };
-  const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson });
+  // Approval waits count against the turn's time: a wait never outlasts the turn's budget.
+  const budget = new BudgetTracker(task.budgets, now);
+  const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
   const control = new RunControl({ emit, gate, logger });
   const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
   try {
     const opened = await openConversation(deps.store, task.taskId, task.turn, turnMessages(task, deps.describePerson));
     lastSeq = Math.max(lastSeq, opened.lastSeq);
     if (opened.resumed) logger.info('resuming the saved conversation of this turn');
+    // The task's token budget spans its turns: what earlier turns used counts.
+    budget.addPriorTokens(opened.conversation.usage.inputTokens + opened.conversation.usage.outputTokens);
     const plan: PlanState = { steps: [] };
     const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan)];
     const agentsDocs = await loadAgentsDocs(deps.sandbox).catch((e: unknown) => {
@@ -53,7 +57,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       conversation: opened.conversation,
       control,
       gate,
-      budget: new BudgetTracker(task.budgets, now),
+      budget,
       plan,
       tools,
       request: {

@@ -31,6 +31,8 @@ export type ErrorView =
   | { kind: 'self_approval'; approvers: string[] }
   /** A person of another Slack workspace (Slack Connect) that the config does not allow. */
   | { kind: 'foreign_team' }
+  /** The person's tasks waiting in the queue are at the cap. */
+  | { kind: 'too_many_queued'; queued: number }
   | { kind: 'internal'; reference?: string };
 
 export type ErrorKind = ErrorView['kind'];
@@ -104,6 +106,8 @@ function sentence(view: ErrorView): string {
       return view.approvers.length > 0
         ? `Someone other than the task's owner must approve this request here: ask ${peopleList(view.approvers)}.`
         : 'Someone other than the task\'s owner must approve this request here, and no approver is configured: ask an admin to add approvers to the repo config.';
+    case 'too_many_queued':
+      return `You already have ${view.queued} tasks waiting in the queue. Wait for one to start, or cancel one with \`${COMMAND} cancel &lt;task id&gt;\` (\`${COMMAND} status\` lists them), then try again.`;
     case 'foreign_team':
       return 'You are in another Slack workspace than this bot, so you cannot start, steer or approve its tasks. Ask an admin of this workspace to add yours to `slack.allowedTeams` if you should.';
     case 'internal':

@@ -6,7 +6,7 @@ import { taskTarget } from './task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
-import { createTask, TaskCreationError } from './create-task.js';
+import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
 import { showStatus } from './status-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
@@ -56,6 +56,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
         });
       } catch (e) {
         if (e instanceof TaskCreationError) return ephemeral({ kind: 'service_unavailable', service: e.service });
+        if (e instanceof TooManyQueuedError) return ephemeral({ kind: 'too_many_queued', queued: e.queued });
         deps.logger.error({ err: e }, 'could not create a task');
         return ephemeral({ kind: 'internal' });
       }

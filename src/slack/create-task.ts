@@ -1,4 +1,4 @@
-import type { RepoConfig } from '../config.js';
+import { DEFAULT_LIMITS, type RepoConfig } from '../config.js';
 import { CodexError } from '../errors.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { newTaskId, taskBranchName, type TaskRecord } from '../tasks/task-record.js';
@@ -16,6 +16,13 @@ export class TaskCreationError extends CodexError {
     cause?: unknown,
   ) {
     super('service_unavailable', `cannot create a task: ${service} is unavailable`, { cause, retryable: true });
+  }
+}
+
+/** The person already has as many tasks waiting in the queue as one may (limits.maxQueuedTasksPerUser); nothing was written. */
+export class TooManyQueuedError extends CodexError {
+  constructor(readonly queued: number) {
+    super('too_many_queued', `the owner already has ${queued} tasks queued`);
   }
 }
 
@@ -69,6 +76,8 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
   const write = (async () => {
     const health = availability(await readHeartbeats(deps.redis, deps.prefix));
     if (health === 'docker_down') throw new TaskCreationError('docker');
+    const queued = await deps.store.queuedCountOf(input.owner);
+    if (queued >= (deps.config.file.limits.maxQueuedTasksPerUser ?? DEFAULT_LIMITS.maxQueuedTasksPerUser)) throw new TooManyQueuedError(queued);
     if (abandoned) return;
     created = await deps.lifecycle.create(task);
     if (abandoned) await deps.store.deleteTask(task.id);
@@ -77,7 +86,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     await withTimeout(write, REDIS_DEADLINE_MS, 'redis_timeout', 'creating the task');
   } catch (e) {
     abandoned = true;
-    if (e instanceof TaskCreationError) throw e;
+    if (e instanceof TaskCreationError || e instanceof TooManyQueuedError) throw e;
     throw new TaskCreationError('redis', e);
   }
   const first = created!;

@@ -4,7 +4,7 @@ import { parseCommand } from './parse-command.js';
 import { canSteer, isForeignTeam, steerersOf } from '../tasks/access.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { createTask, TaskCreationError } from './create-task.js';
+import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
 import { taskTarget } from './task-target.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
@@ -122,6 +122,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     await created.publish();
   } catch (e) {
     if (e instanceof TaskCreationError) await fail({ kind: 'service_unavailable', service: e.service });
+    else if (e instanceof TooManyQueuedError) await fail({ kind: 'too_many_queued', queued: e.queued });
     else {
       deps.logger.error({ err: e }, 'could not start a task from a mention');
       await fail({ kind: 'internal' });

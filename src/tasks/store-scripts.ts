@@ -38,13 +38,14 @@ return append(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])`;
 /**
  * Creates a task: the record (only if no task has that id), its first event, the owner's index
  * and the set of tasks that have not ended.
- * KEYS: record, seq, events, activity, render-pending, active, owner index.
+ * KEYS: record, seq, events, activity, render-pending, active, owner index, owner's queued set.
  * ARGV: record JSON, event JSON without seq, task id, created-at (epoch ms).
  */
 export const CREATE_TASK = `${APPEND}
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 local seq = append(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3])
 redis.call('SADD', KEYS[6], ARGV[3])
+redis.call('SADD', KEYS[8], ARGV[3])
 redis.call('ZADD', KEYS[7], ARGV[4], ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -101)
 return seq`;
@@ -86,6 +87,9 @@ for _, k in ipairs(keys) do
   if is_final(cur) then redis.call('EXPIRE', k, ARGV[6]) else redis.call('PERSIST', k) end
 end
 if is_final(cur) then redis.call('SREM', KEYS[6], ARGV[5]) else redis.call('SADD', KEYS[6], ARGV[5]) end
+-- Each person's tasks waiting in the queue (the per-user cap counts them).
+local queued = ARGV[7] .. ':owner:' .. cur.owner .. ':queued'
+if cur.status == 'queued' then redis.call('SADD', queued, ARGV[5]) else redis.call('SREM', queued, ARGV[5]) end
 return { 1, next, seq }`;
 
 /** XADD ARGV[1] to the op stream KEYS[2] only while the record KEYS[1] is not ended. */

@@ -44,6 +44,8 @@ export type DetailPatch = Omit<RecordPatch, 'status' | 'turn' | 'id' | 'turnProm
  *   <p>:activity               stream of task ids, one entry per event appended (renderers wake on it)
  *   <p>:render-pending         ids of tasks whose newest events may not be rendered yet
  *   <p>:active                 ids of tasks that have not ended
+ *   <p>:owner:<u>:tasks        a person's newest tasks (sorted by creation)
+ *   <p>:owner:<u>:queued       a person's tasks waiting in the queue
  *   <p>:seen:<key>             de-duplication marks (Slack event ids, …)
  */
 export class TaskStore implements ConversationStore {
@@ -64,9 +66,14 @@ export class TaskStore implements ConversationStore {
   async createTask(record: TaskRecord, first: TaskEventInput): Promise<TaskEvent> {
     const parsed = taskRecordSchema.parse(record);
     const { json, event } = this.stampEvent(record.id, first);
-    const seq = await this.redis.eval(CREATE_TASK, 7, this.key('task', record.id), ...this.eventKeys(record.id), this.key('active'), this.key('owner', record.owner, 'tasks'), JSON.stringify(parsed), json, record.id, String(Date.parse(record.createdAt)));
+    const seq = await this.redis.eval(CREATE_TASK, 8, this.key('task', record.id), ...this.eventKeys(record.id), this.key('active'), this.key('owner', record.owner, 'tasks'), this.key('owner', record.owner, 'queued'), JSON.stringify(parsed), json, record.id, String(Date.parse(record.createdAt)));
     if (seq === 0) throw new Error(`task ${record.id} already exists`);
     return { ...event, seq: Number(seq) };
+  }
+
+  /** How many of `owner`'s tasks wait in the queue (the per-user cap, limits.maxQueuedTasksPerUser). */
+  async queuedCountOf(owner: string): Promise<number> {
+    return this.redis.scard(this.key('owner', owner, 'queued'));
   }
 
   /** Ids of tasks that have not ended (for the worker's sweep of abandoned tasks). */
@@ -125,7 +132,9 @@ export class TaskStore implements ConversationStore {
     const task = await this.getTask(id);
     const keys = ['', 'seq', 'events', 'ops', 'conv', 'rendered', 'render-lease', 'render-inflight'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
     if (task?.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
-    await this.redis.multi().del(...keys).srem(this.key('active'), id).srem(this.key('render-pending'), id).exec();
+    const tx = this.redis.multi().del(...keys).srem(this.key('active'), id).srem(this.key('render-pending'), id);
+    if (task) tx.srem(this.key('owner', task.owner, 'queued'), id);
+    await tx.exec();
   }
 
   async linkThread(channel: string, threadTs: string, taskId: string): Promise<void> {

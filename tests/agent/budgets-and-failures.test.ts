@@ -45,6 +45,35 @@ describe('budgets', () => {
     expect(await h.run()).toMatchObject({ status: 'completed', budget: 'tokens' });
     expect(h.server.requests).toHaveLength(2);
   });
+
+  it('the task\'s token budget spans its turns: a follow-up does not start a fresh one', async () => {
+    h = await startHarness({
+      budgets: { maxTokens: 1_000_000, maxTaskTokens: 1500 },
+      script: [
+        { ...reply(message('First turn done.')), usage: { input_tokens: 900, output_tokens: 100 } },
+        { ...reply(functionCall('shell', { command: 'true' })), usage: { input_tokens: 500, output_tokens: 100 } },
+        reply(message('never reached')),
+      ],
+    });
+    expect(await h.run()).toMatchObject({ status: 'completed', summary: 'First turn done.' });
+    const second = await h.run({ turn: 2, turnPrompt: 'And more.' });
+    expect(second).toMatchObject({ status: 'completed', budget: 'tokens' });
+    expect(second.status === 'completed' && second.summary).toContain("the task's token budget across all its turns (1,500 tokens)");
+    expect(h.server.requests).toHaveLength(2);
+  });
+
+  it('an approval wait never outlasts the turn\'s time budget', async () => {
+    h = await startHarness({
+      budgets: { maxMinutes: 0.05 },
+      approval: { mode: 'never', commandPatterns: ['^touch '], timeoutMinutes: 30 },
+      script: [reply(functionCall('shell', { command: 'touch x' })), reply(message('never reached'))],
+    });
+    // Nobody answers: the wait ends with the turn's 3 seconds, not the policy's 30 minutes.
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ status: 'completed', budget: 'time' });
+    const resolved = h.events.events.find((e) => e.type === 'approval_resolved');
+    expect(resolved).toMatchObject({ decision: 'decline', timedOut: true });
+  });
 });
 
 describe('model failures', () => {
