@@ -9,11 +9,17 @@ import { NOT_RUN_STOPPED, RESUMED_NOTE } from './prompts.js';
  */
 
 export class Conversation {
+  /** How many items the store already holds (they never change: saves append the rest). */
+  #persisted: number;
+
   constructor(
     readonly items: InputItem[],
     public usage: TokenUsage,
     readonly turn: number,
-  ) {}
+    persisted = 0,
+  ) {
+    this.#persisted = persisted;
+  }
 
   append(...items: InputItem[]): void {
     this.items.push(...items);
@@ -46,7 +52,9 @@ export class Conversation {
 
   async save(store: ConversationStore, taskId: string, lastSeq: number): Promise<void> {
     const saved: SavedConversation = { items: this.items as unknown as SavedConversation['items'], lastSeq, turn: this.turn, usage: this.usage };
-    await store.save(taskId, saved);
+    const count = this.items.length;
+    await store.save(taskId, saved, this.#persisted);
+    this.#persisted = count;
   }
 }
 
@@ -69,7 +77,7 @@ export async function openConversation(
     conversation.addUser(messages.firstMessage);
     return { conversation, lastSeq: saved?.lastSeq ?? 0, resumed: false };
   }
-  const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn);
+  const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn, saved.items.length);
   conversation.closeDanglingCalls(NOT_RUN_STOPPED);
   if (saved.turn >= turn) {
     // The turn's edits lived only in the old checkout (the host commits at the end of a turn),

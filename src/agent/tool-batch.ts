@@ -6,8 +6,9 @@ import { runToolCall } from './tools/tool-runner.js';
 type FunctionCall = Extract<OutputItem, { type: 'function_call' }>;
 
 /**
- * Runs the function calls of one model response in order and appends an output for each,
- * then saves. When the step is stopped (interrupt or cancel), the running call is told so and
+ * Runs the function calls of one model response in order, appending and saving an output after
+ * each: a turn resumed after its worker died knows exactly which calls ran (the others get
+ * "Not run"). When the step is stopped (interrupt or cancel), the running call is told so and
  * the calls after it are answered without running, so the input stays valid.
  */
 export async function runToolBatch(s: Session, calls: readonly FunctionCall[]): Promise<void> {
@@ -27,6 +28,7 @@ export async function runToolBatch(s: Session, calls: readonly FunctionCall[]): 
       logger: s.logger.child({ tool: call.name, callId: call.call_id }),
     });
     s.conversation.addOutput(call.call_id, signal.aborted ? `${capitalize(stoppedBy(signal))} while this call ran.\n${output}` : output);
+    await saveSession(s);
   }
   await saveSession(s);
 }

@@ -210,5 +210,9 @@ export type SavedConversation = z.infer<typeof savedConversationSchema>;
 /** Persists a task's conversation after every step. Implementation: Redis (src/tasks/). */
 export interface ConversationStore {
   load(taskId: string): Promise<SavedConversation | undefined>;
-  save(taskId: string, conversation: SavedConversation): Promise<void>;
+  /**
+   * Saves the conversation. Items before `fromIndex` are already stored (the conversation is
+   * append-only), so only the rest are written; a store that finds otherwise writes them all.
+   */
+  save(taskId: string, conversation: SavedConversation, fromIndex?: number): Promise<void>;
 }

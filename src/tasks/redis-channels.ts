@@ -25,6 +25,16 @@ export class RedisEventSink implements EventSink {
 }
 
 /**
+ * What a turn resumed by a new run must not apply again: steering its conversation already
+ * holds (`steering_applied`) and interrupts already handled (up to the last `task_interrupted`).
+ */
+export function handledOps(events: readonly TaskEvent[]): (op: TaskOp) => boolean {
+  const applied = new Set(events.flatMap((e) => (e.type === 'steering_applied' ? e.opIds : [])));
+  const lastInterrupt = events.findLast((e) => e.type === 'task_interrupted')?.at;
+  return (op) => (op.type === 'steer' && applied.has(op.opId)) || (op.type === 'interrupt' && lastInterrupt !== undefined && op.at <= lastInterrupt);
+}
+
+/**
  * The worker's OpSource: reads the task's operation stream from a given position with a
  * blocking XREAD on its own connection (a blocking read would stall every other command on a
  * shared one). Aborting `next` is noticed within `blockMs`.
@@ -38,6 +48,8 @@ export class RedisOpSource implements OpSource {
     private readonly blocking: Redis,
     private lastId = '0',
     private readonly blockMs = 500,
+    /** Operations to pass over (a resumed turn's steering and interrupts already handled). */
+    private readonly skip: (op: TaskOp) => boolean = () => false,
   ) {}
 
   async next(signal?: AbortSignal): Promise<TaskOp | undefined> {
@@ -59,7 +71,7 @@ export class RedisOpSource implements OpSource {
     const entries = await this.store.readOps(this.taskId, this.lastId, blockMs ? { redis: this.blocking, ms: blockMs } : undefined);
     for (const { id, op } of entries) {
       this.lastId = id;
-      this.buffer.push(op);
+      if (!this.skip(op)) this.buffer.push(op);
     }
   }
 }

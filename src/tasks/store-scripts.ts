@@ -81,7 +81,7 @@ local next = cjson.encode(cur)
 redis.call('SET', KEYS[1], next)
 local seq = 0
 if ARGV[3] ~= '' then seq = append(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[3], ARGV[5]) end
-local keys = { KEYS[1], KEYS[2], KEYS[3], KEYS[7], KEYS[8] }
+local keys = { KEYS[1], KEYS[2], KEYS[3], KEYS[7], KEYS[8], KEYS[8] .. ':items' }
 if cur.threadTs then table.insert(keys, ARGV[7] .. ':thread:' .. cur.channel .. ':' .. cur.threadTs) end
 for _, k in ipairs(keys) do
   if is_final(cur) then redis.call('EXPIRE', k, ARGV[6]) else redis.call('PERSIST', k) end
@@ -98,4 +98,18 @@ local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 if is_final(cjson.decode(raw)) then return 0 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'o', ARGV[1])
+return 1`;
+
+/**
+ * Saves a conversation append-only: the meta (KEYS[1]) is replaced, and the items list
+ * (KEYS[2]) gets ARGV[3..] appended when it holds exactly ARGV[2] items; otherwise (another
+ * process rewrote it, or nothing was saved yet) it is written whole from ARGV[4]'s JSON array.
+ * ARGV: meta JSON, from index, total item count, the new items as JSON strings….
+ * Returns 1 when appended, 0 when the caller must send everything.
+ */
+export const APPEND_CONVERSATION = `
+local from = tonumber(ARGV[2])
+if redis.call('LLEN', KEYS[2]) ~= from or tonumber(ARGV[3]) < from then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 return 1`;

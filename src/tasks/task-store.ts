@@ -11,7 +11,7 @@ import {
   type TaskOp,
   type TaskOpInput,
 } from './protocol.js';
-import { APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
+import { APPEND_CONVERSATION, APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
 import { taskRecordSchema, type TaskRecord } from './task-record.js';
 
 /** Which records a transition may change: at this turn, in one of these statuses, ended or not. */
@@ -38,7 +38,8 @@ export type DetailPatch = Omit<RecordPatch, 'status' | 'turn' | 'id' | 'turnProm
  *   <p>:task:<id>:seq          event sequence counter
  *   <p>:task:<id>:events       stream of task events (field `e`)
  *   <p>:task:<id>:ops          stream of operations (field `o`)
- *   <p>:task:<id>:conv         JSON saved conversation
+ *   <p>:task:<id>:conv         saved conversation: JSON meta (turn, usage, last event seq)
+ *   <p>:task:<id>:conv:items   its Responses API input items, a list only ever appended to
  *   <p>:task:<id>:diff:<turn>  the diff a turn committed (referenced by its task_completed)
  *   <p>:thread:<ch>:<ts>       id of the task whose thread this is
  *   <p>:activity               stream of task ids, one entry per event appended (renderers wake on it)
@@ -130,7 +131,7 @@ export class TaskStore implements ConversationStore {
 
   async deleteTask(id: string): Promise<void> {
     const task = await this.getTask(id);
-    const keys = ['', 'seq', 'events', 'ops', 'conv', 'rendered', 'render-lease', 'render-inflight'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
+    const keys = ['', 'seq', 'events', 'ops', 'conv', 'conv:items', 'rendered', 'render-lease', 'render-inflight'].map((k) => (k ? this.key('task', id, k) : this.key('task', id)));
     if (task?.threadTs) keys.push(this.key('thread', task.channel, task.threadTs));
     const tx = this.redis.multi().del(...keys).srem(this.key('active'), id).srem(this.key('render-pending'), id);
     if (task) tx.srem(this.key('owner', task.owner, 'queued'), id);
@@ -235,14 +236,27 @@ export class TaskStore implements ConversationStore {
   }
 
   async load(taskId: string): Promise<SavedConversation | undefined> {
-    const raw = await this.redis.get(this.key('task', taskId, 'conv'));
-    if (raw === null) return undefined;
-    const parsed = savedConversationSchema.safeParse(JSON.parse(raw));
+    const [meta, items] = await Promise.all([this.redis.get(this.key('task', taskId, 'conv')), this.redis.lrange(this.key('task', taskId, 'conv', 'items'), 0, -1)]);
+    if (meta === null) return undefined;
+    const parsed = savedConversationSchema.safeParse({ ...(JSON.parse(meta) as object), items: items.map((i) => JSON.parse(i) as unknown) });
     return parsed.success ? parsed.data : undefined;
   }
 
-  async save(taskId: string, conversation: SavedConversation): Promise<void> {
-    await this.redis.set(this.key('task', taskId, 'conv'), JSON.stringify(savedConversationSchema.parse(conversation)));
+  /**
+   * Saves a conversation append-only (it only ever grows): its meta is replaced and the items
+   * after `fromIndex` appended, so a step costs what it added, not the whole history. If the
+   * stored list does not hold exactly `fromIndex` items, it is written whole.
+   */
+  async save(taskId: string, conversation: SavedConversation, fromIndex = 0): Promise<void> {
+    const { items, ...rest } = savedConversationSchema.parse(conversation);
+    const metaKey = this.key('task', taskId, 'conv');
+    const itemsKey = this.key('task', taskId, 'conv', 'items');
+    const meta = JSON.stringify(rest);
+    const added = items.slice(fromIndex).map((i) => JSON.stringify(i));
+    if ((await this.redis.eval(APPEND_CONVERSATION, 2, metaKey, itemsKey, meta, String(fromIndex), String(items.length), ...added)) === 1) return;
+    const tx = this.redis.multi().del(itemsKey).set(metaKey, meta);
+    if (items.length > 0) tx.rpush(itemsKey, ...items.map((i) => JSON.stringify(i)));
+    await tx.exec();
   }
 }
 

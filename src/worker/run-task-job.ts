@@ -9,7 +9,7 @@ import type { Sandbox } from '../runner/sandbox.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import type { FinalEventInput, TaskLifecycle } from '../tasks/lifecycle.js';
 import type { EventSink } from '../tasks/protocol.js';
-import { RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
+import { handledOps, RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
@@ -57,7 +57,9 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   try {
     if (!repo) throw new CodexError('repo_removed', `repo ${task.repo} is no longer configured`, { userMessage: `The repo "${task.repo}" is no longer in the configuration; ask an admin to add it back.` });
 
-    const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0');
+    // A run resuming a turn (its job was retried) reads the turn's operations again, minus those
+    // the turn already handled.
+    const ops = new RedisOpSource(deps.store, task.id, blocking, task.opCursor ?? '0', undefined, handledOps(await deps.store.readEvents(task.id)));
     // A follow-up (or a job retried after its worker died) continues the branch, which may also
     // come from upstream when it was pushed (another worker host ran the earlier turns); a first
     // turn, or a follow-up of a turn that failed before making the branch, starts it. No mirror

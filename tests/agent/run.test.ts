@@ -134,3 +134,19 @@ describe('runAgent', () => {
     expect((await h.store.load(h.task.taskId))!.turn).toBe(2);
   });
 });
+
+describe('saving a turn as it goes', () => {
+  it('saves after each tool call of a batch, so a resumed turn knows exactly which calls ran', async () => {
+    h = await startHarness({
+      script: [reply(functionCall('shell', { command: 'echo first' }, 'call_first'), functionCall('shell', { command: 'sleep 3; echo second' }, 'call_second')), reply(message('Both ran.'))],
+    });
+    const running = h.run();
+    // While the second call runs, the first one's output is already stored.
+    await h.events.waitFor('command_started', (e) => e.command.includes('sleep 3'));
+    const saved = await h.store.load(h.task.taskId);
+    const outputs = saved!.items.filter((i) => i.type === 'function_call_output') as Array<{ call_id: string; output: string }>;
+    expect(outputs.map((o) => o.call_id)).toEqual(['call_first']);
+    expect(outputs[0]!.output).toContain('first');
+    expect(await running).toMatchObject({ status: 'completed', summary: 'Both ran.' });
+  });
+});

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisEventSink, RedisOpSource } from '../../src/tasks/redis-channels.js';
+import { handledOps, RedisEventSink, RedisOpSource } from '../../src/tasks/redis-channels.js';
 import { newTaskId, slugify, taskBranchName, type TaskRecord } from '../../src/tasks/task-record.js';
 import { RETENTION_SEC, TaskStore } from '../../src/tasks/task-store.js';
 import { REDIS_URL, testRedis } from '../helpers/redis.js';
@@ -106,6 +106,26 @@ describe('TaskStore on real Redis', () => {
     expect(await waiting).toBeUndefined();
   });
 
+  it('gives a resumed turn only the operations it has not handled yet', async () => {
+    const { store } = setup();
+    const id = newTaskId();
+    const a = await store.appendOp(id, { type: 'steer', text: 'applied already', by: 'U1' });
+    await store.appendOp(id, { type: 'interrupt', by: 'U1' });
+    await store.appendEvent(id, { type: 'steering_applied', opIds: [a.opId] });
+    await store.appendEvent(id, { type: 'task_interrupted', by: 'U1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await store.appendOp(id, { type: 'steer', text: 'not yet applied', by: 'U1' });
+    await store.appendOp(id, { type: 'interrupt', by: 'U2' });
+    const blocking = new Redis(REDIS_URL);
+    cleanups.push(async () => blocking.disconnect());
+    const source = new RedisOpSource(store, id, blocking, '0', undefined, handledOps(await store.readEvents(id)));
+    const ops = await source.drain();
+    expect(ops.map((o) => [o.type, o.type === 'steer' ? o.text : o.by])).toEqual([
+      ['steer', 'not yet applied'],
+      ['interrupt', 'U2'],
+    ]);
+  });
+
   it('de-duplicates by key and saves conversations, parsed on the way back', async () => {
     const { store, redis, prefix } = setup();
     expect(await store.markSeen('Ev1')).toBe(true);
@@ -113,6 +133,16 @@ describe('TaskStore on real Redis', () => {
     await store.save('abcdefgh', { items: [{ role: 'user', content: 'x' }], lastSeq: 3, turn: 1, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 2 } });
     expect((await store.load('abcdefgh'))?.lastSeq).toBe(3);
     expect(await store.load('zzzzzzzz')).toBeUndefined();
+    // Append-only: a later save writes only what was added.
+    const usage = { inputTokens: 1, cachedInputTokens: 0, outputTokens: 2 };
+    const items = [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'user', content: 'c' }];
+    await store.save('abcdefgh', { items: items.slice(0, 2), lastSeq: 4, turn: 1, usage }, 0);
+    await store.save('abcdefgh', { items, lastSeq: 5, turn: 1, usage }, 2);
+    expect(await redis.llen(`${prefix}:task:abcdefgh:conv:items`)).toBe(3);
+    expect(await store.load('abcdefgh')).toMatchObject({ items, lastSeq: 5 });
+    // A save that does not match what is stored (another process rewrote it) writes it whole.
+    await store.save('abcdefgh', { items: items.slice(0, 1), lastSeq: 6, turn: 2, usage }, 3);
+    expect(await store.load('abcdefgh')).toMatchObject({ items: items.slice(0, 1), lastSeq: 6, turn: 2 });
     // A conversation that does not parse is not trusted: the task starts a new one.
     await redis.set(`${prefix}:task:abcdefgh:conv`, JSON.stringify({ items: 'nope', lastSeq: 3 }));
     expect(await store.load('abcdefgh')).toBeUndefined();
