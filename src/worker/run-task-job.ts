@@ -15,6 +15,7 @@ import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
 import { askPerson } from './ask-person.js';
+import { watchForCancel } from './cancel-watch.js';
 import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -54,6 +55,11 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   let sandbox: Sandbox | undefined;
   let final: FinalEventInput;
   let commit: string | undefined;
+  // Until the agent reads the turn's operations itself, a cancel is watched for here.
+  const cancel = watchForCancel(deps.store, task.id, task.opCursor ?? '0');
+  const cancelled = () => {
+    if (cancel.signal.aborted) throw new CancelledWhilePreparing(cancel.by());
+  };
   try {
     if (!repo) throw new CodexError('repo_removed', `repo ${task.repo} is no longer configured`, { userMessage: `The repo "${task.repo}" is no longer in the configuration; ask an admin to add it back.` });
 
@@ -72,6 +78,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         userMessage: `The task's branch ${task.branch} is not on this worker any more (its data directory was removed, or the follow-up ran on another host), so its earlier work cannot be continued. Start a new task with \`/codex task\`.`,
       });
     }
+    cancelled();
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
@@ -80,12 +87,15 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     // started; the fence refuses whatever it still tries to write.
     const started = sandbox;
     signal?.addEventListener('abort', () => void started.stop().catch(() => undefined), { once: true });
+    cancelled();
     await sandbox.start();
     if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
     const policy = deps.config.approvalFor(repo, task.channel);
     const setupNetwork = await setupMayUseNetwork({ task, repo, checkout, policy, events: sink, ops });
-    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork);
+    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork, cancel.signal);
+    cancelled();
     if (setupFailure) throw setupFailure;
+    cancel.stop();
 
     const outcome = await runAgent(
       {
@@ -108,6 +118,12 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
 
     // The commit must not walk a tree the sandbox can still change, nor follow a run that lost the turn.
     await sandbox.stop();
+    if (signal?.aborted && signal.reason === SHUTDOWN && (await deps.lifecycle.owns(task.id, run))) {
+      // The worker is shutting down: keep what the turn did so far on the branch, for the run
+      // that takes the job over (it continues the branch; the saved conversation resumes).
+      await deps.workspace.finishCheckout(checkout, { message: `codex: work in progress on turn ${task.turn} (the worker stopped; the turn goes on elsewhere)\n\nTask ${task.id}.\n` });
+      throw superseded(task.id);
+    }
     if (signal?.aborted || !(await deps.lifecycle.owns(task.id, run))) throw superseded(task.id);
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
     const result = planning(task)
@@ -132,18 +148,24 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
       final = { type: 'task_failed', code: outcome.code, message: outcome.message };
     }
   } catch (e) {
-    const code = CodexError.isInstance(e) ? e.code : 'internal_error';
-    const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
-    log.error({ err: e, code }, 'task failed');
-    final = { type: 'task_failed', code, message };
+    if (e instanceof CancelledWhilePreparing) {
+      final = { type: 'task_cancelled', by: e.by };
+    } else {
+      const code = CodexError.isInstance(e) ? e.code : 'internal_error';
+      const message = CodexError.isInstance(e) ? e.userMessage : `Something went wrong on the worker: ${errorMessage(e)}. Try again with a reply in this thread; if it keeps failing, tell whoever runs this bot.`;
+      log.error({ err: e, code }, 'task failed');
+      final = { type: 'task_failed', code, message };
+    }
   } finally {
+    cancel.stop();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
   }
-  // A run that lost its job's lock leaves the turn to the run BullMQ hands the job to next.
+  // A run that lost its job's lock, or whose worker is shutting down, leaves the turn to the
+  // run BullMQ hands the job to next.
   if (signal?.aborted) {
-    log.warn('this run lost its job lock; the turn is left to the next run of the job');
+    log.warn({ reason: String(signal.reason) }, 'this run stopped before the end of its turn; the turn is left to the next run of the job');
     return;
   }
   // Only now, with the sandbox and checkout gone, does the turn end: a reply from here on
@@ -162,6 +184,16 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     if (leftover) await deps.lifecycle.deliver(ended, leftover.text, leftover.by);
   } catch (e) {
     log.warn({ err: e }, 'could not queue the follow-up of late steering');
+  }
+}
+
+/** The reason a worker gives BullMQ when it aborts its running jobs to shut down (start-worker). */
+export const SHUTDOWN = 'shutdown';
+
+/** A cancel came while the turn was being prepared (checkout, sandbox, setup). */
+class CancelledWhilePreparing extends Error {
+  constructor(readonly by: string | undefined) {
+    super('cancelled while preparing the turn');
   }
 }
 
@@ -221,12 +253,13 @@ async function setupMayUseNetwork(input: { task: TaskRecord; repo: RepoConfig; c
 }
 
 /** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
-async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, network: boolean): Promise<CodexError | undefined> {
+async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, network: boolean, signal: AbortSignal): Promise<CodexError | undefined> {
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
     await sink.emit({ type: 'command_started', callId, command });
     // With network (see setupMayUseNetwork), setup runs in a sibling on the same checkout.
-    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network });
+    if (signal.aborted) return undefined;
+    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network, signal });
     // Redacted whole before it is cut, so no part of a secret survives the cut.
     const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });

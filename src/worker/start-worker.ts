@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Worker } from 'bullmq';
+import { WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Config } from '../config.js';
@@ -16,13 +16,17 @@ import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '..
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
-import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.js';
+import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-task-job.js';
 import { warnUnreachable } from './warn-unreachable.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
 const SWEEP_MS = 60_000;
 const SWEEP_GRACE_MS = 2 * 60_000;
+/** On shutdown, running turns get this long to finish before they are handed back to the queue. */
+const HAND_BACK_AFTER_MS = 15_000;
+/** The whole shutdown; docker-compose.yml's stop_grace_period must be longer. */
+const STOP_GRACE_MS = 60_000;
 /** A turn's end waits at most this long for its summary to reach Slack (see TaskLifecycle.endTurn): as long as Slack's rate limits make it take, but not for ever. */
 const DELIVERY_WAIT_MS = 10 * 60_000;
 
@@ -30,8 +34,17 @@ export interface RunningWorker {
   id: string;
   /** Fails tasks left busy with no live job (runs every few minutes by itself). */
   sweep(): Promise<void>;
-  /** Stops taking jobs, lets running tasks finish (up to `graceMs`), then closes. */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * Stops taking jobs and lets running turns finish for `handBackAfterMs`; those still running
+   * are then handed back to the queue with their work saved; after `graceMs` in all, closes.
+   */
+  stop(graceMs?: number, handBackAfterMs?: number): Promise<void>;
+}
+
+/** BullMQ's lock timings; only tests change them (to lose a lock within seconds). */
+export interface WorkerTuning {
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -39,12 +52,6 @@ export interface RunningWorker {
  * with runTaskJob, announces itself and its Docker health in Redis, and removes orphaned
  * sandboxes of tasks that no longer run.
  */
-/** BullMQ's lock timings; only tests change them (to lose a lock within seconds). */
-export interface WorkerTuning {
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-}
-
 export async function startWorker(input: { config: Config; logger: Logger; redisUrl: string; prefix: string; bullPrefix: string; describePerson?: DescribePerson; tuning?: WorkerTuning }): Promise<RunningWorker> {
   const { config, logger, prefix } = input;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -120,13 +127,19 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
 
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job, _token, signal) => {
+    async (job, token, signal) => {
       const data = jobDataSchema.parse(job.data);
       running.add(data.taskId);
       try {
         await runTaskJob(deps, data, signal);
       } finally {
         running.delete(data.taskId);
+      }
+      // Shutting down: the turn's work so far is on its branch; hand the job back to the queue
+      // so another worker (or this one, restarted) carries the turn on.
+      if (signal?.aborted && signal.reason === SHUTDOWN) {
+        await job.moveToWait(token);
+        throw new WaitingError();
       }
     },
     {
@@ -164,16 +177,21 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   return {
     id,
     sweep,
-    async stop(graceMs = 120_000) {
+    async stop(graceMs = STOP_GRACE_MS, handBackAfterMs = HAND_BACK_AFTER_MS) {
       clearInterval(heartbeat);
       clearInterval(reaper);
       clearInterval(sweeper);
-      // close() stops taking jobs and waits for the running ones. Past the grace period, stop
-      // waiting: a later close(true) would only return this same pending close (BullMQ), and the
-      // jobs left running are resumed elsewhere once their locks expire.
+      // close() stops taking jobs and waits for the running ones. Turns that are not done within
+      // the hand-back time are handed back: their runs save the work tree on the task branch and
+      // return the job to the queue (see the processor). Past the grace period, stop waiting: the
+      // jobs left are resumed elsewhere once their locks expire.
       const closing = worker.close();
-      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
-      if (timedOut) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
+      const wait = (ms: number) => Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+      if (!(await wait(Math.min(handBackAfterMs, graceMs)))) {
+        logger.info({ workerId: id, running: [...running] }, 'handing running tasks back to the queue');
+        worker.cancelAllJobs(SHUTDOWN);
+        if (!(await wait(Math.max(0, graceMs - handBackAfterMs)))) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
+      }
       await removeHeartbeat(redis, prefix, id).catch(() => undefined);
       await followUps.close().catch(() => undefined);
       redis.disconnect();
