@@ -70,9 +70,13 @@ export const limitsSchema = z.object({
   maxCommandTimeoutSec: z.number().positive().optional(),
   /** Installation-wide (read from the file's top-level `limits` only): tasks one person may have waiting in the queue. */
   maxQueuedTasksPerUser: z.number().int().min(1).optional(),
+  /** Installation-wide: tasks running at once; more wait in line without holding a worker slot. Unset: no cap. */
+  maxRunningTasks: z.number().int().min(1).optional(),
+  /** Installation-wide: tasks one person may have running at once. Unset: no cap. */
+  maxRunningTasksPerUser: z.number().int().min(1).optional(),
 });
 export type Limits = Required<z.infer<typeof limitsSchema>>;
-export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, maxQueuedTasksPerUser: 10 };
+export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, maxQueuedTasksPerUser: 10, maxRunningTasks: 0, maxRunningTasksPerUser: 0 };
 
 /** How far an agent may go before a task ends with a summary of where it stands. */
 export const budgetsSchema = z.object({

@@ -73,8 +73,10 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
     }
     case 'turn_withdrawn':
       return s.previous && s.turn === event.turn ? { ...s.previous, lastSeq: s.lastSeq } : s;
+    case 'turn_waiting':
+      return { ...s, status: 'queued', currentStep: event.place === 1 ? 'Waiting for a free slot: next in line' : `Waiting for a free slot: number ${event.place} in line` };
     case 'turn_starting':
-      return { ...s, status: 'starting', turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, error: undefined, previous: undefined };
+      return { ...s, status: 'starting', turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, error: undefined, previous: undefined, currentStep: undefined };
     case 'task_started':
       return { ...s, status: 'working', model: event.model, branch: event.branch, turn: event.turn, startedAtMs: s.startedAtMs ?? at, endedAtMs: undefined, currentStep: undefined };
     case 'plan_updated': {

@@ -48,6 +48,11 @@ export class TaskLifecycle {
     }
   }
 
+  /** Turn `turn` waits in line for a free slot (a running-task cap): `place` 1 is next. */
+  async waitInLine(id: string, turn: number, place: number): Promise<void> {
+    await this.store.transition(id, { turn, statuses: ['queued'] }, {}, { type: 'turn_waiting', turn, place });
+  }
+
   /**
    * A worker run took turn `turn`: `starting`, owned by a new run id (the record's `runId`).
    * A second run of the same turn (BullMQ handed the job on after a lost lock) supersedes the

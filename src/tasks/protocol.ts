@@ -70,6 +70,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('turn_queued'), turn: z.number().int().min(2), prompt: z.string(), by: z.string() }),
   /** Turn `turn` could not be queued after all; the task is back where it was before `turn_queued`. */
   z.object({ ...base, type: z.literal('turn_withdrawn'), turn: z.number().int().min(2) }),
+  /** The turn waits for a free slot (limits.maxRunningTasks / maxRunningTasksPerUser); `place` 1 is next. */
+  z.object({ ...base, type: z.literal('turn_waiting'), turn: z.number().int().min(1), place: z.number().int().min(1) }),
   /** A worker took the turn: it prepares the checkout and the sandbox. */
   z.object({ ...base, type: z.literal('turn_starting'), turn: z.number().int().min(1) }),
   /** The sandbox is up and the agent starts working. */

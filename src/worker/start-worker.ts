@@ -10,12 +10,14 @@ import { reapOrphans } from '../runner/reap-orphans.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
+import { AdmissionControl } from '../tasks/admission.js';
 import { TaskLifecycle } from '../tasks/lifecycle.js';
 import { RenderProgress } from '../tasks/render-progress.js';
 import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
+import { runAdmitted } from './admit-job.js';
 import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-task-job.js';
 import { warnUnreachable } from './warn-unreachable.js';
 
@@ -82,6 +84,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   };
 
   const running = new Set<string>();
+  const limits = config.file.limits;
+  const admission = new AdmissionControl(redis, prefix, { maxRunning: limits.maxRunningTasks ?? 0, maxPerUser: limits.maxRunningTasksPerUser ?? 0 });
   const isLive = async (taskId: string) => {
     if (running.has(taskId)) return true;
     // A task another worker runs is live; one that ended, or vanished, is not. A Redis error
@@ -129,12 +133,23 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     QUEUE_NAME,
     async (job, token, signal) => {
       const data = jobDataSchema.parse(job.data);
-      running.add(data.taskId);
-      try {
-        await runTaskJob(deps, data, signal);
-      } finally {
-        running.delete(data.taskId);
-      }
+      // Over a running-task cap, the turn waits in line without holding this worker slot.
+      await runAdmitted({
+        admission,
+        job,
+        token,
+        taskId: data.taskId,
+        owner: async () => (await store.getTask(data.taskId))?.owner,
+        onPlace: (place) => deps.lifecycle.waitInLine(data.taskId, data.turn, place),
+        run: async () => {
+          running.add(data.taskId);
+          try {
+            await runTaskJob(deps, data, signal);
+          } finally {
+            running.delete(data.taskId);
+          }
+        },
+      });
       // Shutting down: the turn's work so far is on its branch; hand the job back to the queue
       // so another worker (or this one, restarted) carries the turn on.
       if (signal?.aborted && signal.reason === SHUTDOWN) {
