@@ -110,8 +110,11 @@ export class DockerSandbox implements Sandbox {
     if (options.signal?.aborted) return { exitCode: -1, stdout: '', stderr: '', durationMs: 0, timedOut: false, aborted: true, truncated: false };
     const raw = await this.run(command, cwd, env, base, options.network === true).catch((e: unknown) => {
       if (CodexError.isInstance(e)) throw e;
+      // stop() removed the container under the command (it was being started): the command was stopped, not broken.
+      if (this.stopped) return undefined;
       throw new CodexError('sandbox_exec_failed', `Docker could not run the command: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: 'The sandbox could not run a command; check that Docker is running, then retry the task.' });
     });
+    if (!raw) return { exitCode: 137, stdout: '', stderr: 'The sandbox was stopped while this command started.\n', durationMs: 0, timedOut: false, aborted: true, truncated: false };
     const result: ExecResult = {
       exitCode: raw.exitCode,
       stdout: raw.stdout.text(),

@@ -21,7 +21,7 @@ describe('a job whose lock is lost', () => {
   it('ends its turn exactly once: one commit, one task_completed', { timeout: 120_000 }, async () => {
     let finishing = 0;
     e = await startE2E({
-      workerTuning: { lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
+      workerTuning: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
       script: (req) => {
         if (!resumed(req)) return reply(functionCall('shell', { command: 'sleep 20; echo first run', timeout_ms: 60_000 }));
         finishing += 1;
