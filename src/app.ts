@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { App as BoltApp } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import { registerCodexCommand } from './slack/codex-command.js';
 import { readStartConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
+import { startAutomationRunner } from './slack/automation-runner.js';
 import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
 import { RateBudget } from './slack-client/rate-budget.js';
 import { SlackPoster } from './slack-client/slack-poster.js';
@@ -17,6 +19,7 @@ import { registerThreadEvents } from './slack/thread-events.js';
 import { mention } from './blocks/format.js';
 import { createRenderHub } from './render/create-render-hub.js';
 import { decidersOf } from './tasks/access.js';
+import { Automations } from './tasks/automations.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
 import { MessageRefs } from './tasks/message-refs.js';
 import { TaskQueue } from './tasks/task-queue.js';
@@ -75,14 +78,19 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const team = () => identity.teamId ?? 'default';
   const poster = new SlackPoster(client, budget, config.file.slack, logger, team);
   const lifecycle = new TaskLifecycle(store, queue);
+  const automations = new Automations(redis, prefix, { url: env.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
+  automations.queue.on('error', (e) => logger.debug({ err: e }, 'automation queue connection error'));
+  let automationRunner: Worker | undefined;
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
     registerAppHome(slackApp, deps);
+    // Automations' occurrences run where the listeners are (they post a task's card).
+    automationRunner = startAutomationRunner(deps, { url: env.REDIS_URL, maxRetriesPerRequest: null }, bullPrefix);
     slackApp.error(async (e) => logger.error({ err: e }, 'unhandled error in a Slack listener'));
     port = await startSlackApp(slackApp, env, identity);
     logger.info({ port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'slack app started');
@@ -112,6 +120,8 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
         identity.stop();
         await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
         await worker?.stop(graceMs);
+        await automationRunner?.close().catch(() => undefined);
+        await automations.close().catch(() => undefined);
         await renderers.stop();
         await queue.close().catch(() => undefined);
         redis.disconnect();

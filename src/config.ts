@@ -189,6 +189,15 @@ export const repoFileSchema = z
     budgets: budgetsSchema.default({}),
     approval: approvalPolicySchema.default({}),
     slack: slackSettingsSchema.default(slackSettingsSchema.parse({})),
+    /** Scheduled tasks (`/codex schedule`). */
+    automations: z
+      .object({
+        /** The shortest gap between two runs of one automation. */
+        minIntervalMinutes: z.number().positive().default(15),
+        /** IANA time zone the cron lines are read in. */
+        timezone: z.string().default('UTC'),
+      })
+      .default({ minIntervalMinutes: 15, timezone: 'UTC' }),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();

@@ -1,7 +1,7 @@
 import type { TaskStatus } from '../tasks/task-record.js';
 import { section } from './block-kit.js';
-import { mention } from './format.js';
-import { inlineCode, snippet, truncateText } from './limits.js';
+import { mention, slackTime } from './format.js';
+import { escapeMrkdwn, inlineCode, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 /**
@@ -22,7 +22,10 @@ export type ErrorView =
    * Someone other than the owner or an approver pressed a button or replied. `others`: who
    * else may (configured approvers, steerers); when given, they are named instead of "an approver".
    */
-  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer'; owner: string; others?: string[] }
+  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer' | 'unschedule'; owner: string; others?: string[] }
+  /** `/codex schedule` with a cron line that is invalid or too frequent. */
+  | { kind: 'invalid_schedule'; reason: string; example: string; next: string[]; timezone: string }
+  | { kind: 'automation_not_found'; id: string }
   | { kind: 'missing_task_id'; subcommand: 'status' | 'cancel' }
   | { kind: 'task_not_found'; taskId: string }
   | { kind: 'task_finished'; taskId: string; status: TaskStatus }
@@ -65,6 +68,7 @@ const ACTION_TEXT: Record<Extract<ErrorView, { kind: 'not_permitted' }>['action'
   stop: 'stop',
   cancel: 'cancel',
   steer: 'steer',
+  unschedule: 'unschedule',
 };
 
 function sentence(view: ErrorView): string {
@@ -106,6 +110,10 @@ function sentence(view: ErrorView): string {
       return view.approvers.length > 0
         ? `Someone other than the task's owner must approve this request here: ask ${peopleList(view.approvers)}.`
         : 'Someone other than the task\'s owner must approve this request here, and no approver is configured: ask an admin to add approvers to the repo config.';
+    case 'invalid_schedule':
+      return `${escapeMrkdwn(view.reason)}. A valid line, for example: \`${COMMAND} schedule "${view.example}" &lt;prompt&gt;\` runs next at ${view.next.map((t) => slackTime(t, '{date_short_pretty} {time}')).join(', ')} (${escapeMrkdwn(view.timezone)}).`;
+    case 'automation_not_found':
+      return `There is no automation ${inlineCode(view.id, 40)}. \`${COMMAND} schedules\` lists the automations of this channel and yours.`;
     case 'too_many_queued':
       return `You already have ${view.queued} tasks waiting in the queue. Wait for one to start, or cancel one with \`${COMMAND} cancel &lt;task id&gt;\` (\`${COMMAND} status\` lists them), then try again.`;
     case 'foreign_team':

@@ -12,4 +12,5 @@ export * from './message.js';
 export * from './metadata.js';
 export * from './status-card.js';
 export * from './task-list.js';
+export * from './automations.js';
 export * from './thread.js';

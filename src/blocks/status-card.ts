@@ -40,6 +40,8 @@ export interface StatusCardView {
   turn?: number;
   /** Why the task failed, for `failed`. */
   error?: { code: string; message: string };
+  /** The automation that started the task (`/codex schedule`). */
+  automation?: { id: string; cron: string };
 }
 
 export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> = {
@@ -110,6 +112,7 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   ];
 
   const where = [`📦 ${snippet(view.repo, 80)}`];
+  if (view.automation) where.unshift(`🔁 automation ${inlineCode(view.automation.id, 20)} (${inlineCode(view.automation.cron, 60)})`);
   if (view.branch) where.push(`🌿 ${inlineCode(view.branch, 80)}`);
   if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
   blocks.push(context([where.join(' · ')]));

@@ -27,6 +27,8 @@ export interface CardState {
   error?: { code: string; message: string };
   budget?: 'steps' | 'time' | 'tokens';
   lastSeq: number;
+  /** The automation that started the task. */
+  automation?: { id: string; cron: string };
   /** The card before a `turn_queued`, until that turn starts (see `turn_withdrawn`). */
   previous?: Omit<CardState, 'previous'>;
 }

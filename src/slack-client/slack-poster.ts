@@ -84,6 +84,11 @@ export class SlackPoster {
     );
   }
 
+  /** Posts a message that belongs to no task (an automation's notice) in a channel. */
+  async postMessage(channel: string, message: SlackMessage): Promise<void> {
+    await this.withBudget(this.postBucket(channel), () => this.client.chat.postMessage({ channel, text: redactSecrets(message.text), blocks: redactBlocks(message.blocks), unfurl_links: false, unfurl_media: false }));
+  }
+
   async postEphemeral(channel: string, user: string, message: SlackMessage, threadTs?: string): Promise<void> {
     await this.client.chat.postEphemeral({
       channel,

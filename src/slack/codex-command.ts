@@ -7,6 +7,7 @@ import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
+import { handleScheduleCommand } from './schedule-command.js';
 import { showStatus } from './status-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
@@ -36,6 +37,10 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
+    case 'schedule':
+    case 'schedules':
+    case 'unschedule':
+      return handleScheduleCommand(deps, command, parsed, ack);
     case 'cancel': {
       const result = await withTimeout(cancelTask(deps.lifecycle, deps.config.findRepo, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
       if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });

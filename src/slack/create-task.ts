@@ -37,6 +37,8 @@ export interface NewTaskInput {
   threadTs?: string;
   /** Earlier thread messages given to the agent as context. */
   context?: string;
+  /** The automation this task is a run of. */
+  automation?: { id: string; cron: string };
 }
 
 /**
@@ -65,6 +67,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     model: deps.config.env.CODEX_MODEL,
     turn: 1,
     mode: input.asked.mode ?? 'task',
+    ...(input.automation ? { automation: input.automation } : {}),
     createdAt: now,
     updatedAt: now,
   };

@@ -15,6 +15,9 @@ export type ParsedCommand =
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'help' }
+  | { kind: 'schedule'; cron: string; prompt: string; repo?: string; branch?: string }
+  | { kind: 'schedules' }
+  | { kind: 'unschedule'; automationId: string }
   | { kind: 'invalid'; reason: string };
 
 const FLAG = /^--(repo|branch)(?:=(.*))?$/;
@@ -44,6 +47,13 @@ export function parseCommand(text: string): ParsedCommand {
       const parsed = parseTask(after, verb);
       return parsed.kind === 'task' ? { ...parsed, mode: 'plan' } : parsed;
     }
+    case 'schedule':
+      return parseSchedule(after);
+    case 'schedules':
+      return { kind: 'schedules' };
+    case 'unschedule':
+      if (rest.length !== 1 || !TASK_ID_PATTERN.test(rest[0]!)) return { kind: 'invalid', reason: '`/codex unschedule` needs one automation id, like `/codex unschedule k3x9q2m1` (`/codex schedules` lists them).' };
+      return { kind: 'unschedule', automationId: rest[0]! };
     default:
       return { kind: 'invalid', reason: `\`${verbRaw}\` is not a /codex command. To start a task, begin with \`task\`: \`/codex task ${trimmed}\`.` };
   }
@@ -76,4 +86,13 @@ function parseTask(args: string, verb: string): ParsedCommand {
   const prompt = rest.trim();
   if (prompt === '') return { kind: 'invalid', reason: `Say what the task is after \`${verb}\`, like \`/codex ${verb} add retries to the billing client\`.` };
   return { kind: 'task', prompt, ...flags };
+}
+
+/** `schedule "<cron>" [--repo NAME] <prompt>`: the cron line in quotes (Slack may send curly ones). */
+function parseSchedule(args: string): ParsedCommand {
+  const m = /^["\u201c\u201d']([^"\u201c\u201d']+)["\u201c\u201d']\s*([\s\S]*)$/.exec(args);
+  if (!m) return { kind: 'invalid', reason: 'Put the cron line in quotes, then the prompt: `/codex schedule "0 9 * * 1-5" summarise yesterday\'s CI failures`.' };
+  const task = parseTask(m[2]!, 'schedule');
+  if (task.kind !== 'task') return task;
+  return { kind: 'schedule', cron: m[1]!.trim(), prompt: task.prompt, repo: task.repo, branch: task.branch };
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
+import type { Automations } from '../tasks/automations.js';
 import type { TaskLifecycle } from '../tasks/lifecycle.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
@@ -16,6 +17,8 @@ export interface SlackDeps {
   refs: MessageRefs;
   /** The only way listeners change a task's status or turn. */
   lifecycle: TaskLifecycle;
+  /** Scheduled tasks (`/codex schedule`). */
+  automations: Automations;
   poster: SlackPoster;
   /** The bot's own user id, to recognise mentions of it and its own messages. */
   botUserId?: string;

@@ -34,8 +34,8 @@ export class TaskLifecycle {
 
   /** Writes a new task (status `queued`, turn 1) and its `task_created` event. */
   async create(record: TaskRecord): Promise<TaskEvent> {
-    const { repo, branch, baseBranch, prompt, owner, model, mode } = record;
-    return this.store.createTask({ ...record, status: 'queued', turn: 1 }, { type: 'task_created', facts: { repo, branch, baseBranch, prompt, owner, model, mode } });
+    const { repo, branch, baseBranch, prompt, owner, model, mode, automation } = record;
+    return this.store.createTask({ ...record, status: 'queued', turn: 1 }, { type: 'task_created', facts: { repo, branch, baseBranch, prompt, owner, model, mode, ...(automation ? { automation } : {}) } });
   }
 
   /** Queues turn 1's job; if that fails, the task fails with `message` (and the error is rethrown). */

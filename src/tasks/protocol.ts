@@ -60,6 +60,8 @@ export const taskFactsSchema = z.object({
   owner: z.string(),
   model: z.string(),
   mode: z.enum(['task', 'plan']),
+  /** The automation that started this task (`/codex schedule`). */
+  automation: z.object({ id: z.string(), cron: z.string() }).optional(),
 });
 export type TaskFacts = z.infer<typeof taskFactsSchema>;
 

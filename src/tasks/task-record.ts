@@ -52,6 +52,8 @@ export const taskRecordSchema = z.object({
    * are discarded); a reply then starts an ordinary turn that carries the plan out.
    */
   mode: z.enum(['task', 'plan']).default('task'),
+  /** The automation that started this task (`/codex schedule`). */
+  automation: z.object({ id: z.string(), cron: z.string() }).optional(),
   /** Slack user id of who asked for the current turn (turn > 1). */
   turnBy: z.string().optional(),
   /** Follow-up prompt of the current turn (turn > 1). */
