@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { pino, type Logger } from 'pino';
-import { limitsSchema, type Limits } from '../../src/config.js';
+import { DEFAULT_LIMITS, type Limits } from '../../src/config.js';
 import { LABEL_PROJECT } from '../../src/runner/labels.js';
 
 export const IMAGE = process.env.CODEX_SANDBOX_IMAGE ?? 'codex-sandbox:latest';
@@ -18,7 +18,7 @@ export function uniqueId(prefix = 't'): string {
 
 /** Small limits so the tests stay light on a shared machine. */
 export function testLimits(overrides: Partial<Limits> = {}): Limits {
-  const limits: Limits = { ...limitsSchema.parse({}), memoryMb: 512, cpus: 1, pids: 128, commandTimeoutSec: 20, maxCommandTimeoutSec: 120 };
+  const limits: Limits = { ...DEFAULT_LIMITS, memoryMb: 512, cpus: 1, pids: 128, commandTimeoutSec: 20, maxCommandTimeoutSec: 120 };
   return { ...limits, ...overrides };
 }
 
