@@ -14,6 +14,7 @@ import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
+import { watchCheckout, type CheckoutWatchdog } from './checkout-watchdog.js';
 import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
   describePerson?: DescribePerson;
+  /** How often a running turn's checkout is measured against its limits (default CHECKOUT_WATCH_MS). */
+  checkoutWatchMs?: number;
 }
 
 /**
@@ -49,6 +52,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
+  let watchdog: CheckoutWatchdog | undefined;
   let final: FinalEventInput;
   let commit: string | undefined;
   try {
@@ -72,8 +76,11 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
     sandbox = deps.createSandbox(repo, checkout);
     await sandbox.start();
+    // A checkout growing past its limits (limits.diskMb, maxFiles) stops the turn from here.
+    const watched = checkout;
+    watchdog = watchCheckout(() => deps.workspace.checkSize(watched), { intervalMs: deps.checkoutWatchMs, logger: log });
     await deps.lifecycle.markWorking(task.id, task.turn, { model: task.model, repo: repo.name, branch: task.branch });
-    const setupFailure = await runSetup(sandbox, repo, sink);
+    const setupFailure = await runSetup(sandbox, repo, sink, watchdog.signal);
     if (setupFailure) throw setupFailure;
 
     const policy = deps.config.approvalFor(repo, task.channel);
@@ -93,10 +100,12 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
         approval: policy,
         limits: repo.limits,
       },
-      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
     );
 
-    // The commit must not walk a tree the sandbox can still change.
+    // The commit must not walk a tree the sandbox can still change; finishCheckout measures it
+    // again, now that nothing can.
+    watchdog.stop();
     await sandbox.stop();
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
     const result = planning(task)
@@ -123,6 +132,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     log.error({ err: e, code }, 'task failed');
     final = { type: 'task_failed', code, message };
   } finally {
+    watchdog?.stop();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
@@ -176,16 +186,17 @@ export async function failAbandonedTask(deps: Pick<WorkerDeps, 'store' | 'lifecy
 }
 
 /** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
-async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink): Promise<CodexError | undefined> {
+async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, signal: AbortSignal): Promise<CodexError | undefined> {
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
     await sink.emit({ type: 'command_started', callId, command });
     // Setup commands come from the admin's config (installing dependencies needs the network),
     // so they run with network, in a sibling on the same checkout; the agent's commands do not.
-    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network: true });
+    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network: true, signal });
     // Redacted whole before it is cut, so no part of a secret survives the cut.
     const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
+    if (signal.aborted) return CodexError.isInstance(signal.reason) ? signal.reason : new CodexError('setup_failed', 'setup stopped');
     if (result.exitCode !== 0) {
       return new CodexError('setup_failed', `setup command failed: ${command}`, {
         userMessage: `The repo's setup command \`${command}\` failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}). Fix the "setup" commands of "${repo.name}" in the repo config, then reply here to try again.`,
