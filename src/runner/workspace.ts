@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { join } from 'node:path';
+import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { assertTaskBranch, assertTaskId, taskBranchName } from '../tasks/branch-name.js';
