@@ -68,6 +68,13 @@ export const limitsSchema = z.object({
   commandTimeoutSec: z.number().positive().optional(),
   /** The longest a single command may run, whatever the model asks for. */
   maxCommandTimeoutSec: z.number().positive().optional(),
+  /**
+   * The most the checkout (work tree and its `.git`) may hold, in MiB of apparent size: a sparse
+   * file counts at its full length. Also the largest file a sandbox can write (an `fsize` ulimit).
+   */
+  diskMb: z.number().int().min(1).optional(),
+  /** The most files, directories and symlinks the checkout may hold. */
+  maxFiles: z.number().int().min(1).optional(),
   /** Installation-wide (read from the file's top-level `limits` only): tasks one person may have waiting in the queue. */
   maxQueuedTasksPerUser: z.number().int().min(1).optional(),
   /** Installation-wide: tasks running at once; more wait in line without holding a worker slot. Unset: no cap. */
@@ -76,7 +83,7 @@ export const limitsSchema = z.object({
   maxRunningTasksPerUser: z.number().int().min(1).optional(),
 });
 export type Limits = Required<z.infer<typeof limitsSchema>>;
-export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, maxQueuedTasksPerUser: 10, maxRunningTasks: 0, maxRunningTasksPerUser: 0 };
+export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, diskMb: 4096, maxFiles: 200_000, maxQueuedTasksPerUser: 10, maxRunningTasks: 0, maxRunningTasksPerUser: 0 };
 
 /** How far an agent may go before a task ends with a summary of where it stands. */
 export const budgetsSchema = z.object({

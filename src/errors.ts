@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'queue_timeout'
   | 'queue_unavailable'
   | 'worker_lost'
+  | 'workspace_too_large'
   | 'agent_error'
   | 'internal_error'
   | 'timeout';

@@ -50,6 +50,22 @@ describe('loadConfig', () => {
     expect(config.file.channels.C0123ABCD?.defaultRepo).toBe('web');
   });
 
+  it('resolves limits.diskMb and limits.maxFiles file-wide and per repo, with defaults, and refuses nonsense', () => {
+    const path = writeConfig({
+      repos: [
+        { name: 'a', url: 'x' },
+        { name: 'b', url: 'y', limits: { diskMb: 512 } },
+      ],
+      limits: { maxFiles: 50_000 },
+    });
+    const [a, b] = loadConfig(goodEnv(path), '/srv').repos;
+    expect(a!.limits).toMatchObject({ diskMb: 4096, maxFiles: 50_000 });
+    expect(b!.limits).toMatchObject({ diskMb: 512, maxFiles: 50_000 });
+    const defaults = loadConfig(goodEnv(writeConfig({ repos: [{ name: 'c', url: 'z' }] })), '/srv').repos[0]!.limits;
+    expect(defaults).toMatchObject({ diskMb: 4096, maxFiles: 200_000 });
+    expect(() => loadConfig(goodEnv(writeConfig({ repos: [{ name: 'd', url: 'z', limits: { diskMb: 0, maxFiles: 1.5 } }] })), '/srv')).toThrow(/repos\[0\]\.limits\.diskMb[\s\S]*repos\[0\]\.limits\.maxFiles/);
+  });
+
   it('names every problem of the environment and the file in one error', () => {
     const path = writeConfig({
       repos: [{ name: 'bad name!', url: '' }, { name: 'ok', url: 'x', baseBranch: '' }],

@@ -16,6 +16,7 @@ import type { AgentOutcome } from './types.js';
 /** Runs steps until the turn ends. Throws CodexError on failures that end the task. */
 export async function runLoop(s: Session): Promise<AgentOutcome> {
   for (;;) {
+    if (s.control.halted) throw s.control.halted;
     if (s.control.cancelled) return cancel(s);
     if (s.control.interrupted) {
       const outcome = await pauseAfterInterrupt(s);
@@ -42,7 +43,7 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
     );
     if (!response) {
       // Only an interrupt or a cancel aborts a call; both are handled at the top.
-      if (!s.control.interrupted && !s.control.cancelled) throw new Error('model call aborted without an interrupt or cancel');
+      if (!s.control.interrupted && !s.control.cancelled && !s.control.halted) throw new Error('model call aborted without an interrupt or cancel');
       continue;
     }
 

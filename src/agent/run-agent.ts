@@ -36,6 +36,9 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
   const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
   const control = new RunControl({ emit, gate, logger });
   const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
+  const halt = () => control.halt(haltError(deps.signal?.reason));
+  if (deps.signal?.aborted) halt();
+  else deps.signal?.addEventListener('abort', halt, { once: true });
   try {
     const opened = await openConversation(deps.store, task.taskId, task.turn, turnMessages(task, deps.describePerson));
     lastSeq = Math.max(lastSeq, opened.lastSeq);
@@ -71,6 +74,10 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     logger.info({ status: outcome.status }, 'agent turn ended');
     return outcome;
   } catch (e) {
+    if (control.halted) {
+      logger.warn({ code: control.halted.code }, 'agent turn stopped by the worker');
+      return { status: 'failed', code: control.halted.code, message: control.halted.userMessage };
+    }
     if (control.cancelled) return control.cancelled.by === undefined ? { status: 'cancelled' } : { status: 'cancelled', by: control.cancelled.by };
     if (CodexError.isInstance(e)) {
       logger.error({ err: e, code: e.code }, 'agent turn failed');
@@ -79,6 +86,13 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     logger.error({ err: e }, 'agent turn failed unexpectedly');
     return { status: 'failed', code: 'agent_error', message: `The agent stopped on an unexpected error: ${errorMessage(e)}` };
   } finally {
+    deps.signal?.removeEventListener('abort', halt);
     await pump.stop();
   }
+}
+
+/** The error a halt signal carries; anything else becomes a generic one. */
+function haltError(reason: unknown): CodexError {
+  if (CodexError.isInstance(reason)) return reason;
+  return new CodexError('agent_error', `the worker stopped the turn: ${errorMessage(reason)}`, { userMessage: 'The worker stopped this turn. Reply in this thread to try again.' });
 }

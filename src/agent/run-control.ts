@@ -1,3 +1,4 @@
+import type { CodexError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TaskEventInput, TaskOp } from '../tasks/protocol.js';
 import type { ApprovalGate } from './approval-gate.js';
@@ -10,6 +11,7 @@ import type { StopReason } from './stop-reason.js';
  * - interrupt: aborts the current step's signal (model request, command, approval wait);
  *   the loop then records it and waits for the next steer;
  * - cancel: aborts the task's signal; the loop ends;
+ * - halt (from the worker, not an op): aborts the task's signal; the loop ends as failed;
  * - approval: handed to the approval gate.
  */
 
@@ -29,6 +31,7 @@ export class RunControl {
   #wake: (() => void) | undefined;
   #interrupted: { by?: string } | undefined;
   #cancelled: { by?: string } | undefined;
+  #halted: CodexError | undefined;
 
   constructor(
     private readonly deps: { emit(event: TaskEventInput): Promise<void>; gate: ApprovalGate; logger: Logger },
@@ -52,6 +55,19 @@ export class RunControl {
 
   get cancelled(): { by?: string } | undefined {
     return this.#cancelled;
+  }
+
+  /** Why the worker stopped the turn, if it did: the turn fails with this error. */
+  get halted(): CodexError | undefined {
+    return this.#halted;
+  }
+
+  /** Stops the turn as failed with `error` (a limit hit): aborts whatever runs, like a cancel. */
+  halt(error: CodexError): void {
+    if (this.#halted || this.#cancelled) return;
+    this.#halted = error;
+    this.#task.abort({ kind: 'halt' } satisfies StopReason);
+    this.#wakeUp();
   }
 
   get hasSteering(): boolean {
@@ -94,7 +110,7 @@ export class RunControl {
    */
   async waitForInstruction(deadline: number): Promise<'steer' | 'cancel' | 'timeout'> {
     for (;;) {
-      if (this.#cancelled) return 'cancel';
+      if (this.#cancelled || this.#halted) return 'cancel';
       if (this.#steers.some((s) => s.afterInterrupt)) return 'steer';
       const left = deadline - Date.now();
       if (left <= 0) return 'timeout';

@@ -34,7 +34,8 @@ export async function runToolBatch(s: Session, calls: readonly FunctionCall[]): 
 }
 
 function stoppedBy(signal: AbortSignal): string {
-  return stopReasonOf(signal)?.kind === 'cancel' ? 'cancelled by user' : 'interrupted by user';
+  const kind = stopReasonOf(signal)?.kind;
+  return kind === 'cancel' ? 'cancelled by user' : kind === 'halt' ? 'stopped by the worker' : 'interrupted by user';
 }
 
 function capitalize(text: string): string {

@@ -33,6 +33,12 @@ export interface AgentDeps {
   now?: () => number;
   /** Names people (user ids) in text for the model; the front end decides how (Slack: a mention). */
   describePerson?: DescribePerson;
+  /**
+   * Stops the turn from outside (e.g. the worker's watchdog when the checkout grows past its
+   * limits): whatever runs is aborted and the turn ends as failed with the signal's reason, a
+   * CodexError (its code and userMessage).
+   */
+  signal?: AbortSignal;
 }
 
 /**

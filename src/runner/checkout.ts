@@ -1,6 +1,6 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runHostGit } from './host-git.js';
+import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 import { chownTree, type SandboxUser } from './sandbox-user.js';
 
 /**
@@ -52,19 +52,19 @@ export async function materializeCheckout(input: MaterializeInput): Promise<void
   const gitDir = join(dir, '.git');
   await mkdir(dir, { recursive: false });
   try {
-    await runHostGit(['init', '--quiet', '--template=', `--initial-branch=${input.branch}`, dir]);
+    await runHostGit(['init', '--quiet', '--template=', `--initial-branch=${input.branch}`, dir], { timeoutMs: GIT_TIMEOUT.ref });
     if (input.isolateObjects) {
       // Only what this task may see: one pack of everything reachable from its tip and its base.
-      await runHostGit(['pack-objects', '--revs', '--quiet', '--delta-base-offset', join(gitDir, 'objects', 'pack', 'pack')], { gitDir: mirrorDir, input: `${input.tipSha}\n${input.baseSha}\n` });
+      await runHostGit(['pack-objects', '--revs', '--quiet', '--delta-base-offset', join(gitDir, 'objects', 'pack', 'pack')], { gitDir: mirrorDir, input: `${input.tipSha}\n${input.baseSha}\n`, timeoutMs: GIT_TIMEOUT.transfer });
     } else {
       // Host path while we populate it; rewritten to the container path below.
       await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(mirrorDir, 'objects')}\n`);
     }
-    await runHostGit(['update-ref', `refs/heads/${input.branch}`, input.tipSha], { gitDir });
-    await runHostGit(['update-ref', `refs/remotes/origin/${input.baseBranch}`, input.baseSha], { gitDir });
+    await runHostGit(['update-ref', `refs/heads/${input.branch}`, input.tipSha], { gitDir, timeoutMs: GIT_TIMEOUT.ref });
+    await runHostGit(['update-ref', `refs/remotes/origin/${input.baseBranch}`, input.baseSha], { gitDir, timeoutMs: GIT_TIMEOUT.ref });
     // Plumbing only: read-tree runs no hooks, and the fresh config defines no filters.
-    await runHostGit(['read-tree', '--reset', '-u', 'HEAD'], { gitDir, workTree: dir, cwd: dir });
-    const set = (key: string, value: string) => runHostGit(['config', key, value], { gitDir });
+    await runHostGit(['read-tree', '--reset', '-u', 'HEAD'], { gitDir, workTree: dir, cwd: dir, timeoutMs: GIT_TIMEOUT.tree });
+    const set = (key: string, value: string) => runHostGit(['config', key, value], { gitDir, timeoutMs: GIT_TIMEOUT.ref });
     // For commits the agent makes inside the sandbox; the host commit sets its own identity.
     await set('user.name', input.author.name);
     await set('user.email', input.author.email);

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { parseNumstat, type TaskDiff } from './diff-stat.js';
-import { runHostGit } from './host-git.js';
+import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 
 export interface CommitInput {
   dataDir: string;
@@ -17,6 +17,13 @@ export interface CommitInput {
   message: string;
   author: { name: string; email: string };
   maxDiffBytes: number;
+  /**
+   * Runs the ref update under the repo's lock. Only the update takes it: hashing the work tree
+   * and writing the tree and commit objects (minutes for a large tree) run outside, so other
+   * tasks of the repo (checkouts, commits, pushes) do not wait for them. Object writes need no
+   * lock (git writes each object atomically, and the same object twice is the same bytes).
+   */
+  withRefLock: <T>(update: () => Promise<T>) => Promise<T>;
 }
 
 export interface CommitOutcome extends TaskDiff {
@@ -39,7 +46,9 @@ export interface CommitOutcome extends TaskDiff {
  * latter can name no driver because the mirror's config defines none.
  *
  * The caller must stop the sandbox first: git must not walk a tree that is being changed
- * under it (a directory swapped for a symlink mid-walk could point git at a host file).
+ * under it (a directory swapped for a symlink mid-walk could point git at a host file), and
+ * check the tree's size (Workspace.finishCheckout does): every call here is bounded in time,
+ * but hashing a huge tree is still slow.
  */
 export async function commitCheckout(input: CommitInput): Promise<CommitOutcome> {
   const tmpDir = join(input.dataDir, 'tmp');
@@ -47,7 +56,7 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
   const indexFile = join(tmpDir, `index-${randomBytes(6).toString('hex')}`);
   const gitDir = input.mirrorDir;
   try {
-    const withIndex = { gitDir, indexFile, workTree: input.dir, cwd: input.dir };
+    const withIndex = { gitDir, indexFile, workTree: input.dir, cwd: input.dir, timeoutMs: GIT_TIMEOUT.tree };
     await runHostGit(['read-tree', input.startSha], withIndex);
     // Repositories nested in the work tree would become gitlinks to commits nobody has (and a
     // nested repo with no commit makes `git add` fail), so they are left out and reported.
@@ -56,7 +65,7 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
     const excludes = nestedRepos.map((p) => `:(top,literal,exclude)${p.slice(0, -1)}`);
     await runHostGit(['add', '--all', '--', ':/', ...excludes], withIndex);
     const tree = (await runHostGit(['write-tree'], withIndex)).stdout.trim();
-    const startTree = (await runHostGit(['rev-parse', `${input.startSha}^{tree}`], { gitDir })).stdout.trim();
+    const startTree = (await runHostGit(['rev-parse', `${input.startSha}^{tree}`], { gitDir, timeoutMs: GIT_TIMEOUT.ref })).stdout.trim();
     let commitSha = input.startSha;
     if (tree !== startTree) {
       const identity = {
@@ -65,10 +74,11 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
         GIT_COMMITTER_NAME: input.author.name,
         GIT_COMMITTER_EMAIL: input.author.email,
       };
-      commitSha = (await runHostGit(['commit-tree', tree, '-p', input.startSha, '-F', '-'], { gitDir, env: identity, input: input.message })).stdout.trim();
+      commitSha = (await runHostGit(['commit-tree', tree, '-p', input.startSha, '-F', '-'], { gitDir, env: identity, input: input.message, timeoutMs: GIT_TIMEOUT.ref })).stdout.trim();
       try {
-        // Compare-and-swap: fails if the branch moved since the checkout was made.
-        await runHostGit(['update-ref', '-m', 'codex: task commit', `refs/heads/${input.branch}`, commitSha, input.startSha], { gitDir });
+        // Compare-and-swap: fails if the branch moved since the checkout was made. The only step
+        // under the repo's lock.
+        await input.withRefLock(() => runHostGit(['update-ref', '-m', 'codex: task commit', `refs/heads/${input.branch}`, commitSha, input.startSha], { gitDir, timeoutMs: GIT_TIMEOUT.ref }));
       } catch (e) {
         throw new CodexError('branch_moved', `Branch ${input.branch} moved while the task ran; commit ${commitSha} was not recorded.`, {
           cause: e,
@@ -86,7 +96,7 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
 /** The diff stat and full text diff of `to` against `base`, both taken from the mirror. */
 export async function diffAgainstBase(gitDir: string, base: string, to: string, maxDiffBytes: number): Promise<TaskDiff> {
   const common = ['--no-ext-diff', '--no-textconv', '--no-color', '--find-renames', base, to];
-  const numstat = await runHostGit(['diff', '--numstat', '-z', ...common], { gitDir });
-  const patch = await runHostGit(['diff', '--patch', ...common], { gitDir, maxOutputBytes: maxDiffBytes });
+  const numstat = await runHostGit(['diff', '--numstat', '-z', ...common], { gitDir, timeoutMs: GIT_TIMEOUT.tree });
+  const patch = await runHostGit(['diff', '--patch', ...common], { gitDir, maxOutputBytes: maxDiffBytes, timeoutMs: GIT_TIMEOUT.tree });
   return { stat: parseNumstat(numstat.stdout), diff: patch.stdout, diffTruncated: patch.truncated };
 }

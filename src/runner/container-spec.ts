@@ -31,7 +31,7 @@ const MIB = 1024 * 1024;
  * The one place the hardening of a sandbox container is written down, shared by the task's
  * container and its network siblings so a sibling is never weaker than the sandbox: no
  * capabilities, no privilege gain, read-only root, writable only /workspace, /tmp and HOME
- * (tmpfs, counted against the memory limit), memory/CPU/PID limits, labels for reaping, and an
+ * (tmpfs, counted against the memory limit), memory/CPU/PID limits, a file-size limit, labels for reaping, and an
  * environment with nothing but HOME: no secret of the worker ever enters.
  */
 export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
@@ -72,7 +72,14 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       MemorySwap: limits.memoryMb * MIB,
       NanoCpus: Math.round(limits.cpus * 1e9),
       PidsLimit: limits.pids,
-      Ulimits: [{ Name: 'core', Soft: 0, Hard: 0 }],
+      // fsize: no file written in the container (checkout, /tmp, HOME) can be larger than the
+      // whole checkout may be; `truncate -s 1T` fails with EFBIG (SIGXFSZ) instead of making a
+      // sparse file the host commit would spend hours hashing. The checkout as a whole is held
+      // to limits.diskMb by the worker's watchdog (a bind mount has no size cap of its own).
+      Ulimits: [
+        { Name: 'core', Soft: 0, Hard: 0 },
+        { Name: 'fsize', Soft: limits.diskMb * MIB, Hard: limits.diskMb * MIB },
+      ],
       AutoRemove: false,
     },
   };

@@ -69,9 +69,26 @@ export interface HostGitOptions {
   okExitCodes?: number[];
   /** Cap of stdout kept in memory; beyond it the head and tail are kept (default 64 MiB). */
   maxOutputBytes?: number;
-  /** Kill git (SIGKILL) and fail after this long; no limit by default. */
+  /** Kill git (SIGKILL) and fail after this long (default GIT_TIMEOUT.tree): every host git call is bounded. */
   timeoutMs?: number;
+  /** More `-c` settings, after (so overriding) the hardening ones; e.g. gc's own settings for `gc --auto`. */
+  config?: string[];
 }
+
+/**
+ * Bounds of host git calls, by kind. A call past its bound is killed and fails the operation
+ * (`git_failed`), so no checkout, commit or push can hold a repo's worker for hours.
+ */
+export const GIT_TIMEOUT = {
+  /** Refs, config, rev-parse, merge-base: small reads and writes. */
+  ref: 30_000,
+  /** Reading or hashing a work tree, building and diffing trees (the tree is bounded by limits.diskMb and maxFiles). */
+  tree: 10 * 60_000,
+  /** Fetch, push and packing a task's history: the network or the whole repository. */
+  transfer: 20 * 60_000,
+  /** `gc --auto` of a mirror. */
+  gc: 30 * 60_000,
+} as const;
 
 export interface HostGitResult {
   stdout: string;
@@ -101,26 +118,55 @@ export function hostGitEnv(options: Pick<HostGitOptions, 'gitDir' | 'workTree' |
 
 /** Runs one host git command with the hardening above; throws CodexError `git_failed` on failure. */
 export function runHostGit(args: string[], options: HostGitOptions = {}): Promise<HostGitResult> {
-  const argv = [...HARDENING_CONFIG.flatMap((c) => ['-c', c]), ...args];
+  const argv = [...[...HARDENING_CONFIG, ...(options.config ?? [])].flatMap((c) => ['-c', c]), ...args];
+  const timeoutMs = options.timeoutMs ?? GIT_TIMEOUT.tree;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', argv, { cwd: options.cwd ?? '/', env: hostGitEnv(options), stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs, killSignal: 'SIGKILL' });
+    // Its own process group, so a timeout kills the helpers git starts too (git-remote-https,
+    // ssh, pack-objects): killing git alone leaves them holding its pipes open.
+    const child = spawn('git', argv, { cwd: options.cwd ?? '/', env: hostGitEnv(options), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out = new CappedOutput(options.maxOutputBytes ?? 64 * 1024 * 1024);
     const err = new CappedOutput(64 * 1024);
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL'); // the group is gone already; git itself may not be
+        }
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle(() =>
+        reject(
+          new CodexError('git_failed', `git ${args[0]} did not finish within ${timeoutMs} ms`, {
+            retryable: true,
+            userMessage: `A git operation (git ${args[0]}) on the worker took longer than ${formatDuration(timeoutMs)} and was stopped. Try again; if it keeps happening, check the repository's size and the worker's network.`,
+          }),
+        ),
+      );
+    }, timeoutMs);
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     // Messages name the arguments and quote git's stderr, either of which can hold a remote URL
     // with credentials in it: those are stripped from every message (and logs print messages).
-    child.on('error', (e) => reject(new CodexError('git_failed', stripUrlCredentials(`git ${args[0]} could not start: ${e.message}`), { cause: e })));
-    child.on('close', (code, signal) => {
-      if (code === null && signal === 'SIGKILL' && options.timeoutMs !== undefined) {
-        reject(new CodexError('git_failed', `git ${args[0]} did not finish within ${options.timeoutMs} ms`, { retryable: true }));
-        return;
-      }
+    child.on('error', (e) => settle(() => reject(new CodexError('git_failed', stripUrlCredentials(`git ${args[0]} could not start: ${e.message}`), { cause: e }))));
+    child.on('close', (code) => {
       const result = { stdout: out.text(), stderr: err.text(), exitCode: code ?? -1, truncated: out.truncated };
-      if (code === 0 || (code !== null && options.okExitCodes?.includes(code))) resolve(result);
-      else reject(new CodexError('git_failed', stripUrlCredentials(`git ${args.join(' ')} failed (exit ${code}): ${result.stderr.trim()}`), { userMessage: 'A git operation on the task checkout failed; try again or check the repository.' }));
+      if (code === 0 || (code !== null && options.okExitCodes?.includes(code))) settle(() => resolve(result));
+      else settle(() => reject(new CodexError('git_failed', stripUrlCredentials(`git ${args.join(' ')} failed (exit ${code}): ${result.stderr.trim()}`), { userMessage: 'A git operation on the task checkout failed; try again or check the repository.' })));
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} minute${ms >= 90_000 ? 's' : ''}` : `${Math.round(ms / 1000)} seconds`;
 }

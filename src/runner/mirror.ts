@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CodexError } from '../errors.js';
 import { stripUrlCredentials } from '../util/redact.js';
-import { runHostGit } from './host-git.js';
+import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 
 /**
  * The per-repo cache: a bare repository at `<dataDir>/mirrors/<repo>.git` that is fetched,
@@ -31,8 +31,8 @@ async function initMirror(path: string, url: string): Promise<void> {
   const tmp = `${path}.init-${randomBytes(4).toString('hex')}`;
   try {
     // `--template=` copies no hook samples or info files into the mirror.
-    await runHostGit(['init', '--quiet', '--bare', '--template=', tmp]);
-    const set = (key: string, value: string) => runHostGit(['config', key, value], { gitDir: tmp });
+    await runHostGit(['init', '--quiet', '--bare', '--template=', tmp], { timeoutMs: GIT_TIMEOUT.ref });
+    const set = (key: string, value: string) => runHostGit(['config', key, value], { gitDir: tmp, timeoutMs: GIT_TIMEOUT.ref });
     await set('remote.origin.url', url);
     await set('remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*');
     await set('remote.origin.tagOpt', '--no-tags');
@@ -50,9 +50,9 @@ async function initMirror(path: string, url: string): Promise<void> {
 export async function syncMirror(dataDir: string, repo: { name: string; url: string }): Promise<string> {
   const path = mirrorPath(dataDir, repo.name);
   if (!(await exists(join(path, 'HEAD')))) await initMirror(path, repo.url);
-  else await runHostGit(['config', 'remote.origin.url', repo.url], { gitDir: path });
+  else await runHostGit(['config', 'remote.origin.url', repo.url], { gitDir: path, timeoutMs: GIT_TIMEOUT.ref });
   try {
-    await runHostGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-recurse-submodules', 'origin'], { gitDir: path });
+    await runHostGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-recurse-submodules', 'origin'], { gitDir: path, timeoutMs: GIT_TIMEOUT.transfer });
   } catch (e) {
     // The URL may carry credentials (https://user:token@host/…): never in a message or a log.
     throw new CodexError('repo_fetch_failed', stripUrlCredentials(`Fetching ${repo.name} from ${repo.url} failed: ${(e as Error).message}`), {
@@ -66,6 +66,6 @@ export async function syncMirror(dataDir: string, repo: { name: string; url: str
 
 /** The commit a ref points to in the mirror, or undefined when the ref does not exist. */
 export async function resolveRef(gitDir: string, ref: string): Promise<string | undefined> {
-  const r = await runHostGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { gitDir, okExitCodes: [1] });
+  const r = await runHostGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { gitDir, okExitCodes: [1], timeoutMs: GIT_TIMEOUT.ref });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }

@@ -1,15 +1,17 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { assertTaskBranch, assertTaskId, taskBranchName } from '../tasks/branch-name.js';
 import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
 import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
-import { runHostGit } from './host-git.js';
+import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 import { KeyedLock } from './keyed-lock.js';
 import { mirrorPath, resolveRef, syncMirror, upstreamRef } from './mirror.js';
 import { removeTree } from './remove-tree.js';
 import { sandboxUserFor, type SandboxUser } from './sandbox-user.js';
+import { measureTree, type TreeSize } from './tree-size.js';
 
 /** What the workspace needs of a repo (a subset of RepoConfig). */
 export interface WorkspaceRepo {
@@ -18,6 +20,16 @@ export interface WorkspaceRepo {
   baseBranch: string;
   /** Copy only the task's own objects into its checkout and mount no mirror (see checkout.ts). */
   isolateObjects?: boolean;
+  /** Size and file-count limits of the checkout (RepoConfig.limits); DEFAULT_LIMITS' when absent. */
+  limits?: Pick<Limits, 'diskMb' | 'maxFiles'>;
+}
+
+/** What the checkout of a task may hold (see tree-size.ts for how it is counted). */
+export interface CheckoutLimits {
+  /** MiB of apparent size. */
+  diskMb: number;
+  /** Files, directories and symlinks. */
+  maxFiles: number;
 }
 
 /** A host directory the sandbox sees read-only at `target`. */
@@ -43,6 +55,13 @@ export interface TaskCheckout {
   readOnlyMounts: ReadOnlyMount[];
   /** Owner of the checkout files; run the sandbox as this user. */
   sandboxUser: SandboxUser;
+  limits: CheckoutLimits;
+  /**
+   * What the host itself put into the checkout's `.git` when it made it (index, refs and, with
+   * isolateObjects, the pack of the task's history): not charged against `limits`. Everything
+   * else counts, `.git` included: it is on the same disk and the sandbox writes it.
+   */
+  hostShare: { bytes: number; entries: number };
 }
 
 export interface TaskResult extends CommitOutcome {
@@ -59,6 +78,8 @@ export interface WorkspaceOptions {
   sandboxUser?: SandboxUser;
   /** Cap of the full diff kept in memory (default 4 MiB); beyond it head and tail are kept. */
   maxDiffBytes?: number;
+  /** Limits of checkouts whose repo names none (default DEFAULT_LIMITS'). */
+  limits?: CheckoutLimits;
   logger?: Logger;
 }
 
@@ -99,7 +120,7 @@ export class Workspace {
       const sha = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
       if (!sha) throw new CodexError('base_branch_missing', `Repo ${repo.name} has no branch ${repo.baseBranch}.`, { userMessage: `The repository "${repo.name}" has no branch "${repo.baseBranch}". Check the branch name or baseBranch in the repo config.` });
       // An empty old value makes the update fail if the branch already exists.
-      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir }).catch((e) => {
+      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir, timeoutMs: GIT_TIMEOUT.ref }).catch((e) => {
         throw new CodexError('branch_exists', `Branch ${branch} already exists in ${repo.name}.`, { cause: e, userMessage: `The branch ${branch} already exists; continue it with a follow-up instead.` });
       });
       return sha;
@@ -109,7 +130,7 @@ export class Workspace {
       this.log.info({ taskId, repo: repo.name, branch, fetchMs: Math.round(fetched - started), checkoutMs: Math.round(performance.now() - fetched) }, 'checkout created');
       return checkout;
     } catch (e) {
-      await runHostGit(['update-ref', '-d', `refs/heads/${branch}`, baseSha], { gitDir: mirrorDir }).catch(() => undefined);
+      await this.lock.run(repo.name, () => runHostGit(['update-ref', '-d', `refs/heads/${branch}`, baseSha], { gitDir: mirrorDir, timeoutMs: GIT_TIMEOUT.ref })).catch(() => undefined);
       throw e;
     }
   }
@@ -125,7 +146,7 @@ export class Workspace {
     const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
     if (!tip) throw new CodexError('branch_not_found', `Branch ${branch} does not exist in ${repo.name}.`, { userMessage: `The branch ${branch} no longer exists, so this task cannot be continued.` });
     const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
-    const mergeBase = upstream ? await runHostGit(['merge-base', tip, upstream], { gitDir: mirrorDir, okExitCodes: [1] }) : undefined;
+    const mergeBase = upstream ? await runHostGit(['merge-base', tip, upstream], { gitDir: mirrorDir, okExitCodes: [1], timeoutMs: GIT_TIMEOUT.ref }) : undefined;
     const baseSha = mergeBase?.stdout.trim() || tip;
     const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, tip, baseSha);
     this.log.info({ taskId, repo: repo.name, branch, checkoutMs: Math.round(performance.now() - started) }, 'checkout continued');
@@ -134,27 +155,45 @@ export class Workspace {
 
   /**
    * Commits the work tree onto the task branch, reports the diff against the base and removes
-   * the checkout. Stop the sandbox first. On failure the checkout is kept for inspection;
-   * call removeCheckout when done with it.
+   * the checkout. Stop the sandbox first. A checkout over its limits is not committed (fails
+   * with `workspace_too_large`). Only the ref update holds the repo's lock. On failure the
+   * checkout is kept for inspection; call removeCheckout when done with it.
    */
   async finishCheckout(checkout: TaskCheckout, input: { message: string }): Promise<TaskResult> {
-    const outcome = await this.lock.run(checkout.repo, () =>
-      commitCheckout({
-        dataDir: this.options.dataDir,
-        mirrorDir: checkout.mirrorDir,
-        dir: checkout.dir,
-        branch: checkout.branch,
-        startSha: checkout.startSha,
-        baseSha: checkout.baseSha,
-        message: input.message,
-        author: this.author,
-        maxDiffBytes: this.options.maxDiffBytes ?? 4 * 1024 * 1024,
-      }),
-    );
+    await this.checkSize(checkout);
+    const outcome = await commitCheckout({
+      dataDir: this.options.dataDir,
+      mirrorDir: checkout.mirrorDir,
+      dir: checkout.dir,
+      branch: checkout.branch,
+      startSha: checkout.startSha,
+      baseSha: checkout.baseSha,
+      message: input.message,
+      author: this.author,
+      maxDiffBytes: this.options.maxDiffBytes ?? 4 * 1024 * 1024,
+      withRefLock: (update) => this.lock.run(checkout.repo, update),
+    });
     await this.removeCheckout(checkout);
     const { stat } = outcome;
     this.log.info({ taskId: checkout.taskId, branch: checkout.branch, commit: outcome.commitSha, files: stat.files.length, added: stat.added, removed: stat.removed }, 'task committed');
     return { ...outcome, branch: checkout.branch, baseSha: checkout.baseSha, startSha: checkout.startSha };
+  }
+
+  /**
+   * Measures the checkout against its limits, stopping as soon as it is over one (fast: stats
+   * only, no reading). Safe to call while the sandbox runs (a watchdog), decisive once it stopped.
+   */
+  async measureCheckout(checkout: TaskCheckout): Promise<TreeSize> {
+    const { limits, hostShare } = checkout;
+    return measureTree(checkout.dir, { maxBytes: limits.diskMb * MIB + hostShare.bytes, maxEntries: limits.maxFiles + hostShare.entries });
+  }
+
+  /** Throws `workspace_too_large`, saying what was too big and what to do, when the checkout is over its limits. */
+  async checkSize(checkout: TaskCheckout): Promise<void> {
+    const size = await this.measureCheckout(checkout);
+    if (!size.over) return;
+    this.log.warn({ taskId: checkout.taskId, repo: checkout.repo, over: size.over, bytes: size.bytes, entries: size.entries, largest: size.largest }, 'checkout over its limits');
+    throw tooLargeError(checkout, size);
   }
 
   /** Deletes the checkout directory; the branch stays in the mirror. Idempotent. */
@@ -180,7 +219,6 @@ export class Workspace {
     return removed;
   }
 
-  /** The tip of a task branch in the mirror, or undefined when it does not exist. */
   /**
    * Pushes a task branch from the mirror to `url` with the worker's own credentials (SSH agent
    * or keys; host git reads no credential helper). A non-fast-forward is refused, never forced.
@@ -192,7 +230,7 @@ export class Workspace {
       const sha = await resolveRef(mirrorDir, `refs/heads/${branch}`);
       if (!sha) throw new CodexError('branch_not_found', `branch ${branch} is not in the mirror of ${repo.name}`);
       try {
-        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir });
+        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir, timeoutMs: GIT_TIMEOUT.transfer });
       } catch (e) {
         throw new CodexError('push_failed', `pushing ${branch} failed: ${(e as Error).message}`, {
           cause: e,
@@ -215,11 +253,42 @@ export class Workspace {
       if (await resolveRef(mirrorDir, `refs/heads/${branch}`)) return true;
       const sha = await resolveRef(mirrorDir, upstreamRef(branch));
       if (!sha) return false;
-      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir });
+      await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir, timeoutMs: GIT_TIMEOUT.ref });
       return true;
     });
   }
 
+  /**
+   * Garbage-collects the mirrors now and then (the worker calls it on its reaper interval):
+   * `git gc --auto` in each, under the repo's lock and bounded in time, so loose objects of task
+   * commits and fetches are packed and unreachable ones older than two weeks pruned. `--auto`
+   * makes it cheap when there is nothing to do. Host git otherwise runs with gc off. Returns the
+   * repos whose gc failed (logged, never thrown).
+   */
+  async maintainMirrors(): Promise<string[]> {
+    const root = join(this.options.dataDir, 'mirrors');
+    const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n.endsWith('.git')).map((n) => n.slice(0, -'.git'.length));
+    const failed: string[] = [];
+    for (const name of names) {
+      await this.lock
+        .run(name, () =>
+          runHostGit(['gc', '--auto', '--quiet'], {
+            gitDir: mirrorPath(this.options.dataDir, name),
+            // Later `-c` settings win over the hardening's gc.auto=0; never in the background,
+            // so the lock and the timeout cover the whole gc.
+            config: ['gc.auto=6700', 'gc.autoPackLimit=50', 'gc.autoDetach=false'],
+            timeoutMs: GIT_TIMEOUT.gc,
+          }),
+        )
+        .catch((e: unknown) => {
+          failed.push(name);
+          this.log.warn({ err: e, repo: name }, 'git gc of a mirror failed');
+        });
+    }
+    return failed;
+  }
+
+  /** The tip of a task branch in the mirror, or undefined when it does not exist. */
   async branchTip(repo: Pick<WorkspaceRepo, 'name'>, branch: string): Promise<string | undefined> {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
   }
@@ -234,6 +303,7 @@ export class Workspace {
     await mkdir(join(this.options.dataDir, 'checkouts'), { recursive: true });
     const isolateObjects = repo.isolateObjects === true;
     await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser, isolateObjects });
+    const gitShare = await measureTree(join(dir, '.git'));
     return {
       taskId,
       repo: repo.name,
@@ -246,13 +316,35 @@ export class Workspace {
       // An isolated checkout has its objects in its own .git: the shared objects are not mounted.
       readOnlyMounts: isolateObjects ? [] : [{ source: join(mirrorDir, 'objects'), target: MIRROR_OBJECTS_MOUNT }],
       sandboxUser: this.sandboxUser,
+      limits: repo.limits ?? this.options.limits ?? { diskMb: DEFAULT_LIMITS.diskMb, maxFiles: DEFAULT_LIMITS.maxFiles },
+      // `.git` itself is one more entry, and counted like any directory.
+      hostShare: { bytes: gitShare.bytes, entries: gitShare.entries },
     };
   }
 }
 
+const MIB = 1024 * 1024;
+
+function formatMib(bytes: number): string {
+  const mib = bytes / MIB;
+  return mib >= 1024 ? `${(mib / 1024).toFixed(1)} GiB` : `${Math.max(1, Math.round(mib))} MiB`;
+}
+
+/** The failure of a checkout over its limits: what was too big, and what to do about it. */
+function tooLargeError(checkout: TaskCheckout, size: TreeSize): CodexError {
+  const { diskMb, maxFiles } = checkout.limits;
+  const largest = size.largest && size.largest.bytes >= MIB ? ` The largest file seen is \`${size.largest.path}\` (${formatMib(size.largest.bytes)}).` : '';
+  const what =
+    size.over === 'entries'
+      ? `The task's checkout grew past its limit of ${maxFiles.toLocaleString('en-US')} files and directories (\`limits.maxFiles\`), so the task was stopped.`
+      : `The task's checkout grew past its limit of ${formatMib(diskMb * MIB)} (\`limits.diskMb\`; sparse files count at their full size), so the task was stopped.${largest}`;
+  const todo = ` Nothing from this turn was saved. Reply in this thread to try again, asking the agent to keep large or generated files (builds, downloads, caches) out of the repository (\`/tmp\` is for scratch files), or ask an admin to raise \`limits.${size.over === 'entries' ? 'maxFiles' : 'diskMb'}\` for "${checkout.repo}".`;
+  return new CodexError('workspace_too_large', `checkout of ${checkout.taskId} over its limits (${size.over}: ${size.bytes} bytes, ${size.entries} entries seen)`, { userMessage: what + todo });
+}
+
 /** A base branch name from config or a user's flag, checked by git's own rules before use in a ref. */
 async function checkBranchName(name: string): Promise<string> {
-  const r = await runHostGit(['check-ref-format', '--branch', name], { okExitCodes: [1, 128] });
+  const r = await runHostGit(['check-ref-format', '--branch', name], { okExitCodes: [1, 128], timeoutMs: GIT_TIMEOUT.ref });
   if (r.exitCode !== 0 || name.startsWith('-')) throw new CodexError('invalid_branch', `${JSON.stringify(name)} is not a valid branch name.`);
   return name;
 }

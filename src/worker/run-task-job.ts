@@ -16,6 +16,7 @@ import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
 import { askPerson } from './ask-person.js';
 import { watchForCancel } from './cancel-watch.js';
+import { watchCheckout, type CheckoutWatchdog } from './checkout-watchdog.js';
 import { pushStep } from './push-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -33,6 +34,8 @@ export interface WorkerDeps {
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
   describePerson?: DescribePerson;
+  /** How often a running turn's checkout is measured against its limits (default CHECKOUT_WATCH_MS). */
+  checkoutWatchMs?: number;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
+  let watchdog: CheckoutWatchdog | undefined;
   let final: FinalEventInput;
   let commit: string | undefined;
   // Until the agent reads the turn's operations itself, a cancel is watched for here.
@@ -89,10 +93,13 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     signal?.addEventListener('abort', () => void started.stop().catch(() => undefined), { once: true });
     cancelled();
     await sandbox.start();
+    // A checkout growing past its limits (limits.diskMb, maxFiles) stops the turn from here.
+    const watched = checkout;
+    watchdog = watchCheckout(() => deps.workspace.checkSize(watched), { intervalMs: deps.checkoutWatchMs, logger: log });
     if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
     const policy = deps.config.approvalFor(repo, task.channel);
     const setupNetwork = await setupMayUseNetwork({ task, repo, checkout, policy, events: sink, ops });
-    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork, cancel.signal);
+    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork, AbortSignal.any([cancel.signal, watchdog.signal]));
     cancelled();
     if (setupFailure) throw setupFailure;
     cancel.stop();
@@ -113,10 +120,12 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         approval: policy,
         limits: repo.limits,
       },
-      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
     );
 
-    // The commit must not walk a tree the sandbox can still change, nor follow a run that lost the turn.
+    // The commit must not walk a tree the sandbox can still change (finishCheckout measures it
+    // again, now that nothing can), nor follow a run that lost the turn.
+    watchdog.stop();
     await sandbox.stop();
     if (signal?.aborted && signal.reason === SHUTDOWN && (await deps.lifecycle.owns(task.id, run))) {
       // The worker is shutting down: keep what the turn did so far on the branch, for the run
@@ -158,6 +167,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     }
   } finally {
     cancel.stop();
+    watchdog?.stop();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
@@ -256,13 +266,14 @@ async function setupMayUseNetwork(input: { task: TaskRecord; repo: RepoConfig; c
 async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, network: boolean, signal: AbortSignal): Promise<CodexError | undefined> {
   for (const [i, command] of repo.setup.entries()) {
     const callId = `setup-${i + 1}`;
+    if (signal.aborted) break;
     await sink.emit({ type: 'command_started', callId, command });
     // With network (see setupMayUseNetwork), setup runs in a sibling on the same checkout.
-    if (signal.aborted) return undefined;
     const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network, signal });
     // Redacted whole before it is cut, so no part of a secret survives the cut.
     const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
     await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
+    if (signal.aborted) return CodexError.isInstance(signal.reason) ? signal.reason : new CodexError('setup_failed', 'setup stopped');
     if (result.exitCode !== 0) {
       return new CodexError('setup_failed', `setup command failed: ${command}`, {
         userMessage: `The repo's setup command \`${command}\` failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}). Fix the "setup" commands of "${repo.name}" in the repo config, then reply here to try again.`,

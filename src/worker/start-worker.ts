@@ -94,13 +94,17 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     return task !== undefined && !FINAL_STATUSES.has(task.status) && task.status !== 'queued';
   };
   // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
-  // their branches stay.
+  // their branches stay. Then the mirrors get their `git gc --auto`.
+  let maintaining: Promise<unknown> | undefined;
   const reap = async () => {
     await reapOrphans({ isLive, docker, project: prefix, logger }).then(
       (r) => r.removed.length && logger.info({ removed: r.removed }, 'removed orphaned sandboxes'),
       (e: unknown) => logger.warn({ err: e }, 'could not reap orphaned sandboxes'),
     );
     await deps.workspace.reapCheckouts({ isLive }).catch((e: unknown) => logger.warn({ err: e }, 'could not reap orphaned checkouts'));
+    // Mirrors are garbage-collected here too (`gc --auto`: cheap when there is nothing to do),
+    // in the background so a long gc delays neither the start nor the next reap.
+    maintaining ??= deps.workspace.maintainMirrors().finally(() => (maintaining = undefined));
   };
 
   // A job can end without runTaskJob ending its task: the stalled-job checker fails a job whose

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, message, reply, toolOutputs, userMessages, type RecordedRequest } from '../fakes/model-server.js';
+import { CodexError } from '../../src/errors.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /* Steering, interrupt and cancel while the agent works, against a real sandbox. */
@@ -131,5 +132,30 @@ describe('operations', () => {
     await h.events.waitFor('task_interrupted');
     h.ops.send({ type: 'cancel', by: 'UAPPROVER' });
     expect(await running).toEqual({ status: 'cancelled', by: 'UAPPROVER' });
+  });
+
+  it('a halt from the worker (AgentDeps.signal) ends the run as failed with its error and kills the command', async () => {
+    h = await startHarness({ script: [reply(functionCall('shell', { command: 'sleep 60', timeout_ms: 120_000 }, 'call_slow'))] });
+    const halt = new AbortController();
+    const running = h.run({}, { signal: halt.signal });
+    await h.events.waitFor('command_started');
+    await waitForSleep(h, true);
+    halt.abort(new CodexError('workspace_too_large', 'over', { userMessage: 'The checkout grew too large.' }));
+    expect(await running).toEqual({ status: 'failed', code: 'workspace_too_large', message: 'The checkout grew too large.' });
+    await waitForSleep(h, false);
+    const saved = await h.store.load(h.task.taskId);
+    expect(saved!.items.at(-1)).toMatchObject({ type: 'function_call_output', call_id: 'call_slow', output: expect.stringContaining('Stopped by the worker') });
+    expect(h.server.requests).toHaveLength(1);
+  });
+
+  it('a halt also ends a run that waits after an interrupt', async () => {
+    h = await startHarness({ script: [{ hang: true }] });
+    const halt = new AbortController();
+    const running = h.run({}, { signal: halt.signal });
+    await h.server.waitForRequests(1);
+    h.ops.send({ type: 'interrupt', by: 'UOWNER1' });
+    await h.events.waitFor('task_interrupted');
+    halt.abort(new CodexError('workspace_too_large', 'over', { userMessage: 'Too large.' }));
+    expect(await running).toEqual({ status: 'failed', code: 'workspace_too_large', message: 'Too large.' });
   });
 });

@@ -6,7 +6,7 @@ import { IMAGE, docker, removeProjectContainers, sandboxWritableDir, testLimits,
 const project = uniqueId('codex-test-hard-');
 const taskId = uniqueId('task');
 const work = sandboxWritableDir('hardening');
-const limits = testLimits({ memoryMb: 256, cpus: 0.5, pids: 64 });
+const limits = testLimits({ memoryMb: 256, cpus: 0.5, pids: 64, diskMb: 8 });
 let sandbox: DockerSandbox;
 
 beforeAll(async () => {
@@ -48,6 +48,17 @@ describe('DockerSandbox hardening', () => {
     ]);
   });
 
+  it('cannot write a file larger than limits.diskMb, sparse or not, in /workspace or /tmp, nor can a network sibling', async () => {
+    const probe = (where: string) =>
+      `cd ${where} && truncate -s 20G big.bin; echo "sparse=$?"; head -c 12M /dev/zero > real.bin; echo "real=$?"; truncate -s 4M ok.bin; echo "ok=$?"; stat -c %s ok.bin real.bin; rm -f big.bin real.bin ok.bin`;
+    for (const r of [await sandbox.exec(probe('/workspace')), await sandbox.exec(probe('/tmp')), await sandbox.exec(probe('/workspace'), { network: true, timeoutMs: 60_000 })]) {
+      const out = r.stdout.trim().split('\n');
+      // 153 = 128 + SIGXFSZ: the kernel stops the write at the limit.
+      expect(out.slice(0, 3)).toEqual(['sparse=153', 'real=153', 'ok=0']);
+      expect(out.slice(3)).toEqual([String(4 * 1024 * 1024), String(8 * 1024 * 1024)]);
+    }
+  });
+
   it('carries the hardening, the limits and the reaping labels in its container config', async () => {
     const info = await docker.getContainer(sandbox.id).inspect();
     const host = info.HostConfig;
@@ -58,6 +69,7 @@ describe('DockerSandbox hardening', () => {
     expect(host.Privileged).toBe(false);
     expect(host.Memory).toBe(256 * 1024 * 1024);
     expect(host.NanoCpus).toBe(0.5e9);
+    expect(host.Ulimits).toContainEqual({ Name: 'fsize', Soft: 8 * 1024 * 1024, Hard: 8 * 1024 * 1024 });
     expect(host.PidsLimit).toBe(64);
     expect(info.Config.User).toBe('1000:1000');
     expect(info.Config.Labels).toMatchObject({ [LABEL_TASK_ID]: taskId, [LABEL_PROJECT]: project, [LABEL_ROLE]: 'sandbox' });

@@ -53,8 +53,8 @@ export interface Harness {
   ops: QueueOpSource;
   /** Conversations are saved in real Redis (a prefix unique to this harness). */
   store: TaskStore;
-  /** Runs the agent once (a turn) with this harness's ports. */
-  run(overrides?: Partial<AgentTask>): Promise<AgentOutcome>;
+  /** Runs the agent once (a turn) with this harness's ports; `signal` is AgentDeps.signal. */
+  run(overrides?: Partial<AgentTask>, extra?: { signal?: AbortSignal }): Promise<AgentOutcome>;
   /** A file of the checkout, read on the host. */
   read(path: string): string;
   git(...args: string[]): string;
@@ -126,9 +126,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     store,
     // The worker starts the sandbox before the agent runs; so does the harness. People are named
     // as the Slack front end names them.
-    run: async (overrides = {}) => {
+    run: async (overrides = {}, extra = {}) => {
       await sandbox.start();
-      return runAgent({ ...task, ...overrides }, { sandbox, openai, events, ops, store, describePerson: mention, logger: process.env.AGENT_TEST_LOG ? createLogger({ level: process.env.AGENT_TEST_LOG }) : silentLogger() });
+      return runAgent({ ...task, ...overrides }, { sandbox, openai, events, ops, store, describePerson: mention, signal: extra.signal, logger: process.env.AGENT_TEST_LOG ? createLogger({ level: process.env.AGENT_TEST_LOG }) : silentLogger() });
     },
     read: (path) => readFileSync(join(dir, path), 'utf8'),
     git,
