@@ -95,6 +95,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     network: 'bridge',
     pushBranches: false,
     isolateObjects: false,
+    networkAllow: [],
     pushUrl: dir,
   };
   const server = await startModelServer(options.models ? { apiKey: API_KEY, models: options.models, script: options.script } : { apiKey: API_KEY, script: options.script });
