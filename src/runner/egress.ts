@@ -320,8 +320,14 @@ export function egressFor(docker: Docker, project: string, options: { image?: st
 
 /** An address becomes a one-address CIDR; a CIDR stays as it is. */
 function cidr(entry: string): string {
-  if (entry.includes('/')) return entry;
-  return isIP(entry) === 6 ? `${entry}/128` : `${entry}/32`;
+  const [addr, bits] = entry.split('/') as [string, string | undefined];
+  if (isIP(addr) === 6) return bits === undefined ? `${addr}/128` : entry;
+  if (bits === undefined) return `${addr}/32`;
+  // nftables wants the network address of a prefix (10.1.2.3/24 → 10.1.2.0/24).
+  const n = Number(bits);
+  const value = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const network = n === 0 ? 0 : Math.floor(value / 2 ** (32 - n)) * 2 ** (32 - n);
+  return `${[24, 16, 8, 0].map((s) => Math.floor(network / 2 ** s) % 256).join('.')}/${n}`;
 }
 
 function notFound(e: { statusCode?: number }): undefined {
