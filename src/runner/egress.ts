@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type Docker from 'dockerode';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -67,6 +67,12 @@ export const DENIED_RANGES: readonly string[] = [
   'fec0::/10',
   'ff00::/8',
 ];
+
+const ALWAYS_DENIED = new BlockList();
+for (const range of DENIED_RANGES) {
+  const [net, bits] = range.split('/') as [string, string];
+  ALWAYS_DENIED.addSubnet(net, Number(bits), isIP(net) === 6 ? 'ipv6' : 'ipv4');
+}
 
 export interface EgressPolicy {
   /** Docker network the proxy reaches the outside through (RepoConfig.network). */
@@ -140,7 +146,9 @@ export class Egress {
       });
     const allowNets = policy.allow.filter((a) => isIP(a.split('/')[0]!) !== 0).map(cidr);
     const allowNames = policy.allow.filter((a) => isIP(a.split('/')[0]!) === 0);
-    const deny = [...DENIED_RANGES, ...(await this.hostAddresses()).map(cidr)];
+    // Host addresses inside DENIED_RANGES (Docker's bridges, which come and go) are refused
+    // anyway; leaving them out keeps the policy's hash, and so its proxy, stable.
+    const deny = [...DENIED_RANGES, ...(await this.hostAddresses()).filter((a) => !ALWAYS_DENIED.check(a, isIP(a) === 6 ? 'ipv6' : 'ipv4')).map(cidr)];
     const policyHash = createHash('sha256')
       .update(JSON.stringify({ network: policy.network, allowNets: [...new Set(allowNets)].sort(), allowNames: [...new Set(allowNames)].sort(), deny: [...new Set(deny)].sort(), imageId }))
       .digest('hex')

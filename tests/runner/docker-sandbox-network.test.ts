@@ -98,12 +98,13 @@ describe('DockerSandbox network', () => {
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(urls.length * 2);
+    expect(lines.filter((l) => l.startsWith('proxy ') && l.split(' ')[3] === '403').length).toBeGreaterThan(0);
     for (const line of lines) {
       const [how, url, curlExit, status, pongs] = line.split(' ');
       expect(pongs, line).toBe('0');
       expect(curlExit === '0' && status === '200', line).toBe(false);
-      // Through the proxy, squid says no (403); loopback is the sibling's own (NO_PROXY).
-      if (how === 'proxy' && !url!.includes('[') && !url!.startsWith('http://127.')) expect(status, line).toBe('403');
+      // Through the proxy, squid says no (403; under load a reset now and then); loopback is the sibling's own (NO_PROXY).
+      if (how === 'proxy' && !url!.includes('[') && !url!.startsWith('http://127.')) expect(['403', '000'], line).toContain(status);
     }
     // Raw TCP, with no proxy involved, has nowhere to go either.
     const raw = await sandbox.exec(`timeout 5 bash -c 'exec 3<>/dev/tcp/${gateway}/${port}' && echo connected || echo refused`, { network: true, timeoutMs: 20_000 });
