@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -163,8 +164,18 @@ export const repoSchema = z.object({
   limits: limitsSchema.optional(),
   approval: approvalPolicySchema.optional(),
   access: accessSchema.partial().optional(),
-  /** Docker network that approved network commands join (default `bridge`). */
+  /**
+   * Docker network the egress proxy of approved network commands reaches the outside through
+   * (default `bridge`). Network commands themselves join an internal network that only reaches
+   * the proxy (src/runner/egress.ts).
+   */
   network: nonEmpty.optional(),
+  /**
+   * Exceptions to the egress proxy's refusal of the Docker host, link-local/metadata and private
+   * addresses: host names (`db.internal`; `.corp.example` for a domain and its subdomains) or
+   * IP addresses/CIDRs (`10.1.2.0/24`).
+   */
+  networkAllow: z.array(z.string().refine(isNetworkAllowEntry, 'must be a host name, an IP address or a CIDR')).default([]),
   /**
    * Push each task's branch to the upstream (`pushUrl`, default `url`) when a turn ends with
    * changes, using the worker's own git credentials (never the sandbox's). Asks first when the
@@ -231,6 +242,8 @@ export interface RepoConfig {
   approval: ApprovalPolicy;
   access: Access;
   network: string;
+  /** Names and CIDRs the egress proxy lets approved network commands reach (repoSchema). */
+  networkAllow: string[];
   pushBranches: boolean;
   /** Each checkout holds only its own objects; the mirror is not mounted (repoSchema). */
   isolateObjects: boolean;
@@ -291,6 +304,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
       steerers: [...file.access.steerers, ...(repo.access?.steerers ?? [])],
     },
     network: repo.network ?? 'bridge',
+    networkAllow: repo.networkAllow,
     pushBranches: repo.pushBranches,
     isolateObjects: repo.isolateObjects,
     pushUrl: repo.pushUrl ?? repo.url,
@@ -299,6 +313,14 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
 
 export function resolveBudgets(file: RepoFile): Budgets {
   return { ...DEFAULT_BUDGETS, ...stripUndefined(file.budgets) };
+}
+
+/** A `networkAllow` entry: an IP address, a CIDR, or a host name (a leading dot for a domain). */
+export function isNetworkAllowEntry(entry: string): boolean {
+  const [addr, bits, ...rest] = entry.split('/');
+  const version = isIP(addr ?? '');
+  if (version !== 0) return rest.length === 0 && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128)));
+  return bits === undefined && /^\.?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/.test(entry) && entry.length <= 253;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -99,6 +99,15 @@ describe('loadConfig', () => {
     expect(worker.env.CODEX_ROLE).toBe('worker');
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CODEX_CONFIG: path, CODEX_ROLE: 'worker' })).toThrow(/OPENAI_API_KEY/);
   });
+
+  it('takes networkAllow as host names, domains, addresses and CIDRs, and names a bad entry', () => {
+    const allow = ['npm.corp.internal', '.corp.example', 'netserver', '10.20.0.0/16', '192.0.2.7', 'fd00::/8'];
+    const config = loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'file:///tmp/a', networkAllow: allow }, { name: 'b', url: 'file:///tmp/b' }] })));
+    expect(config.repos.map((r) => r.networkAllow)).toEqual([allow, []]);
+    for (const bad of ['10.0.0.0/33', 'http://x', 'a b', '10.0.0.0/8/1', '']) {
+      expect(() => loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'file:///tmp/a', networkAllow: [bad] }] }))), bad).toThrow(/repos\[0\]\.networkAllow\[0\]/);
+    }
+  });
 });
 
 describe('config/repos.example.json', () => {

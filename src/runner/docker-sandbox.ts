@@ -5,6 +5,7 @@ import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
 import { execInContainer } from './docker-exec.js';
+import { egressFor } from './egress.js';
 import { DEFAULT_PROJECT } from './labels.js';
 import { runInSibling } from './network-sibling.js';
 import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
@@ -25,8 +26,16 @@ export interface DockerSandboxOptions {
   user?: SandboxUser;
   /** HOME inside the container, a private tmpfs (default /home/agent). */
   home?: string;
-  /** Network that `exec(…, { network: true })` siblings join (RepoConfig.network; default `bridge`). */
+  /**
+   * Network the egress proxy of `exec(…, { network: true })` reaches the outside through
+   * (RepoConfig.network; default `bridge`). Siblings themselves join only an internal network
+   * with the proxy (egress.ts).
+   */
   network?: string;
+  /** Names and CIDRs the egress proxy lets network commands reach although private (RepoConfig.networkAllow). */
+  networkAllow?: string[];
+  /** Image of the egress proxy (default CODEX_EGRESS_IMAGE or codex-egress-proxy:latest). */
+  egressImage?: string;
   /** Value of the `codex.project` label; reaping is scoped to it (default `codex-slack`). */
   project?: string;
   docker?: Docker;
@@ -133,13 +142,18 @@ export class DockerSandbox implements Sandbox {
     if (!network) {
       return this.withContainer((container) => execInContainer({ ...base, container, argv, user: this.userSpec(), workingDir: '/workspace', env, restart: () => this.restart(), logger: this.log }));
     }
+    const route = await egressFor(this.docker, this.spec.project, { image: this.options.egressImage, logger: this.log }).ensure({
+      network: this.options.network ?? 'bridge',
+      allow: this.options.networkAllow ?? [],
+    });
+    if (this.stopped) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
     let sibling: Docker.Container | undefined;
     return runInSibling({
       ...base,
       docker: this.docker,
-      spec: { ...this.spec, env },
+      spec: { ...this.spec, env: [...route.env, ...env] },
       name: `${this.id}-net-${randomBytes(3).toString('hex')}`,
-      network: this.options.network ?? 'bridge',
+      network: route.network,
       argv,
       onCreated: (c) => {
         sibling = c;

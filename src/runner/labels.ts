@@ -6,9 +6,12 @@
 export const LABEL_TASK_ID = 'codex.task-id';
 /** The installation (several may share one Docker engine); reaping never crosses it. */
 export const LABEL_PROJECT = 'codex.project';
-/** `sandbox` for a task's long-lived container, `network` for a one-command sibling. */
+/**
+ * `sandbox` for a task's long-lived container, `network` for a one-command sibling, `egress` for
+ * an installation's egress proxies and their internal networks (egress.ts; no task id, never reaped).
+ */
 export const LABEL_ROLE = 'codex.role';
 
 export const DEFAULT_PROJECT = 'codex-slack';
 
-export type ContainerRole = 'sandbox' | 'network';
+export type ContainerRole = 'sandbox' | 'network' | 'egress';

@@ -11,7 +11,7 @@ import type { TaskCheckout } from './workspace.js';
  * the checkout's owner and the container's user cannot drift apart.
  */
 export function createTaskSandbox(input: {
-  repo: Pick<RepoConfig, 'image' | 'limits' | 'network'>;
+  repo: Pick<RepoConfig, 'image' | 'limits' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow'>>;
   checkout: TaskCheckout;
   docker?: Docker;
   project?: string;
@@ -23,6 +23,7 @@ export function createTaskSandbox(input: {
     image: repo.image,
     limits: repo.limits,
     network: repo.network,
+    networkAllow: repo.networkAllow,
     workspaceDir: checkout.dir,
     readOnlyMounts: checkout.readOnlyMounts,
     user: checkout.sandboxUser,

@@ -6,8 +6,10 @@ import { click, shown, startTask, waitApprovalPrompt, waitStatus } from '../help
 
 /*
  * Network end to end: the sandbox has none; a command the model marks `with_network: true`
- * asks first (policy `network: true`) and, once approved, runs in a sibling container on the
- * repo's Docker network, where it reaches a server the test runs there. Only that command.
+ * asks first (policy `network: true`) and, once approved, runs in a sibling container whose
+ * only way out is the egress proxy, which reaches the repo's Docker network: a server the test
+ * runs there (a private address) is reached because the repo's `networkAllow` names it. Only
+ * that command.
  */
 
 let e: E2E | undefined;
@@ -29,7 +31,7 @@ describe('network for one approved command', () => {
     cleanups.push(() => server.remove());
     const { network } = server;
     e = await startE2E({
-      repo: { network, approval: { mode: 'never', network: true, timeoutMinutes: 1 } },
+      repo: { network, networkAllow: ['netserver'], approval: { mode: 'never', network: true, timeoutMinutes: 1 } },
       script: [
         reply(functionCall('shell', { command: FETCH })),
         (req) => {

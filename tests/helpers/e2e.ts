@@ -141,6 +141,9 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       const docker = new Docker();
       const left = await docker.listContainers({ all: true, filters: { label: [`codex.project=${prefix}`] } }).catch(() => []);
       await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      // Egress networks of network commands (src/runner/egress.ts), once their proxies are gone.
+      const networks = await docker.listNetworks({ filters: { label: [`codex.project=${prefix}`] } }).catch(() => []);
+      await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
       // A test that took Redis away has nothing left there to delete.
       if (redis.status === 'ready') await deleteKeys(redis, prefix);
       redis.disconnect();

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
@@ -99,4 +99,19 @@ export async function bridgeGateway(): Promise<string> {
 export function testTaskId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Removes every network of a test project (egress networks), after its containers. */
+export async function removeProjectNetworks(project: string): Promise<void> {
+  await removeProjectContainers(project);
+  const list = await docker.listNetworks({ filters: { label: [`${LABEL_PROJECT}=${project}`] } });
+  await Promise.all(list.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+}
+
+/** Every address of this host's interfaces (the test runs on the Docker host). */
+export function hostAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => a.family === 'IPv4' || !a.address.startsWith('fe80'))
+    .map((a) => a.address);
 }

@@ -12,6 +12,7 @@ import { DockerSandbox } from '../../../src/runner/docker-sandbox.js';
 import { startModelServer, type ModelServer, type Script } from '../../fakes/model-server.js';
 import { TaskStore } from '../../../src/tasks/task-store.js';
 import { testRedis } from '../../helpers/redis.js';
+import { removeProjectNetworks } from '../../runner/helpers.js';
 import { ArrayEventSink, QueueOpSource } from './memory-ports.js';
 
 /*
@@ -95,10 +96,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     network: 'bridge',
     pushBranches: false,
     isolateObjects: false,
+    networkAllow: [],
     pushUrl: dir,
   };
   const server = await startModelServer(options.models ? { apiKey: API_KEY, models: options.models, script: options.script } : { apiKey: API_KEY, script: options.script });
-  const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: dir, limits });
+  // Its own installation label, so cleanup removes the egress proxy its network commands start.
+  const project = `codex-test-agent-${taskId}`;
+  const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: dir, limits, project });
   const events = new ArrayEventSink(taskId);
   const ops = new QueueOpSource(taskId);
   const redis = testRedis();
@@ -134,6 +138,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     git,
     async cleanup() {
       await sandbox.stop();
+      await removeProjectNetworks(project);
       await server.close();
       await redis.cleanup();
       rmSync(dir, { recursive: true, force: true });
