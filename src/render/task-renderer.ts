@@ -6,6 +6,7 @@ import type { RenderProgress } from '../tasks/render-progress.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import { CardUpdater } from './card-updater.js';
+import { SessionSurface } from './session-surface.js';
 import { TaskView, type ThreadOutput } from './task-view.js';
 
 export interface RendererDeps {
@@ -47,11 +48,14 @@ export class TaskRenderer {
   /** The newest event delivered before this renderer started. */
   private caughtUp = 0;
 
+  private readonly session: SessionSurface;
+
   constructor(
     readonly taskId: string,
     private readonly deps: RendererDeps,
   ) {
     this.view = new TaskView(taskId, (t) => deps.deciders({ ...t, channel: this.channel }));
+    this.session = new SessionSurface(deps.poster, deps.logger);
   }
 
   /** New events may be in the stream. */
@@ -135,6 +139,7 @@ export class TaskRenderer {
     }
     // A command batch held long enough is posted once no newer event has closed it first.
     await this.deliverAll(this.view.flushDue(Date.now()));
+    if (this.where) await this.session.show(this.where, this.view.state);
     const due = this.view.dueAt();
     clearTimeout(this.dueTimer);
     if (due !== undefined) {

@@ -84,6 +84,16 @@ export class SlackPoster {
     );
   }
 
+  /**
+   * Sets the agent-session status of a task's thread (Slack's agent surface); the title and the
+   * initiator name the session when this call creates it.
+   */
+  async setSessionStatus(channel: string, threadTs: string, status: 'processing' | 'active', session: { title: string; initiator?: string }): Promise<void> {
+    const title = redactSecrets(session.title.replace(/\s+/g, ' ').trim()).slice(0, 200) || 'Codex task';
+    const result = await this.client.agents.sessions.setStatus({ channel_id: channel, thread_ts: threadTs, status, title, ...(session.initiator ? { initiator_user_id: session.initiator } : {}) });
+    if (result.warning) this.logger.warn({ warning: result.warning }, 'agents.sessions.setStatus warned: check that the app subscribes to agent_session_stopped');
+  }
+
   /** Posts a message that belongs to no task (an automation's notice) in a channel. */
   async postMessage(channel: string, message: SlackMessage): Promise<void> {
     await this.withBudget(this.postBucket(channel), () => this.client.chat.postMessage({ channel, text: redactSecrets(message.text), blocks: redactBlocks(message.blocks), unfurl_links: false, unfurl_media: false }));

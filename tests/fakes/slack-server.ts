@@ -207,6 +207,16 @@ export class FakeSlack {
     return this.ws.ephemerals;
   }
 
+  /** Turns Slack's agent sessions off (an older workspace: agents.* answers `unknown_method`). */
+  disableAgentSessions(): void {
+    this.ws.agentSessions = false;
+  }
+
+  /** The agent session of a thread (agents.sessions.setStatus), with every status it was given. */
+  session(channel: string, threadTs: string): { status: string; title?: string; history: string[] } | undefined {
+    return this.ws.sessions.get(`${channel}:${threadTs}`);
+  }
+
   get files(): FakeFile[] {
     return [...this.ws.files.values()];
   }

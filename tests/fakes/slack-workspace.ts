@@ -99,6 +99,12 @@ export class FakeWorkspace {
   readonly ephemerals: FakeEphemeral[] = [];
   readonly files = new Map<string, FakeFile>();
   readonly homeViews = new Map<string, { id: string; view: Record<string, unknown> }>();
+  /** Agent sessions by `<channel>:<thread_ts>`: their status and title, every status set in order. */
+  readonly sessions = new Map<string, { status: string; title?: string; history: string[] }>();
+  /** Whether the app subscribes to `agent_session_stopped` (setStatus warns when not). */
+  subscribedToSessionStops = true;
+  /** False: a workspace without agent sessions (agents.* answers `unknown_method`). */
+  agentSessions = true;
   private readonly lastMicros = new Map<string, number>();
   private nextId = 1;
 

@@ -1,0 +1,36 @@
+import type { App } from '@slack/bolt';
+import { renderError } from '../blocks/index.js';
+import { canDecide, isForeignTeam } from '../tasks/access.js';
+import { FINAL_STATUSES } from '../tasks/task-record.js';
+import type { SlackDeps } from './slack-deps.js';
+
+/** The fields of Slack's `agent_session_stopped` event this module reads. */
+export interface SessionStopped {
+  channel: string;
+  thread_ts: string;
+  user: string;
+  user_team?: string;
+}
+
+/**
+ * Slack's native Stop on a task's thread (an agent session in `processing`): the same as the
+ * Stop button on the card, with the same rule: the owner or an approver interrupts the turn;
+ * anyone else is told, and nothing changes. The renderer then takes the session out of
+ * `processing` from the `task_interrupted` event.
+ */
+export function registerSessionEvents(app: App, deps: SlackDeps): void {
+  app.event('agent_session_stopped' as never, async ({ event }: { event: SessionStopped }) => {
+    await handleSessionStopped(deps, event).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not handle a native Stop'));
+  });
+}
+
+export async function handleSessionStopped(deps: SlackDeps, event: SessionStopped): Promise<void> {
+  const taskId = await deps.store.taskForThread(event.channel, event.thread_ts);
+  if (!taskId) return;
+  const task = await deps.store.getTask(taskId);
+  if (!task || FINAL_STATUSES.has(task.status)) return;
+  const refuse = (view: Parameters<typeof renderError>[0]) => deps.poster.postEphemeral(event.channel, event.user, renderError(view), event.thread_ts).catch(() => undefined);
+  if (isForeignTeam(deps.config, deps.teamId, event.user_team)) return void (await refuse({ kind: 'foreign_team' }));
+  if (!canDecide(deps.config.findRepo(task.repo), task.owner, event.user)) return void (await refuse({ kind: 'not_permitted', action: 'stop', owner: task.owner }));
+  await deps.store.appendOp(task.id, { type: 'interrupt', by: event.user });
+}
