@@ -63,7 +63,8 @@ export class TaskLifecycle {
     const current = await this.store.getTask(id);
     if (!current) return undefined;
     const runId = randomUUID().slice(0, 8);
-    const done = await this.store.transition(id, { turn, final: false }, { status: 'starting', runId, startedAt: current.startedAt ?? new Date().toISOString(), endedAt: null }, { type: 'turn_starting', turn });
+    const done = await this.store.transition(id, { turn, final: false, ending: false }, { status: 'starting', runId, startedAt: current.startedAt ?? new Date().toISOString(), endedAt: null }, { type: 'turn_starting', turn });
+    if (!done && current.turn === turn && current.ending) await this.finishEnding(id, turn);
     return done && { ...done.task, runId };
   }
 
@@ -86,13 +87,28 @@ export class TaskLifecycle {
    * the next turn, while one before it is steering that the worker collects (see run-task-job).
    */
   async endTurn(id: string, run: { turn: number; runId?: string }, final: FinalEventInput, fields: { commit?: string } = {}): Promise<TaskRecord | undefined> {
-    const current = await this.store.getTask(id);
-    if (!current || current.turn !== run.turn || FINAL_STATUSES.has(current.status)) return undefined;
-    const event = run.runId === undefined ? await this.store.appendEvent(id, final) : await this.store.appendRunEvent(id, run.runId, final);
-    if (!event) return undefined;
-    if (this.delivery) await this.delivery.progress.waitRendered(id, event.seq, this.delivery.timeoutMs);
+    // The final event and the mark that the turn is ending, in one step: no other run may take
+    // the turn while its end is being delivered (beginTurn's guard).
+    const marked = await this.store.transition(id, { turn: run.turn, runId: run.runId, final: false, ending: false }, { ending: true, ...(fields.commit ? { commit: fields.commit } : {}) }, final);
+    if (!marked?.event) return undefined;
+    if (this.delivery) await this.delivery.progress.waitRendered(id, marked.event.seq, this.delivery.timeoutMs);
+    return this.settleEnding(id, run.turn, final);
+  }
+
+  /**
+   * Completes an end whose run died after writing the final event (the turn did end): the
+   * status follows from that event. Called by a later run of the job and by the sweep.
+   */
+  async finishEnding(id: string, turn: number): Promise<TaskRecord | undefined> {
+    const events = await this.store.readEvents(id);
+    const final = events.findLast((e): e is Extract<TaskEvent, { type: FinalEventInput['type'] }> => e.type === 'task_completed' || e.type === 'task_failed' || e.type === 'task_cancelled');
+    if (!final) return undefined;
+    return this.settleEnding(id, turn, final);
+  }
+
+  private async settleEnding(id: string, turn: number, final: FinalEventInput): Promise<TaskRecord | undefined> {
     const error = final.type === 'task_failed' ? { code: final.code, message: final.message } : null;
-    const done = await this.store.transition(id, { turn: run.turn, runId: run.runId, final: false }, { status: STATUS_OF[final.type], endedAt: new Date().toISOString(), error, ...(fields.commit ? { commit: fields.commit } : {}) });
+    const done = await this.store.transition(id, { turn, final: false, ending: true }, { status: STATUS_OF[final.type], endedAt: new Date().toISOString(), error, ending: null });
     return done?.task;
   }
 
@@ -108,7 +124,7 @@ export class TaskLifecycle {
 
   /** Fails a task that has not ended (its job died, or could not be queued). */
   async fail(id: string, code: ErrorCode, message: string, guard: { turn?: number } = {}): Promise<TaskRecord | undefined> {
-    const done = await this.store.transition(id, { ...guard, final: false }, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message } }, { type: 'task_failed', code, message });
+    const done = await this.store.transition(id, { ...guard, final: false, ending: false }, { status: 'failed', endedAt: new Date().toISOString(), error: { code, message } }, { type: 'task_failed', code, message });
     return done?.task;
   }
 
@@ -125,7 +141,7 @@ export class TaskLifecycle {
     const started = await this.store.transition(
       task.id,
       { turn: task.turn, final: true },
-      { turn, turnPrompt: prompt, turnBy: by, opCursor, status: 'queued', error: null, endedAt: null, startedAt: null },
+      { turn, turnPrompt: prompt, turnBy: by, opCursor, status: 'queued', error: null, endedAt: null, startedAt: null, ending: null },
       { type: 'turn_queued', turn, prompt, by },
     );
     if (!started) return undefined;

@@ -52,7 +52,7 @@ return seq`;
 
 /**
  * Changes a record when it passes a guard, and appends the event that says so, in one step.
- * guard: { turn?, runId?, statuses?, final? (true: only ended; false: only not ended) }.
+ * guard: { turn?, runId?, ending?, statuses?, final? (true: only ended; false: only not ended) }.
  * patch: fields to set; JSON null removes a field. `updatedAt` is always set.
  * An ended task's keys expire after the retention period; one that runs again keeps them.
  * KEYS: record, seq, events, activity, render-pending, active, ops, conv.
@@ -67,6 +67,7 @@ local cur = cjson.decode(raw)
 local guard = cjson.decode(ARGV[1])
 if guard.turn and cur.turn ~= guard.turn then return { 0, raw } end
 if guard.runId and cur.runId ~= guard.runId then return { 0, raw } end
+if guard.ending ~= nil and (cur.ending == true) ~= guard.ending then return { 0, raw } end
 if guard.final ~= nil and is_final(cur) ~= guard.final then return { 0, raw } end
 if guard.statuses then
   local ok = false

@@ -69,6 +69,11 @@ export const taskRecordSchema = z.object({
    * a run is fenced by this id, so the superseded one can change nothing.
    */
   runId: z.string().optional(),
+  /**
+   * The turn's final event is written and its renderers are delivering it; the status follows.
+   * No new run may take the turn in between (TaskLifecycle.endTurn, finishEnding).
+   */
+  ending: z.boolean().optional(),
   /** Someone chose "Approve for this task" on a push: later turns push without asking. */
   autoPush: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

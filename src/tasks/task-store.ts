@@ -19,6 +19,8 @@ export interface TransitionGuard {
   turn?: number;
   /** Only while this run owns the turn (TaskRecord.runId). */
   runId?: string;
+  /** Only while the turn's final event is (true) or is not (false) written ahead of its status. */
+  ending?: boolean;
   statuses?: TaskRecord['status'][];
   final?: boolean;
 }

@@ -236,6 +236,11 @@ async function unappliedSteering(store: TaskStore, task: TaskRecord, fromOpId: s
 export async function failAbandonedTask(deps: Pick<WorkerDeps, 'store' | 'lifecycle'>, taskId: string, error: unknown): Promise<void> {
   const task = await deps.store.getTask(taskId);
   if (!task || FINAL_STATUSES.has(task.status)) return;
+  // Its run died after writing the turn's final event: the turn did end, as that event says.
+  if (task.ending) {
+    await deps.lifecycle.finishEnding(taskId, task.turn);
+    return;
+  }
   const message = `The worker running this task stopped unexpectedly (${errorMessage(error)}). Reply in this thread to try again.`;
   await deps.lifecycle.fail(taskId, 'worker_lost', message, { turn: task.turn });
 }

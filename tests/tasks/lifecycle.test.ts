@@ -168,6 +168,20 @@ describe('TaskLifecycle', () => {
     expect(events.flatMap((e) => (e.type === 'agent_message' ? [e.text] : []))).toEqual(['fresh']);
   });
 
+  it('lets no new run take a turn whose end is being delivered, and completes an end whose run died', async () => {
+    const s = setup();
+    const id = newTaskId();
+    await s.app.create(record(id));
+    const first = (await s.worker.beginTurn(id, 1))!;
+    // The first run writes the final event and the ending mark, then dies before the status.
+    await s.store.transition(id, { turn: 1, runId: first.runId, final: false, ending: false }, { ending: true }, { type: 'task_completed', summary: 'ok', diffStat: { files: [], added: 0, removed: 0 }, branch: 'b' });
+    // BullMQ hands the job to another run: it does not start the turn again, it completes the end.
+    expect(await s.app.beginTurn(id, 1)).toBeUndefined();
+    expect(await s.store.getTask(id)).toMatchObject({ status: 'done' });
+    expect((await s.store.getTask(id))?.ending).toBeUndefined();
+    expect((await types(s.store, id)).filter((t) => t === 'turn_starting' || t === 'task_completed')).toEqual(['turn_starting', 'task_completed']);
+  });
+
   it('writes from two processes never lose each other', async () => {
     const s = setup();
     const id = newTaskId();
