@@ -2,7 +2,7 @@ import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../util/redact.js';
 import { redactingAck, type Ack } from './ack.js';
-import { taskTarget } from './task-target.js';
+import { resolveTarget } from './task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
@@ -30,7 +30,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
   switch (parsed.kind) {
     case 'help': {
       const defaultRepo = deps.config.file.channels[command.channel_id]?.defaultRepo;
-      return ack({ response_type: 'ephemeral', ...renderHelp({ command: command.command, repos: deps.config.repos.map((r) => r.name), defaultRepo }) });
+      return ack({ response_type: 'ephemeral', ...renderHelp({ command: command.command, repos: deps.config.repos.map((r) => r.name), defaultRepo, models: deps.config.models, personalities: deps.config.personalities }) });
     }
     case 'invalid':
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
@@ -45,10 +45,13 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ack({ response_type: 'ephemeral', text: `Cancelling task \`${parsed.taskId}\`. Its branch keeps what was done; the thread shows when it has stopped.` });
     }
     case 'task': {
-      const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
+      // One Redis deadline for everything before the ack: the defaults read, then the write.
+      const begun = Date.now();
+      const target = await resolveTarget(deps, command.channel_id, command.user_id, parsed);
       if (!target.ok) return ephemeral(target.error);
       try {
-        const started = await createTask(deps, { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id });
+        const input = { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id, model: target.model, personality: target.personality };
+        const started = await createTask(deps, input, REDIS_DEADLINE_MS - (Date.now() - begun));
         await ack();
         await started.publish().catch(async (e: unknown) => {
           deps.logger.warn({ err: e, taskId: started.task.id }, 'could not start the task after acknowledging');
