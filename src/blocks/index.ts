@@ -4,6 +4,7 @@
  */
 export * from './approval.js';
 export * from './button-value.js';
+export * from './defaults.js';
 export * from './errors.js';
 export * from './format.js';
 export * from './help.js';

@@ -8,6 +8,7 @@ import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
 import { showStatus } from './status-command.js';
+import { handleDefaults } from './defaults-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
 
@@ -36,6 +37,8 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
+    case 'defaults':
+      return handleDefaults(deps, command, parsed.set, parsed.reset === true, ack);
     case 'cancel': {
       const result = await withTimeout(cancelTask(deps.lifecycle, deps.config.findRepo, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
       if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });
