@@ -9,6 +9,7 @@ import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
 import { showStatus } from './status-command.js';
 import { handleDefaults } from './defaults-command.js';
+import { showActiveTasks } from './list-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
 
@@ -37,6 +38,8 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
+    case 'list':
+      return showActiveTasks(deps, command, ack);
     case 'defaults':
       return handleDefaults(deps, command, parsed.set, parsed.reset === true, ack);
     case 'cancel': {
