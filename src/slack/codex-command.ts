@@ -10,6 +10,7 @@ import { createTask, TaskCreationError, TooManyQueuedError } from './create-task
 import { showStatus } from './status-command.js';
 import { handleDefaults } from './defaults-command.js';
 import { showActiveTasks } from './list-command.js';
+import { showActionLog } from './log-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
 
@@ -38,6 +39,8 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
     case 'status':
       return showStatus(deps, command, parsed.taskId, ack);
+    case 'log':
+      return showActionLog(deps, command, parsed.taskId, ack, respond);
     case 'list':
       return showActiveTasks(deps, command, ack);
     case 'defaults':
