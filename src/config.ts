@@ -195,7 +195,15 @@ export type RepoConfigInput = z.infer<typeof repoSchema>;
 export const channelSchema = z.object({
   defaultRepo: z.string().optional(),
   approval: approvalPolicySchema.optional(),
+  /** Model of tasks started here without `--model` (one of `models`), unless the person chose a default. */
+  model: nonEmpty.optional(),
+  /** Personality of tasks started here without `--personality`, unless the person chose a default. */
+  personality: nonEmpty.optional(),
 });
+
+/** Personalities every installation has; their texts are in src/agent/prompts.ts. */
+export const BUILTIN_PERSONALITIES = ['pragmatic', 'friendly'] as const;
+const personalityName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be lowercase letters, digits, - or _ (at most 40)');
 
 export const repoFileSchema = z
   .object({
@@ -216,6 +224,10 @@ export const repoFileSchema = z
         timezone: z.string().default('UTC'),
       })
       .default({ minIntervalMinutes: 15, timezone: 'UTC' }),
+    /** Models a task may ask for with `--model`; `[CODEX_MODEL]` when absent (CODEX_MODEL is always allowed). */
+    models: z.array(nonEmpty).min(1).optional(),
+    /** More personalities (`--personality NAME`) by name: how the agent writes, never what it may do. */
+    personalities: z.record(personalityName, nonEmpty).default({}),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
@@ -230,6 +242,26 @@ export const repoFileSchema = z
     }
   });
 export type RepoFile = z.infer<typeof repoFileSchema>;
+
+/** Every personality a task may ask for: the built-ins, then the file's own (a file entry may redefine a built-in's text). */
+export function personalityNames(file: Pick<RepoFile, 'personalities'>): string[] {
+  return [...new Set<string>([...BUILTIN_PERSONALITIES, ...Object.keys(file.personalities)])];
+}
+
+/** Models a task may ask for: the file's `models`, and CODEX_MODEL (what a task uses without `--model`). */
+export function allowedModels(env: Pick<Env, 'CODEX_MODEL'>, file: Pick<RepoFile, 'models'>): string[] {
+  return [...new Set([...(file.models ?? []), env.CODEX_MODEL])];
+}
+
+/** Checks of a channel's model (which needs the environment: CODEX_MODEL) and personality. */
+function channelProblems(env: Env, file: RepoFile, source: string): string[] {
+  const models = allowedModels(env, file);
+  const personalities = personalityNames(file);
+  return Object.entries(file.channels).flatMap(([id, ch]) => [
+    ...(ch.model !== undefined && !models.includes(ch.model) ? [`CODEX_CONFIG (${source}) channels.${id}.model: names unknown model "${ch.model}" (allowed: ${models.join(', ')}; add it to \`models\`)`] : []),
+    ...(ch.personality !== undefined && !personalities.includes(ch.personality) ? [`CODEX_CONFIG (${source}) channels.${id}.personality: names unknown personality "${ch.personality}" (known: ${personalities.join(', ')})`] : []),
+  ]);
+}
 
 /** A repo with every default resolved: what the runner and the agent use. */
 export interface RepoConfig {
@@ -257,6 +289,10 @@ export interface Config {
   repos: RepoConfig[];
   /** Absolute path of the data directory (mirrors, checkouts). */
   dataDir: string;
+  /** Models a task may ask for (allowedModels). */
+  models: string[];
+  /** Personalities a task may ask for (personalityNames). */
+  personalities: string[];
   /** The configured repo of that name, resolved; undefined when it is not (or no longer) configured. */
   findRepo(name: string): RepoConfig | undefined;
   /** The approval policy of `repo` for a task in `channel` (the channel's override wins). */
@@ -272,6 +308,8 @@ export function resolveConfig(env: Env, file: RepoFile, dataDir: string): Config
     file,
     repos,
     dataDir,
+    models: allowedModels(env, file),
+    personalities: personalityNames(file),
     findRepo: (name) => byName.get(name),
     approvalFor: (repo, channel) => {
       const channelPolicy = channel ? file.channels[channel]?.approval : undefined;
@@ -364,6 +402,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       const parsed = parseRepoFile(text, abs);
       problems.push(...parsed.problems);
       file = parsed.file;
+      if (file && env.success) problems.push(...channelProblems(env.data, file, abs));
     }
   }
   if (problems.length > 0 || !env.success || !file) throw new ConfigError(problems);

@@ -26,6 +26,30 @@ const goodEnv = (configPath: string) => ({
 });
 
 describe('loadConfig', () => {
+  it('reads models and personalities, and refuses a channel naming unknown ones', () => {
+    const path = writeConfig({
+      repos: [{ name: 'billing', url: '/srv/git/billing' }],
+      models: ['gpt-5', 'gpt-5-mini'],
+      personalities: { pirate: 'Talk like a pirate.' },
+      channels: { C0123ABCD: { model: 'gpt-5-mini', personality: 'pirate' } },
+    });
+    const config = loadConfig(goodEnv(path), '/srv');
+    expect(config.models).toEqual(['gpt-5', 'gpt-5-mini', 'gpt-5-codex']);
+    expect(config.personalities).toEqual(['pragmatic', 'friendly', 'pirate']);
+    expect(loadConfig(goodEnv(writeConfig({ repos: [{ name: 'billing', url: '/x' }] })), '/srv').models).toEqual(['gpt-5-codex']);
+    const bad = writeConfig({ repos: [{ name: 'billing', url: '/x' }], channels: { C0123ABCD: { model: 'gpt-9', personality: 'grumpy' } } });
+    const error = (() => {
+      try {
+        loadConfig(goodEnv(bad), '/srv');
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('channels.C0123ABCD.personality: names unknown personality "grumpy"');
+    expect(error!.message).toContain('channels.C0123ABCD.model: names unknown model "gpt-9"');
+  });
+
   it('applies defaults and resolves each repo against the file-wide settings', () => {
     const path = writeConfig({
       repos: [

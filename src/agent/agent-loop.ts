@@ -51,7 +51,7 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
     s.conversation.append(...(response.output as InputItem[]));
     const usage = s.conversation.addUsage(response.usage);
     s.budget.addTokens(response.usage.inputTokens + response.usage.outputTokens);
-    await s.emit({ type: 'token_usage', usage });
+    await s.emit({ type: 'token_usage', usage, ...(response.model ? { model: response.model } : {}) });
     await saveSession(s);
 
     const calls = response.output.filter((i): i is Extract<OutputItem, { type: 'function_call' }> => i.type === 'function_call');

@@ -36,6 +36,8 @@ export interface ModelResponse {
   /** Completed output items, in output order, ready to append to the input. */
   output: OutputItem[];
   usage: CallUsage;
+  /** The model that answered, as the response names it (may differ from the one asked for). */
+  model?: string;
 }
 
 export interface CallOptions {
@@ -155,6 +157,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
         const u = event.response.usage;
         const output = [...done.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
         return {
+          ...(event.response.model ? { model: event.response.model } : {}),
           output: completeItems(output),
           usage: {
             inputTokens: u?.input_tokens ?? 0,

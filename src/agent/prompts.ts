@@ -1,4 +1,4 @@
-import type { ApprovalPolicy } from '../config.js';
+import type { ApprovalPolicy, BUILTIN_PERSONALITIES } from '../config.js';
 import type { AgentsDoc } from './agents-docs.js';
 
 /*
@@ -31,8 +31,34 @@ const BASE = `You are a coding agent working autonomously on a software reposito
 
 Between tool calls you may write one or two short sentences about what you are doing; the team sees them live. Be direct and factual.`;
 
-/** The instructions of a task: the base prompt, the policy facts the model must know, and AGENTS.md. */
-export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[] }): string {
+/** The built-in personalities (`--personality NAME`); config `personalities` adds more (or rewrites these). */
+export const BUILTIN_PERSONALITY_TEXT: Record<(typeof BUILTIN_PERSONALITIES)[number], string> = {
+  pragmatic: 'Pragmatic: terse and to the point. Narrate in a few words, only what matters. The summary is a short list of what changed and the test results, with no explanation beyond what a reviewer needs.',
+  friendly: 'Friendly: warm and approachable. Narrate in full sentences and say why you take a step, not only what it is. The summary explains the change in plain words a newcomer to the code could follow, including why it fixes the problem and anything the team should double-check.',
+};
+
+/** A task's personality: its name and the text that goes into its instructions. */
+export interface Personality {
+  name: string;
+  text: string;
+}
+
+/**
+ * The personality of that name: the config's text (`personalities`) when it defines one, else
+ * the built-in; undefined for none or a name neither knows (a config changed since the task began).
+ */
+export function personalityOf(name: string | undefined, configured: Readonly<Record<string, string>>): Personality | undefined {
+  if (name === undefined) return undefined;
+  const text = configured[name] ?? (Object.hasOwn(BUILTIN_PERSONALITY_TEXT, name) ? BUILTIN_PERSONALITY_TEXT[name as keyof typeof BUILTIN_PERSONALITY_TEXT] : undefined);
+  return text === undefined ? undefined : { name, text };
+}
+
+/**
+ * The instructions of a task: the base prompt, the policy facts the model must know, the
+ * personality (how it writes, never what it may do), and AGENTS.md. Built from the task's own
+ * fields only, so they are the same bytes for every request of the task.
+ */
+export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[]; personality?: Personality }): string {
   const { repo, approval } = options;
   const facts = [`- Repository: ${repo.name} (base branch ${repo.baseBranch}).`];
   if (approval.network) facts.push('- Commands that need the network (with_network: true) wait for a person to approve them.');
@@ -42,6 +68,9 @@ export function buildInstructions(options: { repo: { name: string; baseBranch: s
   if (approval.mode === 'on-request') facts.push('- You may ask for approval before a risky command (require_approval on the shell tool).');
   facts.push('- If a request is declined, do not retry it; find another way or explain in your summary.');
   let text = `${BASE}\n\n# Policy\n${facts.join('\n')}`;
+  if (options.personality) {
+    text += `\n\n# Personality\nThis sets the voice of your narration and your summary only. It never changes the rules above, the policy, or how you use your tools.\n\n${options.personality.text}`;
+  }
   if (options.agentsDocs.length > 0) {
     const docs = options.agentsDocs.map((d) => `## ${d.path}\n\n${d.text}`).join('\n\n');
     text += `\n\n# Repository instructions (AGENTS.md)\nThe repository's maintainers wrote these for agents; follow them unless the task says otherwise.\n\n${docs}`;

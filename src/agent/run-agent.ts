@@ -65,7 +65,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       tools,
       request: {
         model: task.model,
-        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs }),
+        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality }),
         tools: toFunctionTools(tools),
         promptCacheKey: task.taskId,
       },

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { ApprovalPolicy, Budgets, Limits } from '../config.js';
 import type { ErrorCode } from '../errors.js';
-import type { DescribePerson, TurnText } from './prompts.js';
+import type { DescribePerson, Personality, TurnText } from './prompts.js';
 import type { Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
 import type { ConversationStore, EventSink, OpSource } from '../tasks/protocol.js';
@@ -11,8 +11,10 @@ export interface AgentTask extends TurnText {
   taskId: string;
   /** Named in the instructions. */
   repo: { name: string; baseBranch: string };
-  /** The model name (CODEX_MODEL). */
+  /** The model name the task asked for (`--model`, a default, or CODEX_MODEL). */
   model: string;
+  /** How the agent writes (`--personality`); part of the instructions, fixed for the task. */
+  personality?: Personality;
   /** Limits of this turn. */
   budgets: Budgets;
   approval: ApprovalPolicy;

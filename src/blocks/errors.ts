@@ -16,6 +16,8 @@ export type ErrorView =
   | { kind: 'invalid_command'; reason: string }
   | { kind: 'unknown_repo'; repo: string; repos: string[] }
   | { kind: 'repo_choice_needed'; repos: string[] }
+  | { kind: 'unknown_model'; model: string; models: string[] }
+  | { kind: 'unknown_personality'; personality: string; personalities: string[] }
   | { kind: 'not_allowed'; scope: 'channel' | 'user' | 'repo'; repo?: string }
   | { kind: 'service_unavailable'; service: 'redis' | 'docker' | 'model' | 'queue' }
   /**
@@ -83,6 +85,10 @@ function sentence(view: ErrorView): string {
       return `${truncateText(view.reason.trim(), 600, { escape: true, maxLines: 4 })} See \`${COMMAND} help\` for examples.`;
     case 'unknown_repo':
       return `There is no repo called ${inlineCode(view.repo, 60)}. Pick one of ${repoList(view.repos)} with \`--repo NAME\`.`;
+    case 'unknown_model':
+      return `${inlineCode(view.model, 60)} is not a model tasks may use here. Pick one of ${repoList(view.models)} with \`--model NAME\`.`;
+    case 'unknown_personality':
+      return `There is no personality called ${inlineCode(view.personality, 60)}. Pick one of ${repoList(view.personalities)} with \`--personality NAME\`.`;
     case 'repo_choice_needed':
       return `Which repo? Add \`--repo NAME\` with one of ${repoList(view.repos)}.`;
     case 'not_allowed':

@@ -4,6 +4,9 @@ import { escapeMrkdwn, inlineCode } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
 export interface HelpView {
+  /** Models `--model` takes, and personalities `--personality` takes. */
+  models?: string[];
+  personalities?: string[];
   /** The slash command as installed; `/codex` unless the manifest says otherwise. */
   command?: string;
   /** Configured repo names, to show what `--repo` takes. */
@@ -19,13 +22,16 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
   const cmd = escapeMrkdwn(view.command ?? '/codex');
   const usage = [
     '*Start a task*',
-    `\`${cmd} task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\``,
+    `\`${cmd} task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] &lt;prompt&gt;\``,
     `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
     '',
     '*Other commands*',
     `\`${cmd} plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out`,
     `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
     `\`${cmd} cancel &lt;task id&gt;\`: end a task; its branch keeps what was done`,
+    `\`${cmd} list\`: the running and queued tasks you may see`,
+    `\`${cmd} log &lt;task id&gt;\`: what a task did: commands, approvals, steering, stops`,
+    `\`${cmd} defaults [--repo NAME] [--model NAME] [--personality NAME]\`: your defaults for new tasks (\`reset\` forgets them)`,
     `\`${cmd} help\`: this message`,
   ].join('\n');
   const running = [
@@ -45,5 +51,10 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     const def = view.defaultRepo ? ` Default here: ${inlineCode(view.defaultRepo, 60)}.` : '';
     blocks.push(context([`Repos: ${shown.join(', ')}${more}.${def}`]));
   }
+  const choices = [
+    view.models && view.models.length > 0 ? `Models: ${view.models.slice(0, REPOS_SHOWN).map((m) => inlineCode(m, 60)).join(', ')}.` : '',
+    view.personalities && view.personalities.length > 0 ? `Personalities: ${view.personalities.slice(0, REPOS_SHOWN).map((p) => inlineCode(p, 40)).join(', ')}.` : '',
+  ].filter(Boolean);
+  if (choices.length > 0) blocks.push(context([choices.join(' ')]));
   return buildMessage(`How to use ${cmd}: ${cmd} task [--repo NAME] &lt;prompt&gt;`, blocks);
 }

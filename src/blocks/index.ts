@@ -2,8 +2,10 @@
  * Pure Block Kit builders: plain data in, `{ text, blocks }` out. Nothing here talks to Slack,
  * Redis or the clock; callers pass everything in and post the result (through redaction).
  */
+export * from './action-log.js';
 export * from './approval.js';
 export * from './button-value.js';
+export * from './defaults.js';
 export * from './errors.js';
 export * from './format.js';
 export * from './help.js';

@@ -34,7 +34,10 @@ export interface StatusCardView {
   /** Thread replies received but not yet read by the agent. */
   steeringPending?: number;
   elapsedMs?: number;
+  /** The model asked for. */
   model?: string;
+  /** The model that actually answered (the response's `model`); flagged when it is not the one asked for. */
+  servedBy?: string;
   usage?: TokenUsage;
   /** Follow-up number; shown from 2 on. */
   turn?: number;
@@ -100,6 +103,15 @@ function controls(view: StatusCardView): KnownBlock[] {
 }
 
 /**
+ * True when `served` is the model asked for: the same name, or a dated snapshot of it
+ * (`gpt-5` served as `gpt-5-2025-08-07`, as the OpenAI API names what answered).
+ */
+export function sameModel(asked: string, served: string): boolean {
+  if (asked === served) return true;
+  return served.startsWith(`${asked}-`) && /^\d{4}-\d{2}-\d{2}$/.test(served.slice(asked.length + 1));
+}
+
+/**
  * The live card at the top of a task's thread. Short lines for phones: state, who asked and
  * what, where, what now, the plan, then the buttons while the task can still be stopped or
  * cancelled. Button values carry the task id only.
@@ -130,8 +142,12 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   const facts: string[] = [];
   if (active && view.steeringPending) facts.push(`💬 ${plural(view.steeringPending, 'reply', 'replies')} waiting for the agent`);
   const used = view.usage && view.usage.inputTokens + view.usage.outputTokens > 0 ? formatUsage(view.usage) : '';
-  const model = [view.model ? snippet(view.model, 60) : '', used].filter(Boolean).join(' · ');
+  const swapped = view.servedBy !== undefined && view.model !== undefined && !sameModel(view.model, view.servedBy);
+  const shownModel = swapped ? view.servedBy : view.model;
+  const model = [shownModel ? snippet(shownModel, 60) : '', used].filter(Boolean).join(' · ');
   if (model) facts.push(`🤖 ${model}`);
+  // A model other than the one asked for is said out loud, never swapped in silently.
+  if (swapped) blocks.push(section(`⚠️ *Answered by ${inlineCode(view.servedBy!, 60)}*, not ${inlineCode(view.model!, 60)} as asked.`));
   if (facts.length > 0) blocks.push(context(facts));
 
   blocks.push(...controls(view));

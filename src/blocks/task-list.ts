@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { TaskStatus } from '../tasks/task-record.js';
 import { context, section } from './block-kit.js';
-import { formatElapsed } from './format.js';
+import { formatElapsed, mention } from './format.js';
 import { escapeMrkdwn, inlineCode, snippet } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 import { STATUS_LABELS } from './status-card.js';
@@ -43,4 +43,37 @@ export function renderTaskList(view: { tasks: TaskListItem[] }): SlackMessage {
 export function renderAppHome(view: { tasks: TaskListItem[] }): { type: 'home'; blocks: KnownBlock[] } {
   const intro = section(`Start a task in any channel I am in with ${escapeMrkdwn('`/codex task <what to do>`')}, or mention me. Reply in the task thread to steer it.`);
   return { type: 'home', blocks: [intro, ...renderTaskList(view).blocks] };
+}
+
+/** One line of `/codex list`: a task that has not ended. */
+export interface ActiveTaskItem {
+  taskId: string;
+  status: TaskStatus;
+  repo: string;
+  owner: string;
+  prompt: string;
+  /** Time since the task was created. */
+  ageMs: number;
+  /** Link to the task's thread (chat.getPermalink), when Slack gave one in time. */
+  permalink?: string;
+}
+
+/** Tasks `/codex list` shows. */
+export const ACTIVE_LIST_MAX = 20;
+
+/** `/codex list`: the running and queued tasks the person may see, oldest first. */
+export function renderActiveTasks(view: { tasks: ActiveTaskItem[] }): SlackMessage {
+  if (view.tasks.length === 0) {
+    const text = 'No running or queued tasks that you can see. Start one with `/codex task &lt;prompt&gt;`, or see your recent ones with `/codex status`.';
+    return buildMessage(text, [section(text)]);
+  }
+  const lines = view.tasks.slice(0, ACTIVE_LIST_MAX).map((t) => {
+    const { icon, label } = STATUS_LABELS[t.status];
+    const link = t.permalink && /^https?:\/\/[^\s|<>]+$/.test(t.permalink) ? ` · <${t.permalink}|thread>` : '';
+    return `${icon} ${inlineCode(t.taskId, 40)} ${label} · ${snippet(t.repo, 40)} · ${mention(t.owner)} · ${formatElapsed(t.ageMs)} ago${link}\n      ${snippet(t.prompt, 90)}`;
+  });
+  const more = view.tasks.length - ACTIVE_LIST_MAX;
+  const blocks: KnownBlock[] = [section(`*Running and queued tasks*\n${lines.join('\n')}`)];
+  blocks.push(context([`${more > 0 ? `… and ${more} more. ` : ''}\`/codex log &lt;task id&gt;\` shows what a task did; \`/codex status &lt;task id&gt;\` its card.`]));
+  return buildMessage(`Running and queued tasks: ${view.tasks.length}`, blocks);
 }

@@ -12,7 +12,10 @@ export interface CardState {
   prompt: string;
   repo: string;
   branch: string;
+  /** The model asked for. */
   model: string;
+  /** The model that served the latest response (token_usage), when the service named one. */
+  servedBy?: string;
   turn: number;
   status: TaskStatus;
   /** What the agent is doing now: the running command, or the plan's step in progress. */
@@ -100,7 +103,7 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
     case 'steering_applied':
       return { ...s, steeringPending: Math.max(0, s.steeringPending - event.opIds.length) };
     case 'token_usage':
-      return { ...s, usage: event.usage };
+      return { ...s, usage: event.usage, servedBy: event.model ?? s.servedBy };
     case 'task_interrupted':
       return { ...s, status: 'interrupted', currentStep: 'Stopped: reply in the thread to say what to do next' };
     case 'task_completed':

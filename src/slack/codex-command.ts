@@ -2,13 +2,16 @@ import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { renderError, renderHelp, type ErrorView } from '../blocks/index.js';
 import { redactDeep } from '../util/redact.js';
 import { redactingAck, type Ack } from './ack.js';
-import { taskTarget } from './task-target.js';
+import { resolveTarget } from './task-target.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
 import { handleScheduleCommand } from './schedule-command.js';
 import { showStatus } from './status-command.js';
+import { handleDefaults } from './defaults-command.js';
+import { showActiveTasks } from './list-command.js';
+import { showActionLog } from './log-command.js';
 import { isForeignTeam } from '../tasks/access.js';
 import { parseCommand } from './parse-command.js';
 
@@ -31,7 +34,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
   switch (parsed.kind) {
     case 'help': {
       const defaultRepo = deps.config.file.channels[command.channel_id]?.defaultRepo;
-      return ack({ response_type: 'ephemeral', ...renderHelp({ command: command.command, repos: deps.config.repos.map((r) => r.name), defaultRepo }) });
+      return ack({ response_type: 'ephemeral', ...renderHelp({ command: command.command, repos: deps.config.repos.map((r) => r.name), defaultRepo, models: deps.config.models, personalities: deps.config.personalities }) });
     }
     case 'invalid':
       return ephemeral({ kind: 'invalid_command', reason: parsed.reason });
@@ -41,6 +44,12 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
     case 'schedules':
     case 'unschedule':
       return handleScheduleCommand(deps, command, parsed, ack);
+    case 'log':
+      return showActionLog(deps, command, parsed.taskId, ack, respond);
+    case 'list':
+      return showActiveTasks(deps, command, ack);
+    case 'defaults':
+      return handleDefaults(deps, command, parsed.set, parsed.reset === true, ack);
     case 'cancel': {
       const result = await withTimeout(cancelTask(deps.lifecycle, deps.config.findRepo, parsed.taskId, command.user_id), REDIS_DEADLINE_MS * 1.5).catch(() => ({ kind: 'unavailable' as const }));
       if (result.kind === 'unavailable') return ephemeral({ kind: 'service_unavailable', service: 'redis' });
@@ -50,10 +59,13 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       return ack({ response_type: 'ephemeral', text: `Cancelling task \`${parsed.taskId}\`. Its branch keeps what was done; the thread shows when it has stopped.` });
     }
     case 'task': {
-      const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
+      // One Redis deadline for everything before the ack: the defaults read, then the write.
+      const begun = Date.now();
+      const target = await resolveTarget(deps, command.channel_id, command.user_id, parsed);
       if (!target.ok) return ephemeral(target.error);
       try {
-        const started = await createTask(deps, { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id });
+        const input = { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id, model: target.model, personality: target.personality };
+        const started = await createTask(deps, input, REDIS_DEADLINE_MS - (Date.now() - begun));
         await ack();
         await started.publish().catch(async (e: unknown) => {
           deps.logger.warn({ err: e, taskId: started.task.id }, 'could not start the task after acknowledging');

@@ -33,6 +33,9 @@ export interface NewTaskInput {
   owner: string;
   channel: string;
   teamId?: string;
+  /** The model the task asks for (taskTarget: flag, defaults, CODEX_MODEL). */
+  model: string;
+  personality?: string;
   /** Post the card into this existing thread (a mention in a thread) instead of as a new root message. */
   threadTs?: string;
   /** Earlier thread messages given to the agent as context. */
@@ -50,7 +53,7 @@ export interface NewTaskInput {
  * rendered into it), links the thread and queues the job; if that fails, the task is removed
  * again (or fails, with a `task_failed` event, once the card is visible).
  */
-export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<{ task: TaskRecord; publish: () => Promise<void> }> {
+export async function createTask(deps: SlackDeps, input: NewTaskInput, deadlineMs = REDIS_DEADLINE_MS): Promise<{ task: TaskRecord; publish: () => Promise<void> }> {
   const id = newTaskId();
   const now = new Date().toISOString();
   const task: TaskRecord = {
@@ -64,7 +67,8 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     teamId: input.teamId,
     channel: input.channel,
     status: 'queued',
-    model: deps.config.env.CODEX_MODEL,
+    model: input.model,
+    ...(input.personality ? { personality: input.personality } : {}),
     turn: 1,
     mode: input.asked.mode ?? 'task',
     ...(input.automation ? { automation: input.automation } : {}),
@@ -86,7 +90,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     if (abandoned) await deps.store.deleteTask(task.id);
   })();
   try {
-    await withTimeout(write, REDIS_DEADLINE_MS, 'redis_timeout', 'creating the task');
+    await withTimeout(write, Math.max(1, deadlineMs), 'redis_timeout', 'creating the task');
   } catch (e) {
     abandoned = true;
     if (e instanceof TaskCreationError || e instanceof TooManyQueuedError) throw e;

@@ -1,26 +1,39 @@
 /*
  * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
- *   task [--repo NAME] [--branch BRANCH] <prompt>
- *   plan [--repo NAME] [--branch BRANCH] <prompt>   (explore and propose a plan; change nothing)
+ *   task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] <prompt>
+ *   plan [same flags] <prompt>   (explore and propose a plan; change nothing)
  *   status [task id]
  *   cancel <task id>
+ *   list                          (running and queued tasks one may see)
+ *   log <task id>                 (a task's action log)
+ *   defaults [--repo NAME] [--model NAME] [--personality NAME] | defaults reset
  *   help
+ * Flag values are only parsed here; whether a repo, model or personality exists is the
+ * handler's to check (it knows the config).
  * Anything else is `invalid` with a reason the usage message shows.
  */
 
 import { TASK_ID_PATTERN } from '../tasks/task-record.js';
 
 export type ParsedCommand =
-  | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan' }
+  | { kind: 'task'; prompt: string; repo?: string; branch?: string; model?: string; personality?: string; mode?: 'plan' }
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
+  | { kind: 'list' }
+  | { kind: 'log'; taskId: string }
+  /** `set` empty: show the defaults; `reset`: forget them all. */
+  | { kind: 'defaults'; set: DefaultsFlags; reset?: true }
   | { kind: 'help' }
   | { kind: 'schedule'; cron: string; prompt: string; repo?: string; branch?: string }
   | { kind: 'schedules' }
   | { kind: 'unschedule'; automationId: string }
   | { kind: 'invalid'; reason: string };
 
-const FLAG = /^--(repo|branch)(?:=(.*))?$/;
+type FlagName = 'repo' | 'branch' | 'model' | 'personality';
+export type DefaultsFlags = { repo?: string; model?: string; personality?: string };
+
+const FLAG = /^--(repo|branch|model|personality)(?:=(.*))?$/;
+const EXAMPLE: Record<FlagName, string> = { repo: 'billing', branch: 'main', model: 'gpt-5-codex', personality: 'friendly' };
 const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,200}$/;
 
 export function parseCommand(text: string): ParsedCommand {
@@ -41,6 +54,13 @@ export function parseCommand(text: string): ParsedCommand {
     case 'stop':
       if (rest.length !== 1 || !TASK_ID_PATTERN.test(rest[0]!)) return { kind: 'invalid', reason: `\`/codex ${verb}\` needs one task id, like \`/codex cancel k3x9q2m1\`.` };
       return { kind: 'cancel', taskId: rest[0]! };
+    case 'list':
+      return rest.length === 0 ? { kind: 'list' } : { kind: 'invalid', reason: '`/codex list` takes nothing after it; it lists the running and queued tasks you may see.' };
+    case 'log':
+      if (rest.length !== 1 || !TASK_ID_PATTERN.test(rest[0]!)) return { kind: 'invalid', reason: '`/codex log` needs one task id, like `/codex log k3x9q2m1`.' };
+      return { kind: 'log', taskId: rest[0]! };
+    case 'defaults':
+      return parseDefaults(after);
     case 'task':
       return parseTask(after, verb);
     case 'plan': {
@@ -59,27 +79,46 @@ export function parseCommand(text: string): ParsedCommand {
   }
 }
 
-function parseTask(args: string, verb: string): ParsedCommand {
+/** Reads leading `--flag value` / `--flag=value` pairs; returns them and the text after them. */
+function readFlags(args: string): { flags: Partial<Record<FlagName, string>>; rest: string } | { invalid: string } {
   let rest = args;
-  const flags: { repo?: string; branch?: string } = {};
+  const flags: Partial<Record<FlagName, string>> = {};
   for (;;) {
     const m = /^(\S+)(?:\s+|$)/.exec(rest);
     if (!m) break;
     const flag = FLAG.exec(m[1]!);
     if (!flag) break;
-    const name = flag[1] as 'repo' | 'branch';
+    const name = flag[1] as FlagName;
     let value = flag[2];
     rest = rest.slice(m[0].length);
     if (value === undefined) {
       const v = /^(\S+)(?:\s+|$)/.exec(rest);
-      if (!v || v[1]!.startsWith('--')) return { kind: 'invalid', reason: `\`--${name}\` needs a value, like \`--${name} ${name === 'repo' ? 'billing' : 'main'}\`.` };
+      if (!v || v[1]!.startsWith('--')) return { invalid: `\`--${name}\` needs a value, like \`--${name} ${EXAMPLE[name]}\`.` };
       value = v[1]!;
       rest = rest.slice(v[0].length);
     }
-    if (value === '') return { kind: 'invalid', reason: `\`--${name}\` needs a value.` };
-    if (flags[name] !== undefined) return { kind: 'invalid', reason: `\`--${name}\` is given twice.` };
+    if (value === '') return { invalid: `\`--${name}\` needs a value.` };
+    if (flags[name] !== undefined) return { invalid: `\`--${name}\` is given twice.` };
     flags[name] = value;
   }
+  return { flags, rest };
+}
+
+function parseDefaults(args: string): ParsedCommand {
+  if (/^reset$/i.test(args)) return { kind: 'defaults', set: {}, reset: true };
+  const read = readFlags(args);
+  if ('invalid' in read) return { kind: 'invalid', reason: read.invalid };
+  const { branch, ...set } = read.flags;
+  if (branch !== undefined || read.rest.trim() !== '') {
+    return { kind: 'invalid', reason: '`/codex defaults` takes `--repo NAME`, `--model NAME` and `--personality NAME` (or `reset`), like `/codex defaults --repo billing --personality friendly`.' };
+  }
+  return { kind: 'defaults', set };
+}
+
+function parseTask(args: string, verb: string): ParsedCommand {
+  const read = readFlags(args);
+  if ('invalid' in read) return { kind: 'invalid', reason: read.invalid };
+  const { flags, rest } = read;
   if (flags.branch !== undefined && !BRANCH.test(flags.branch)) {
     return { kind: 'invalid', reason: `\`${flags.branch}\` is not a valid branch name.` };
   }

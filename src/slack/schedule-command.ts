@@ -20,7 +20,7 @@ export async function handleScheduleCommand(deps: SlackDeps, command: SlashComma
   if (parsed.kind === 'schedule') {
     const check = checkCron(parsed.cron, timezone, minIntervalMinutes);
     if (!check.ok) return ack({ response_type: 'ephemeral', ...renderError({ kind: 'invalid_schedule', reason: check.reason, example: check.example.cron, next: check.example.next.map((d) => d.toISOString()), timezone }) });
-    const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
+    const target = taskTarget(deps.config, command.channel_id, command.user_id, { repo: parsed.repo });
     if (!target.ok) return ack({ response_type: 'ephemeral', ...renderError(target.error) });
     const automation = { id: newTaskId(), cron: parsed.cron, timezone, prompt: parsed.prompt, repo: target.repo.name, channel: command.channel_id, owner: command.user_id, teamId: command.team_id, createdAt: new Date().toISOString(), paused: false, failures: 0, skipped: 0 };
     try {

@@ -5,7 +5,7 @@ import { renderCard } from '../render/card-updater.js';
 import { cardStateOf } from '../render/card-state.js';
 import { redactingAck, type Ack } from './ack.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
-import { canDecide } from '../tasks/access.js';
+import { maySee } from './list-command.js';
 import { withTimeout } from '../util/with-timeout.js';
 
 /** One line of a task list (`/codex status`, App Home). */
@@ -22,8 +22,7 @@ export async function showStatus(deps: SlackDeps, command: SlashCommand, taskId:
       const [task, events] = await withTimeout(Promise.all([deps.store.getTask(taskId), deps.store.readEvents(taskId)]), REDIS_DEADLINE_MS);
       // A task is visible to who may act on it and in the channel it runs in; to anyone else it
       // does not exist (its prompt may come from a private channel).
-      const repo = task ? deps.config.findRepo(task.repo) : undefined;
-      if (!task || (!canDecide(repo, task.owner, command.user_id) && command.channel_id !== task.channel)) {
+      if (!task || !maySee(deps, task, command.user_id, command.channel_id)) {
         return ack({ response_type: 'ephemeral', ...renderError({ kind: 'task_not_found', taskId }) });
       }
       const state = cardStateOf(task.id, events);

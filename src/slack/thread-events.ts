@@ -5,7 +5,7 @@ import { canSteer, isForeignTeam, steerersOf } from '../tasks/access.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { createTask, TaskCreationError, TooManyQueuedError } from './create-task.js';
-import { taskTarget } from './task-target.js';
+import { resolveTarget } from './task-target.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { readThreadContext } from './thread-context.js';
@@ -111,14 +111,14 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     await fail({ kind: 'foreign_team' });
     return;
   }
-  const target = taskTarget(deps.config, msg.channel, user, parsed.repo);
+  const target = await resolveTarget(deps, msg.channel, user, parsed);
   if (!target.ok) {
     await fail(target.error);
     return;
   }
   const context = inThread ? await readThreadContext(deps, msg.channel, inThread, msg.ts).catch(() => undefined) : undefined;
   try {
-    const created = await createTask(deps, { repo: target.repo, asked: parsed, owner: user, channel: msg.channel, teamId: msg.team, threadTs: inThread ?? msg.ts, context });
+    const created = await createTask(deps, { repo: target.repo, asked: parsed, owner: user, channel: msg.channel, teamId: msg.team, threadTs: inThread ?? msg.ts, context, model: target.model, personality: target.personality });
     await created.publish();
   } catch (e) {
     if (e instanceof TaskCreationError) await fail({ kind: 'service_unavailable', service: e.service });

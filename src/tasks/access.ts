@@ -9,13 +9,18 @@ export type RepoChoice =
   | { ok: true; repo: RepoConfig }
   | { ok: false; reason: 'unknown_repo' | 'choose_repo'; repos: string[]; asked?: string };
 
-/** The repo a task runs on: the flag's, else the channel's default, else the only repo. */
-export function chooseRepo(config: Config, channel: string, flag?: string): RepoChoice {
+/**
+ * The repo a task runs on: the flag's, else the person's default (`/codex defaults`), else the
+ * channel's, else the only repo. A person's default that is no longer configured is skipped.
+ */
+export function chooseRepo(config: Config, channel: string, flag?: string, personDefault?: string): RepoChoice {
   const names = config.repos.map((r) => r.name);
   if (flag !== undefined) {
     const repo = config.repos.find((r) => r.name === flag) ?? config.repos.find((r) => r.name.toLowerCase() === flag.toLowerCase());
     return repo ? { ok: true, repo } : { ok: false, reason: 'unknown_repo', repos: names, asked: flag };
   }
+  const byPerson = personDefault ? config.repos.find((r) => r.name === personDefault) : undefined;
+  if (byPerson) return { ok: true, repo: byPerson };
   const channelDefault = config.file.channels[channel]?.defaultRepo;
   const byChannel = channelDefault ? config.repos.find((r) => r.name === channelDefault) : undefined;
   if (byChannel) return { ok: true, repo: byChannel };

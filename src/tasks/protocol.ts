@@ -120,8 +120,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('steering_received'), opId: z.string(), text: z.string(), by: z.string() }),
   z.object({ ...base, type: z.literal('steering_applied'), opIds: z.array(z.string()) }),
-  /** Cumulative for the task so far. */
-  z.object({ ...base, type: z.literal('token_usage'), usage: tokenUsageSchema }),
+  /** Cumulative for the task so far; `model`: the model that served the latest response, as it named itself. */
+  z.object({ ...base, type: z.literal('token_usage'), usage: tokenUsageSchema, model: z.string().optional() }),
   /** The current step was stopped; the task waits for the next instruction. */
   z.object({ ...base, type: z.literal('task_interrupted'), by: z.string().optional() }),
   z.object({

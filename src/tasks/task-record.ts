@@ -45,7 +45,10 @@ export const taskRecordSchema = z.object({
   /** Stream id of the last operation the previous turn consumed; a follow-up reads after it. */
   opCursor: z.string().optional(),
   status: taskStatusSchema,
+  /** The model asked for (`--model`, a default, or CODEX_MODEL); the card shows which one actually answered. */
   model: z.string(),
+  /** How the agent writes its narration and summary (`--personality`); its text goes into the task's instructions. */
+  personality: z.string().optional(),
   turn: z.number().int().min(1),
   /**
    * `plan`: the first turn explores and proposes a plan without changing anything (its changes

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
-import type { DescribePerson } from '../agent/prompts.js';
+import { personalityOf, type DescribePerson } from '../agent/prompts.js';
 import { resolveBudgets, type ApprovalPolicy, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
@@ -116,6 +116,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         by: task.turnBy,
         repo: { name: repo.name, baseBranch: repo.baseBranch },
         model: task.model,
+        personality: personalityOf(task.personality, deps.config.file.personalities),
         budgets: resolveBudgets(deps.config.file),
         approval: policy,
         limits: repo.limits,

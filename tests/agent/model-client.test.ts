@@ -26,6 +26,15 @@ const request = (input: ModelRequest['input'] = [{ role: 'user', content: 'hi' }
 const client = (url: string, apiKey = 'test-key') => new OpenAI({ apiKey, baseURL: url });
 
 describe('callModel', () => {
+  it('reports the model that served the response, as the response names it', async () => {
+    server = await startModelServer({ servedAs: { 'test-model': 'test-model-mini' }, script: [reply(message('one')), { ...reply(message('two')), model: 'other-model' }] });
+    const first = await callModel(client(server.url), request(), { signal: new AbortController().signal });
+    expect(server.requests[0]!.body.model).toBe('test-model');
+    expect(first?.model).toBe('test-model-mini');
+    const second = await callModel(client(server.url), request(), { signal: new AbortController().signal });
+    expect(second?.model).toBe('other-model');
+  });
+
   it('streams output items, messages and usage, and sends a stateless cached request', async () => {
     server = await startModelServer({ script: [{ ...reply(reasoning(['thinking'], 'ENC1'), message('Looking.'), functionCall('noop', { a: 1 }, 'call_1')), usage: { input_tokens: 50, cached_tokens: 10, output_tokens: 7 } }] });
     const messages: string[] = [];

@@ -12,13 +12,16 @@ describe('renderHelp', () => {
       "text: How to use /codex: /codex task [--repo NAME] &lt;prompt&gt;
       [section] 📖 */codex: a coding agent in Slack*
       [section] *Start a task*
-          \`/codex task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\`
+          \`/codex task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] &lt;prompt&gt;\`
           e.g. \`/codex task --repo billing fix the flaky date test in invoice.spec.ts\`
           
           *Other commands*
           \`/codex plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out
           \`/codex status [task id]\`: the state of a task, or of your recent tasks
           \`/codex cancel &lt;task id&gt;\`: end a task; its branch keeps what was done
+          \`/codex list\`: the running and queued tasks you may see
+          \`/codex log &lt;task id&gt;\`: what a task did: commands, approvals, steering, stops
+          \`/codex defaults [--repo NAME] [--model NAME] [--personality NAME]\`: your defaults for new tasks (\`reset\` forgets them)
           \`/codex help\`: this message
       [section] *While a task runs* (everything happens in its thread)
           • *Steer*: reply in the thread; the agent reads your reply before its next step.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTaskButtonValue } from '../../src/blocks/button-value.js';
-import { renderStatusCard, type StatusCardView } from '../../src/blocks/status-card.js';
+import { renderStatusCard, sameModel, type StatusCardView } from '../../src/blocks/status-card.js';
 import type { PlanStep } from '../../src/tasks/protocol.js';
 import { allText, expectValid, HUGE_PROMPT, preview } from './preview.js';
 
@@ -24,6 +24,18 @@ const base: StatusCardView = {
 };
 
 describe('renderStatusCard', () => {
+  it('says when another model answered than the one asked for, but not for a dated snapshot of it', () => {
+    expect(sameModel('gpt-5', 'gpt-5-2025-08-07')).toBe(true);
+    expect(sameModel('gpt-5', 'gpt-5-mini')).toBe(false);
+    const swapped = allText(renderStatusCard({ ...base, servedBy: 'gpt-5-mini' }));
+    expect(swapped).toContain('Answered by `gpt-5-mini`');
+    expect(swapped).toContain('not `gpt-5-codex` as asked');
+    const snapshot = allText(renderStatusCard({ ...base, servedBy: 'gpt-5-codex-2025-09-15' }));
+    expect(snapshot).not.toContain('Answered by');
+    expect(snapshot).toContain('gpt-5-codex');
+    expectValid(renderStatusCard({ ...base, servedBy: 'x'.repeat(5000) }));
+  });
+
   it('renders a working task', () => {
     const card = renderStatusCard(base);
     expectValid(card);

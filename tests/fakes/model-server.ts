@@ -49,6 +49,8 @@ export interface ScriptReply {
   hang?: boolean;
   /** Cut the connection after this many stream events (a dropped stream). */
   dropAfterEvents?: number;
+  /** The `model` the response names (the model that served it); the request's `model` otherwise. */
+  model?: string;
 }
 
 /** A request as the server saw it. */
@@ -71,6 +73,12 @@ export interface ModelServerOptions {
   apiKey?: string;
   /** Model names that exist; others get 404 model_not_found. Any model when absent. */
   models?: string[];
+  /**
+   * The model that serves a request asking for the key, as the response's `model` names it (like
+   * an alias resolving to a snapshot, or a service answering with another model); a script
+   * step's own `model` wins.
+   */
+  servedAs?: Record<string, string>;
   script: Script;
 }
 
@@ -79,6 +87,8 @@ export interface ModelServer {
   url: string;
   /** Every request received, in order, including rejected ones. */
   requests: RecordedRequest[];
+  /** Asked model → the model that serves it (starts as `options.servedAs`; a test may change it). */
+  servedAs: Map<string, string>;
   /** Resolves once at least `n` requests have arrived (rejects after `timeoutMs`). */
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -92,6 +102,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const waiters: Array<() => void> = [];
   const previousByKey = new Map<string, string>();
   let responseCalls = 0;
+  const servedAs = new Map(Object.entries(options.servedAs ?? {}));
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
@@ -160,15 +171,16 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const items = buildItems(reply.output ?? []);
     const id = `resp_${randomUUID().replace(/-/g, '')}`;
     const status = reply.fail ? 'failed' : reply.incomplete ? 'incomplete' : 'completed';
-    const final = buildResponse(id, body, status, items, reply.fail ? null : usage, reply.fail ?? null);
+    const served = { ...body, model: reply.model ?? servedAs.get(body.model) ?? body.model };
+    const final = buildResponse(id, served, status, items, reply.fail ? null : usage, reply.fail ?? null);
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${id}` });
       res.end(JSON.stringify(final));
       return;
     }
     const events = [
-      { type: 'response.created', response: buildResponse(id, body, 'in_progress', [], null) },
-      { type: 'response.in_progress', response: buildResponse(id, body, 'in_progress', [], null) },
+      { type: 'response.created', response: buildResponse(id, served, 'in_progress', [], null) },
+      { type: 'response.in_progress', response: buildResponse(id, served, 'in_progress', [], null) },
       ...itemEvents(items),
       { type: `response.${status}`, response: final },
     ];
@@ -190,6 +202,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    servedAs,
     async waitForRequests(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < n) {

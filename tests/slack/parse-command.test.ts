@@ -9,6 +9,24 @@ describe('parseCommand', () => {
     expect(parseCommand('task fix\nmultiline\nprompt')).toEqual({ kind: 'task', prompt: 'fix\nmultiline\nprompt' });
   });
 
+  it('parses --model and --personality on task and plan', () => {
+    expect(parseCommand('task --model gpt-5 --personality=friendly fix it')).toEqual({ kind: 'task', model: 'gpt-5', personality: 'friendly', prompt: 'fix it' });
+    expect(parseCommand('plan --personality pragmatic --repo web go')).toEqual({ kind: 'task', mode: 'plan', personality: 'pragmatic', repo: 'web', prompt: 'go' });
+    expect(parseCommand('task --model')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('`--model` needs a value') });
+  });
+
+  it('parses list, log and defaults', () => {
+    expect(parseCommand('list')).toEqual({ kind: 'list' });
+    expect(parseCommand('list all')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('log k3x9q2m1')).toEqual({ kind: 'log', taskId: 'k3x9q2m1' });
+    expect(parseCommand('log')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('needs one task id') });
+    expect(parseCommand('defaults')).toEqual({ kind: 'defaults', set: {} });
+    expect(parseCommand('defaults reset')).toEqual({ kind: 'defaults', set: {}, reset: true });
+    expect(parseCommand('defaults --repo web --model=gpt-5 --personality friendly')).toEqual({ kind: 'defaults', set: { repo: 'web', model: 'gpt-5', personality: 'friendly' } });
+    expect(parseCommand('defaults --branch main')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('defaults --repo web extra words')).toMatchObject({ kind: 'invalid' });
+  });
+
   it('parses plan like task, marked as planning', () => {
     expect(parseCommand('plan --repo web migrate the date library')).toEqual({ kind: 'task', mode: 'plan', repo: 'web', prompt: 'migrate the date library' });
     expect(parseCommand('plan')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('/codex plan') });
