@@ -47,12 +47,13 @@ async function initMirror(path: string, url: string): Promise<void> {
 }
 
 /** Ensures the mirror exists with the configured URL and fetches upstream into it. */
-export async function syncMirror(dataDir: string, repo: { name: string; url: string }): Promise<string> {
+export async function syncMirror(dataDir: string, repo: { name: string; url: string }, auth: Record<string, string> = {}): Promise<string> {
   const path = mirrorPath(dataDir, repo.name);
   if (!(await exists(join(path, 'HEAD')))) await initMirror(path, repo.url);
   else await runHostGit(['config', 'remote.origin.url', repo.url], { gitDir: path });
   try {
-    await runHostGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-recurse-submodules', 'origin'], { gitDir: path });
+    // `auth`: credentials for this one fetch, in its environment only (see git-auth.ts).
+    await runHostGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-recurse-submodules', 'origin'], { gitDir: path, env: auth });
   } catch (e) {
     // The URL may carry credentials (https://user:token@host/…): never in a message or a log.
     throw new CodexError('repo_fetch_failed', stripUrlCredentials(`Fetching ${repo.name} from ${repo.url} failed: ${(e as Error).message}`), {

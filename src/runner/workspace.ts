@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { assertTaskBranch, assertTaskId, taskBranchName } from '../tasks/branch-name.js';
 import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
 import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
+import { credentialEnv, type GitAuth } from './git-auth.js';
 import { runHostGit } from './host-git.js';
 import { KeyedLock } from './keyed-lock.js';
 import { mirrorPath, resolveRef, syncMirror, upstreamRef } from './mirror.js';
@@ -60,6 +61,8 @@ export interface WorkspaceOptions {
   /** Cap of the full diff kept in memory (default 4 MiB); beyond it head and tail are kept. */
   maxDiffBytes?: number;
   logger?: Logger;
+  /** Credentials for each fetch and push of a repo (a code host's token); the worker's own when absent. */
+  gitAuth?: GitAuth;
 }
 
 /**
@@ -93,7 +96,7 @@ export class Workspace {
     assertTaskBranch(branch);
     const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
-    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const mirrorDir = await this.lock.run(repo.name, async () => syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name)));
     const fetched = performance.now();
     const baseSha = await this.lock.run(repo.name, async () => {
       const sha = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
@@ -121,7 +124,7 @@ export class Workspace {
     assertTaskBranch(branch);
     const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
-    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const mirrorDir = await this.lock.run(repo.name, async () => syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name)));
     const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
     if (!tip) throw new CodexError('branch_not_found', `Branch ${branch} does not exist in ${repo.name}.`, { userMessage: `The branch ${branch} no longer exists, so this task cannot be continued.` });
     const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
@@ -191,7 +194,7 @@ export class Workspace {
       const sha = await resolveRef(mirrorDir, `refs/heads/${branch}`);
       if (!sha) throw new CodexError('branch_not_found', `branch ${branch} is not in the mirror of ${repo.name}`);
       try {
-        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir });
+        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir, env: await this.authEnv(repo.name) });
       } catch (e) {
         throw new CodexError('push_failed', `pushing ${branch} failed: ${(e as Error).message}`, {
           cause: e,
@@ -210,13 +213,48 @@ export class Workspace {
   async adoptUpstreamBranch(repo: WorkspaceRepo, branch: string): Promise<boolean> {
     assertTaskBranch(branch);
     return this.lock.run(repo.name, async () => {
-      const mirrorDir = await syncMirror(this.options.dataDir, repo);
+      const mirrorDir = await syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name));
       if (await resolveRef(mirrorDir, `refs/heads/${branch}`)) return true;
       const sha = await resolveRef(mirrorDir, upstreamRef(branch));
       if (!sha) return false;
       await runHostGit(['update-ref', `refs/heads/${branch}`, sha, ''], { gitDir: mirrorDir });
       return true;
     });
+  }
+
+  /**
+   * Undo: moves a task branch back from `from` to `to` (an earlier commit), in the mirror and,
+   * when `url` is given, upstream with `--force-with-lease` (upstream must still be at `from`:
+   * if someone else pushed meanwhile, nothing moves). Fails with `branch_moved` otherwise.
+   */
+  async resetBranch(repo: Pick<WorkspaceRepo, 'name'>, branch: string, move: { from: string; to: string; url?: string }): Promise<void> {
+    assertTaskBranch(branch);
+    const mirrorDir = mirrorPath(this.options.dataDir, repo.name);
+    await this.lock.run(repo.name, async () => {
+      const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
+      if (tip !== move.from) throw new CodexError('branch_moved', `branch ${branch} is at ${tip ?? 'nothing'}, not ${move.from}`, { userMessage: `The branch ${branch} has moved on since that turn, so it was not undone: undo the later turn first.` });
+      if (move.url) {
+        try {
+          await runHostGit(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${branch}:${move.from}`, '--', move.url, `${move.to}:refs/heads/${branch}`], { gitDir: mirrorDir, env: await this.authEnv(repo.name) });
+        } catch (e) {
+          throw new CodexError('branch_moved', `force-with-lease push of ${branch} failed: ${(e as Error).message}`, {
+            cause: e,
+            userMessage: `The upstream branch ${branch} was not moved back: someone else pushed to it since (or the push was refused), so look at it on the remote and undo by hand if you still want to.`,
+          });
+        }
+      }
+      await runHostGit(['update-ref', `refs/heads/${branch}`, move.to, move.from], { gitDir: mirrorDir });
+    });
+  }
+
+  /** The parent of a commit in the mirror (where a branch was before that turn's commit). */
+  async parentOf(repo: Pick<WorkspaceRepo, 'name'>, commit: string): Promise<string | undefined> {
+    return resolveRef(mirrorPath(this.options.dataDir, repo.name), `${commit}^`);
+  }
+
+  /** Fresh credentials for one git process talking to `repoName`'s remote (none without gitAuth). */
+  private async authEnv(repoName: string): Promise<Record<string, string>> {
+    return credentialEnv(this.options.gitAuth ? await this.options.gitAuth(repoName) : undefined);
   }
 
   async branchTip(repo: Pick<WorkspaceRepo, 'name'>, branch: string): Promise<string | undefined> {

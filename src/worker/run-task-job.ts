@@ -15,6 +15,7 @@ import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
 import { pushStep } from './push-step.js';
+import type { CodeHostFor } from '../codehost/index.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
 export interface WorkerDeps {
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
   describePerson?: DescribePerson;
+  /** Where each repo is hosted (pull requests, tokens); none for plain git remotes. */
+  codeHosts?: CodeHostFor;
 }
 
 /**

@@ -10,6 +10,7 @@ import { reapOrphans } from '../runner/reap-orphans.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
+import { createCodeHosts } from '../codehost/index.js';
 import { TaskLifecycle } from '../tasks/lifecycle.js';
 import { RenderProgress } from '../tasks/render-progress.js';
 import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
@@ -50,12 +51,20 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   const store = new TaskStore(redis, prefix);
   const followUps = new TaskQueue({ url: input.redisUrl, maxRetriesPerRequest: null }, input.bullPrefix);
   followUps.queue.on('error', (e) => logger.debug({ err: e }, 'follow-up queue connection error'));
+  // Repos on a code host fetch and push with its short-lived token, asked for per git operation.
+  const codeHosts = createCodeHosts(config, logger);
+  const gitAuth = async (repoName: string) => {
+    const repo = config.findRepo(repoName);
+    const host = repo ? codeHosts(repo) : undefined;
+    return repo && host ? host.gitCredentials(repo) : undefined;
+  };
   const deps: WorkerDeps = {
     config,
     logger,
     store,
     lifecycle: new TaskLifecycle(store, followUps, { progress: new RenderProgress(redis, prefix), timeoutMs: DELIVERY_WAIT_MS }),
-    workspace: new Workspace({ dataDir: config.dataDir, logger }),
+    workspace: new Workspace({ dataDir: config.dataDir, logger, gitAuth }),
+    codeHosts,
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
