@@ -13,3 +13,4 @@ export * from './metadata.js';
 export * from './status-card.js';
 export * from './task-list.js';
 export * from './thread.js';
+export * from './delivery.js';

@@ -45,6 +45,7 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
     case 'task': {
       const target = taskTarget(deps.config, command.channel_id, command.user_id, parsed.repo);
       if (!target.ok) return ephemeral(target.error);
+      if (parsed.pullRequest && !target.repo.github) return ephemeral({ kind: 'no_code_host', repo: target.repo.name });
       try {
         const started = await createTask(deps, { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id });
         await ack();

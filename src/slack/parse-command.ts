@@ -1,6 +1,6 @@
 /*
  * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
- *   task [--repo NAME] [--branch BRANCH] <prompt>
+ *   task [--repo NAME] [--branch BRANCH] [--pr] <prompt>   (--pr: open a pull request at the end)
  *   plan [--repo NAME] [--branch BRANCH] <prompt>   (explore and propose a plan; change nothing)
  *   status [task id]
  *   cancel <task id>
@@ -11,7 +11,7 @@
 import { TASK_ID_PATTERN } from '../tasks/task-record.js';
 
 export type ParsedCommand =
-  | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan' }
+  | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan'; pullRequest?: boolean }
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'help' }
@@ -51,10 +51,15 @@ export function parseCommand(text: string): ParsedCommand {
 
 function parseTask(args: string, verb: string): ParsedCommand {
   let rest = args;
-  const flags: { repo?: string; branch?: string } = {};
+  const flags: { repo?: string; branch?: string; pullRequest?: boolean } = {};
   for (;;) {
     const m = /^(\S+)(?:\s+|$)/.exec(rest);
     if (!m) break;
+    if (m[1] === '--pr' && verb === 'task') {
+      flags.pullRequest = true;
+      rest = rest.slice(m[0].length);
+      continue;
+    }
     const flag = FLAG.exec(m[1]!);
     if (!flag) break;
     const name = flag[1] as 'repo' | 'branch';

@@ -131,7 +131,21 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
     /** Set when a budget ended the task early. */
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
+    /** The repo is on a code host: the summary may offer to open a pull request. */
+    codeHost: z.enum(['github']).optional(),
   }),
+  /** The task's pull request was opened (by a click, `--pr` or the repo's autoPullRequest). */
+  z.object({ ...base, type: z.literal('pull_request_opened'), number: z.number().int().min(1), url: z.string(), branch: z.string(), draft: z.boolean().default(false), by: z.string().optional() }),
+  /** A later turn was pushed to the open pull request and commented on it. */
+  z.object({ ...base, type: z.literal('pull_request_updated'), number: z.number().int().min(1), url: z.string(), commit: z.string() }),
+  /** The pull request was closed or merged on the code host since it was opened; nothing was pushed to it. */
+  z.object({ ...base, type: z.literal('pull_request_closed'), number: z.number().int().min(1), url: z.string(), merged: z.boolean() }),
+  /** Opening or updating the pull request failed: `message` says what to do. */
+  z.object({ ...base, type: z.literal('pull_request_failed'), message: z.string(), by: z.string().optional() }),
+  /** Undo: the task branch went back from `from` to `to`, where it was before turn `turn` (upstream too when `pushed`). */
+  z.object({ ...base, type: z.literal('branch_reset'), turn: z.number().int().min(1), branch: z.string(), from: z.string(), to: z.string(), pushed: z.boolean(), by: z.string() }),
+  /** Undo was refused or failed: `message` says why and what to do. */
+  z.object({ ...base, type: z.literal('branch_reset_failed'), turn: z.number().int().min(1), message: z.string(), by: z.string() }),
   /** The task branch was pushed to the upstream (or the push failed: `error` says why). */
   z.object({ ...base, type: z.literal('branch_pushed'), branch: z.string(), remote: z.string(), commit: z.string(), ok: z.boolean(), error: z.string().optional() }),
   z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),

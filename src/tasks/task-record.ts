@@ -61,6 +61,12 @@ export const taskRecordSchema = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   commit: z.string().optional(),
+  /** `--pr`: open the pull request at the end of the turn without a click. */
+  autoPullRequest: z.boolean().optional(),
+  /** The task's open pull request on its code host (one per task). */
+  pullRequest: z.object({ number: z.number().int().min(1), url: z.string() }).optional(),
+  /** Permalink of the task's Slack thread (for the pull request's body). */
+  threadUrl: z.string().optional(),
   /** Someone chose "Approve for this task" on a push: later turns push without asking. */
   autoPush: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

@@ -31,7 +31,7 @@ async function waitForDecision(ops: OpSource, approvalId: string, expiresAt: num
  * first asking in the thread when the approval policy says pushes ask (unless someone chose
  * "Approve for this task" before). The outcome is a `branch_pushed` event either way.
  */
-export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<void> {
+export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<boolean> {
   const { task, repo, events } = input;
   const remote = displayRemote(repo.pushUrl);
   if (input.policy.push && !task.autoPush) {
@@ -40,14 +40,16 @@ export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; poli
     await events.emit({ type: 'approval_requested', approvalId, kind: 'push', command: `git push ${remote} ${task.branch}`, reason: 'Publish the task branch upstream for review.', expiresAt: new Date(expiresAt).toISOString() });
     const result = await waitForDecision(input.ops, approvalId, expiresAt);
     await events.emit({ type: 'approval_resolved', approvalId, ...result });
-    if (result.decision === 'decline') return;
+    if (result.decision === 'decline') return false;
     if (result.decision === 'accept_for_task') await input.store.patchTask(task.id, { autoPush: true });
   }
   try {
     const sha = await input.workspace.pushBranch(repo, task.branch, repo.pushUrl);
     await events.emit({ type: 'branch_pushed', branch: task.branch, remote, commit: sha, ok: true });
+    return true;
   } catch (e) {
     const error = CodexError.isInstance(e) ? e.userMessage : 'The push failed.';
     await events.emit({ type: 'branch_pushed', branch: task.branch, remote, commit: input.commit, ok: false, error });
+    return false;
   }
 }

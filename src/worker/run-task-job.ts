@@ -15,6 +15,7 @@ import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
 import { pushStep } from './push-step.js';
+import { openPullRequest, updatePullRequest } from './pull-request.js';
 import type { CodeHostFor } from '../codehost/index.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
@@ -108,13 +109,20 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     commit = result.commitSha;
     // A cancel that came after the agent's last step still means: do nothing more.
     const lateCancel = await cancelledDuring(deps.store, task);
-    if (outcome.status === 'completed' && result.committed && repo.pushBranches && !lateCancel) {
-      await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
+    const host = deps.codeHosts?.(repo);
+    if (outcome.status === 'completed' && result.committed && !lateCancel) {
+      // A task with a pull request pushes to it; `--pr` or the repo's autoPullRequest opens one
+      // (that is the person's approval of the push); otherwise the repo's pushBranches applies.
+      const latest = { summary: outcome.summary, diffStat: result.stat };
+      const current = (await deps.store.getTask(task.id)) ?? task;
+      if (host && current.pullRequest) await updatePullRequest(deps, { task: current, repo, host, events: sink, ops, policy, commit: result.commitSha, summary: outcome.summary });
+      else if (host && (current.autoPullRequest || repo.autoPullRequest)) await openPullRequest(deps, { task: current, repo, host, events: sink, by: task.turnBy ?? task.owner, latest });
+      else if (repo.pushBranches) await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
     }
     if (outcome.status === 'completed') {
       if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
       const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
-      final = { type: 'task_completed', summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget };
+      final = { type: 'task_completed', summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget, codeHost: host ? 'github' : undefined };
     } else if (outcome.status === 'cancelled') {
       final = { type: 'task_cancelled', by: outcome.by };
     } else {

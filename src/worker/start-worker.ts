@@ -19,6 +19,7 @@ import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
 import { failAbandonedTask, runTaskJob, type WorkerDeps } from './run-task-job.js';
 import { warnUnreachable } from './warn-unreachable.js';
+import { runDeliveryJob } from './delivery-job.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
@@ -125,6 +126,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     QUEUE_NAME,
     async (job) => {
       const data = jobDataSchema.parse(job.data);
+      // A delivery step (a click on an ended turn) runs beside the task, never as a turn of it.
+      if (data.delivery) return runDeliveryJob(deps, data.taskId, data.delivery);
       running.add(data.taskId);
       try {
         await runTaskJob(deps, data);
@@ -140,10 +143,10 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   worker.on('failed', (job, e) => {
     logger.error({ err: e, jobId: job?.id }, 'job failed');
     const data = jobDataSchema.safeParse(job?.data);
-    if (data.success) void failAbandonedTask(deps, data.data.taskId, e).catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
+    if (data.success && !data.data.delivery) void failAbandonedTask(deps, data.data.taskId, e).catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
   });
   logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
-  void warnUnreachable(config, logger, docker); // one warning line per missing image or unfetchable repo
+  void warnUnreachable(config, logger, docker, gitAuth); // one warning line per missing image or unfetchable repo
 
   return {
     id,

@@ -34,3 +34,11 @@ describe('parseCommand', () => {
     expect(parseCommand('fix the tests')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('/codex task fix the tests') });
   });
 });
+
+describe('--pr', () => {
+  it('asks for a pull request at the end of a task, with the other flags in any order', () => {
+    expect(parseCommand('task --pr --repo billing fix it')).toEqual({ kind: 'task', prompt: 'fix it', repo: 'billing', pullRequest: true });
+    expect(parseCommand('task --repo billing --pr fix it')).toEqual({ kind: 'task', prompt: 'fix it', repo: 'billing', pullRequest: true });
+    expect(parseCommand('task fix --pr later')).toEqual({ kind: 'task', prompt: 'fix --pr later' });
+  });
+});
