@@ -19,7 +19,7 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
   const cmd = escapeMrkdwn(view.command ?? '/codex');
   const usage = [
     '*Start a task*',
-    `\`${cmd} task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\``,
+    `\`${cmd} task [--repo NAME] [--branch BRANCH] [--pr] &lt;prompt&gt;\`` + ' (`--pr`: open a pull request when it is done, on a repo on GitHub)',
     `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
     '',
     '*Other commands*',
