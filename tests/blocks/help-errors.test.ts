@@ -12,7 +12,7 @@ describe('renderHelp', () => {
       "text: How to use /codex: /codex task [--repo NAME] &lt;prompt&gt;
       [section] 📖 */codex: a coding agent in Slack*
       [section] *Start a task*
-          \`/codex task [--repo NAME] [--branch BRANCH] &lt;prompt&gt;\`
+          \`/codex task [--repo NAME] [--branch BRANCH] [--pr] &lt;prompt&gt;\` (\`--pr\`: open a pull request when it is done, on a repo on GitHub)
           e.g. \`/codex task --repo billing fix the flaky date test in invoice.spec.ts\`
           
           *Other commands*
