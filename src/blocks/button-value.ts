@@ -16,6 +16,7 @@ export const ACTION_IDS = {
   deny: 'codex_deny',
   openPullRequest: 'codex_open_pr',
   undo: 'codex_undo',
+  fixFindings: 'codex_fix_findings',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

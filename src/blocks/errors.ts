@@ -26,7 +26,7 @@ export type ErrorView =
   /** A delivery button (Open pull request, Undo) clicked while a turn of the task runs. */
   | { kind: 'task_busy'; taskId: string }
   | { kind: 'pull_request_exists'; url: string }
-  /** `--pr` on a repo with no code host. */
+  /** `--pr` (or a pull request to review) on a repo with no code host. */
   | { kind: 'no_code_host'; repo: string }
   | { kind: 'missing_task_id'; subcommand: 'status' | 'cancel' }
   | { kind: 'task_not_found'; taskId: string }
@@ -106,7 +106,7 @@ function sentence(view: ErrorView): string {
     case 'pull_request_exists':
       return `This task's pull request is already open (${/^https?:\/\/[^\s|<>]+$/.test(view.url) ? `<${view.url}>` : inlineCode(view.url, 200)}): reply in the thread to add to it.`;
     case 'no_code_host':
-      return `\`--pr\` needs a repo on GitHub, and ${inlineCode(view.repo, 60)} has no \`github\` in the repo config: leave out \`--pr\`, or ask an admin to set it.`;
+      return `Pull requests need a repo on GitHub, and ${inlineCode(view.repo, 60)} has no \`github\` in the repo config: name a branch instead (or leave out \`--pr\`), or ask an admin to set it.`;
     case 'approval_closed':
       return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
     case 'internal':

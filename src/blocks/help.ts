@@ -24,6 +24,7 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     '',
     '*Other commands*',
     `\`${cmd} plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out`,
+    `\`${cmd} review [--repo NAME] &lt;branch | pull request number or URL&gt;\`: a read-only review of a change, findings in a thread (and on the pull request)`,
     `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
     `\`${cmd} cancel &lt;task id&gt;\`: end a task; its branch keeps what was done`,
     `\`${cmd} help\`: this message`,

@@ -14,3 +14,4 @@ export * from './status-card.js';
 export * from './task-list.js';
 export * from './thread.js';
 export * from './delivery.js';
+export * from './review.js';

@@ -9,6 +9,7 @@ import {
   renderPullRequestFailed,
   renderPullRequestOpened,
   renderPullRequestUpdated,
+  renderReview,
   renderCancelled,
   renderCommandLog,
   renderFailure,
@@ -119,6 +120,10 @@ export class TaskView {
       case 'branch_reset_failed':
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: deliveryMessage(event) });
+        break;
+      case 'review_completed':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderReview({ ...event, taskId: s.taskId }) });
         break;
       case 'task_interrupted':
         this.flushCommands(out);

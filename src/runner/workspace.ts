@@ -247,6 +247,20 @@ export class Workspace {
     });
   }
 
+  /**
+   * The change of upstream branch `head` against `base` (from their merge base), as of the last
+   * fetch: what a review reads. Cut to `maxBytes` (head and tail kept).
+   */
+  async branchDiff(repo: Pick<WorkspaceRepo, 'name'>, base: string, head: string, maxBytes = 200_000): Promise<{ diff: string; truncated: boolean; baseSha: string; headSha: string }> {
+    const mirrorDir = mirrorPath(this.options.dataDir, repo.name);
+    const headSha = await resolveRef(mirrorDir, upstreamRef(head));
+    const baseTip = await resolveRef(mirrorDir, upstreamRef(base));
+    if (!headSha || !baseTip) throw new CodexError('branch_not_found', `no branch ${headSha ? base : head} in ${repo.name}`, { userMessage: `The repository "${repo.name}" has no branch "${headSha ? base : head}": check the name, then ask again.` });
+    const mergeBase = (await runHostGit(['merge-base', baseTip, headSha], { gitDir: mirrorDir, okExitCodes: [1] })).stdout.trim() || baseTip;
+    const r = await runHostGit(['diff', '--no-color', '--no-ext-diff', '--no-textconv', mergeBase, headSha], { gitDir: mirrorDir, maxOutputBytes: maxBytes });
+    return { diff: r.stdout, truncated: r.truncated, baseSha: mergeBase, headSha };
+  }
+
   /** The parent of a commit in the mirror (where a branch was before that turn's commit). */
   async parentOf(repo: Pick<WorkspaceRepo, 'name'>, commit: string): Promise<string | undefined> {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `${commit}^`);

@@ -1,10 +1,12 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
 import { canDecide } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import type { SlackDeps } from './slack-deps.js';
+import { createTask } from './create-task.js';
+import { taskTarget } from './task-target.js';
 
 const DECISIONS: Record<string, ApprovalDecision> = {
   [ACTION_IDS.approve]: 'accept',
@@ -75,6 +77,16 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     const turn = undo ? parseTurnButtonValue(action.value)?.n : task.turn;
     if (turn === undefined) return refuse({ kind: 'internal' });
     await deps.lifecycle.requestDelivery(task, { action: undo ? 'undo' : 'pull_request', by: user, turn });
+    return;
+  }
+  // Fix these: a new task, owned by whoever clicked (if they may start one), on the reviewed branch.
+  if (action.action_id === ACTION_IDS.fixFindings) {
+    const review = (await deps.store.readEvents(task.id)).findLast((e) => e.type === 'review_completed');
+    if (!review || review.type !== 'review_completed' || !channel) return refuse({ kind: 'internal' });
+    const target = taskTarget(deps.config, channel, user, task.repo);
+    if (!target.ok) return refuse(target.error);
+    const started = await createTask(deps, { repo: target.repo, asked: { prompt: findingsPrompt(review), branch: review.head }, owner: user, channel, teamId: body.team?.id });
+    await started.publish();
     return;
   }
   if (action.action_id === ACTION_IDS.cancel) {

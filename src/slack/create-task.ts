@@ -22,7 +22,7 @@ export class TaskCreationError extends CodexError {
 export interface NewTaskInput {
   repo: RepoConfig;
   /** What was asked: `/codex task|plan` or a mention, parsed (`--branch` starts from that branch; plan mode proposes first). */
-  asked: Pick<Extract<ParsedCommand, { kind: 'task' }>, 'prompt' | 'branch' | 'mode' | 'pullRequest'>;
+  asked: Pick<Extract<ParsedCommand, { kind: 'task' }>, 'prompt' | 'branch' | 'pullRequest'> & { mode?: 'plan' | 'review'; review?: { branch?: string; pullRequest?: number } };
   owner: string;
   channel: string;
   teamId?: string;
@@ -59,6 +59,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput): Promise<
     turn: 1,
     mode: input.asked.mode ?? 'task',
     ...(input.asked.pullRequest ? { autoPullRequest: true } : {}),
+    ...(input.asked.review ? { review: input.asked.review } : {}),
     createdAt: now,
     updatedAt: now,
   };

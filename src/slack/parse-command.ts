@@ -2,6 +2,7 @@
  * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
  *   task [--repo NAME] [--branch BRANCH] [--pr] <prompt>   (--pr: open a pull request at the end)
  *   plan [--repo NAME] [--branch BRANCH] <prompt>   (explore and propose a plan; change nothing)
+ *   review [--repo NAME] <branch | pull request number | pull request URL>   (read-only review)
  *   status [task id]
  *   cancel <task id>
  *   help
@@ -12,6 +13,7 @@ import { TASK_ID_PATTERN } from '../tasks/task-record.js';
 
 export type ParsedCommand =
   | { kind: 'task'; prompt: string; repo?: string; branch?: string; mode?: 'plan'; pullRequest?: boolean }
+  | { kind: 'review'; repo?: string; branch?: string; pullRequest?: number; owner?: string; name?: string }
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'help' }
@@ -40,6 +42,8 @@ export function parseCommand(text: string): ParsedCommand {
       return { kind: 'cancel', taskId: rest[0]! };
     case 'task':
       return parseTask(after, verb);
+    case 'review':
+      return parseReview(after);
     case 'plan': {
       const parsed = parseTask(after, verb);
       return parsed.kind === 'task' ? { ...parsed, mode: 'plan' } : parsed;
@@ -81,4 +85,25 @@ function parseTask(args: string, verb: string): ParsedCommand {
   const prompt = rest.trim();
   if (prompt === '') return { kind: 'invalid', reason: `Say what the task is after \`${verb}\`, like \`/codex ${verb} add retries to the billing client\`.` };
   return { kind: 'task', prompt, ...flags };
+}
+
+const PR_URL = /^https?:\/\/[^/\s]+\/([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)\/pull\/(\d+)\/?(?:[#?].*)?$/;
+
+/** `review [--repo NAME] <branch | number | URL>`: what to review. */
+function parseReview(args: string): ParsedCommand {
+  const usage = 'Say what to review after `review`: a branch, a pull request number or its URL, like `/codex review 42` or `/codex review --repo billing feature/retries`.';
+  const words = args.split(/\s+/).filter(Boolean);
+  let repo: string | undefined;
+  if (words[0] === '--repo' || words[0]?.startsWith('--repo=')) {
+    repo = words[0] === '--repo' ? words[1] : words[0].slice('--repo='.length);
+    words.splice(0, words[0] === '--repo' ? 2 : 1);
+    if (!repo || repo.startsWith('--')) return { kind: 'invalid', reason: '`--repo` needs a value, like `--repo billing`.' };
+  }
+  if (words.length !== 1) return { kind: 'invalid', reason: usage };
+  const target = words[0]!;
+  const url = PR_URL.exec(target);
+  if (url) return { kind: 'review', repo, pullRequest: Number(url[3]), owner: url[1], name: url[2] };
+  if (/^#?\d+$/.test(target)) return { kind: 'review', repo, pullRequest: Number(target.replace('#', '')) };
+  if (!BRANCH.test(target)) return { kind: 'invalid', reason: `\`${target}\` is not a branch name, pull request number or pull request URL. ${usage}` };
+  return { kind: 'review', repo, branch: target };
 }

@@ -59,9 +59,19 @@ export const taskFactsSchema = z.object({
   prompt: z.string(),
   owner: z.string(),
   model: z.string(),
-  mode: z.enum(['task', 'plan']),
+  mode: z.enum(['task', 'plan', 'review']),
 });
 export type TaskFacts = z.infer<typeof taskFactsSchema>;
+
+/** One finding of a review: where, how severe, what. */
+export const reviewFindingSchema = z.object({
+  severity: z.enum(['high', 'medium', 'low']),
+  file: z.string(),
+  line: z.number().int().min(1).optional(),
+  title: z.string(),
+  body: z.string().default(''),
+});
+export type ReviewFinding = z.infer<typeof reviewFindingSchema>;
 
 export const taskEventSchema = z.discriminatedUnion('type', [
   /** The task exists and waits for a worker (written with the record, before Slack is answered). */
@@ -142,6 +152,20 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('pull_request_closed'), number: z.number().int().min(1), url: z.string(), merged: z.boolean() }),
   /** Opening or updating the pull request failed: `message` says what to do. */
   z.object({ ...base, type: z.literal('pull_request_failed'), message: z.string(), by: z.string().optional() }),
+  /** A `/codex review` turn's findings (most severe first), and where they were posted on the code host. */
+  z.object({
+    ...base,
+    type: z.literal('review_completed'),
+    verdict: z.enum(['approve', 'request_changes', 'comment']),
+    summary: z.string(),
+    findings: z.array(reviewFindingSchema),
+    head: z.string(),
+    base: z.string(),
+    pullRequest: z.object({ number: z.number().int().min(1), url: z.string() }).optional(),
+    reviewUrl: z.string().optional(),
+    /** Submitting the review on the code host failed: a sentence saying what to do. */
+    hostError: z.string().optional(),
+  }),
   /** Undo: the task branch went back from `from` to `to`, where it was before turn `turn` (upstream too when `pushed`). */
   z.object({ ...base, type: z.literal('branch_reset'), turn: z.number().int().min(1), branch: z.string(), from: z.string(), to: z.string(), pushed: z.boolean(), by: z.string() }),
   /** Undo was refused or failed: `message` says why and what to do. */

@@ -51,7 +51,9 @@ export const taskRecordSchema = z.object({
    * `plan`: the first turn explores and proposes a plan without changing anything (its changes
    * are discarded); a reply then starts an ordinary turn that carries the plan out.
    */
-  mode: z.enum(['task', 'plan']).default('task'),
+  mode: z.enum(['task', 'plan', 'review']).default('task'),
+  /** `/codex review`: the branch or pull request (number) reviewed in the first turn. */
+  review: z.object({ branch: z.string().optional(), pullRequest: z.number().int().min(1).optional() }).optional(),
   /** Slack user id of who asked for the current turn (turn > 1). */
   turnBy: z.string().optional(),
   /** Follow-up prompt of the current turn (turn > 1). */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
-import type { DescribePerson } from '../agent/prompts.js';
+import { reviewPrompt, type DescribePerson } from '../agent/prompts.js';
 import { resolveBudgets, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
@@ -15,6 +15,7 @@ import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { redactSecrets } from '../util/redact.js';
 import { pushStep } from './push-step.js';
+import { finishReview, resolveReviewTarget } from './review.js';
 import { openPullRequest, updatePullRequest } from './pull-request.js';
 import type { CodeHostFor } from '../codehost/index.js';
 
@@ -71,8 +72,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
         userMessage: `The task's branch ${task.branch} is not on this worker any more (its data directory was removed, or the follow-up ran on another host), so its earlier work cannot be continued. Start a new task with \`/codex task\`.`,
       });
     }
+    // A review's first turn checks out the branch under review (the task branch starts there).
+    const review = reviewing(task) ? await resolveReviewTarget(task, repo, deps.codeHosts?.(repo)) : undefined;
     checkout = !continues
-      ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, branch: task.branch, baseBranch: task.baseBranch });
     sandbox = deps.createSandbox(repo, checkout);
     await sandbox.start();
@@ -81,12 +84,13 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     if (setupFailure) throw setupFailure;
 
     const policy = deps.config.approvalFor(repo, task.channel);
+    const reviewed = review ? await deps.workspace.branchDiff(repo, review.base, review.head) : undefined;
     const outcome = await runAgent(
       {
         taskId: task.id,
-        mode: task.mode,
+        mode: task.mode === 'review' ? 'task' : task.mode,
         turn: task.turn,
-        prompt: task.prompt,
+        prompt: review && reviewed ? reviewPrompt({ ...review, ...reviewed }) : task.prompt,
         turnPrompt: task.turnPrompt,
         context: task.context,
         owner: task.owner,
@@ -103,7 +107,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
     // The commit must not walk a tree the sandbox can still change.
     await sandbox.stop();
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
-    const result = planning(task)
+    const result = planning(task) || review
       ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], added: 0, removed: 0 } }
       : await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
     commit = result.commitSha;
@@ -119,10 +123,16 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData): Promise<void> 
       else if (host && (current.autoPullRequest || repo.autoPullRequest)) await openPullRequest(deps, { task: current, repo, host, events: sink, by: task.turnBy ?? task.owner, latest });
       else if (repo.pushBranches) await pushStep({ task, repo, policy, commit: result.commitSha, workspace: deps.workspace, store: deps.store, events: sink, ops });
     }
+    let summary = outcome.status === 'completed' ? outcome.summary : '';
+    if (outcome.status === 'completed' && review && reviewed) {
+      const done = await finishReview({ target: review, repo, host: deps.codeHosts?.(repo), text: outcome.summary, diff: reviewed.diff, headSha: reviewed.headSha });
+      await sink.emit(done);
+      summary = done.summary;
+    }
     if (outcome.status === 'completed') {
       if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
       const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
-      final = { type: 'task_completed', summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget, codeHost: host ? 'github' : undefined };
+      final = { type: 'task_completed', summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget, codeHost: host ? 'github' : undefined };
     } else if (outcome.status === 'cancelled') {
       final = { type: 'task_cancelled', by: outcome.by };
     } else {
@@ -204,6 +214,11 @@ async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink): Pr
     }
   }
   return undefined;
+}
+
+/** The first turn of a `/codex review` task: read the change, report findings, change nothing. */
+function reviewing(task: TaskRecord): boolean {
+  return task.mode === 'review' && task.turn === 1;
 }
 
 /** The first turn of a `/codex plan` task: explore and propose, change nothing. */

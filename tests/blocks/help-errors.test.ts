@@ -17,6 +17,7 @@ describe('renderHelp', () => {
           
           *Other commands*
           \`/codex plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out
+          \`/codex review [--repo NAME] &lt;branch | pull request number or URL&gt;\`: a read-only review of a change, findings in a thread (and on the pull request)
           \`/codex status [task id]\`: the state of a task, or of your recent tasks
           \`/codex cancel &lt;task id&gt;\`: end a task; its branch keeps what was done
           \`/codex help\`: this message

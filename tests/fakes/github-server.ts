@@ -63,6 +63,8 @@ export interface FakeGitHub {
   /** Every installation token issued so far stops working. */
   revokeTokens(): void;
   closePull(owner: string, name: string, number: number, merged?: boolean): void;
+  /** A pull request someone opened on GitHub (no API call recorded). */
+  createPull(owner: string, name: string, pull: { head: string; base: string; title: string }): FakePull;
   close(): Promise<void>;
 }
 
@@ -278,6 +280,13 @@ export async function startFakeGitHub(options: { appId?: string; tokenTtlMs?: nu
     },
     revokeTokens() {
       for (const t of tokens.values()) t.revoked = true;
+    },
+    createPull(o, n, pull) {
+      const repo = repos.get(repoKey(o, n))!;
+      const number = nextId++;
+      const p: FakePull = { ...pull, number, body: '', headSha: sha(repo.dir, pull.head)!, draft: false, state: 'open', merged: false, html_url: `https://github.example/${repo.owner}/${repo.name}/pull/${number}`, comments: [], reviews: [] };
+      pulls.get(repoKey(o, n))!.push(p);
+      return p;
     },
     closePull(o, n, number, merged = false) {
       const p = pulls.get(repoKey(o, n))?.find((x) => x.number === number);

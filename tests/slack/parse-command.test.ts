@@ -42,3 +42,14 @@ describe('--pr', () => {
     expect(parseCommand('task fix --pr later')).toEqual({ kind: 'task', prompt: 'fix --pr later' });
   });
 });
+
+describe('review', () => {
+  it('takes a branch, a pull request number or URL, and --repo', () => {
+    expect(parseCommand('review feature/retries')).toEqual({ kind: 'review', branch: 'feature/retries' });
+    expect(parseCommand('review --repo billing #42')).toEqual({ kind: 'review', repo: 'billing', pullRequest: 42 });
+    expect(parseCommand('review https://github.com/acme/billing/pull/7/files')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('review https://github.com/acme/billing/pull/7')).toEqual({ kind: 'review', pullRequest: 7, owner: 'acme', name: 'billing' });
+    expect(parseCommand('review')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Say what to review') });
+    expect(parseCommand('review a b')).toMatchObject({ kind: 'invalid' });
+  });
+});
