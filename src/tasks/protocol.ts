@@ -145,7 +145,7 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     codeHost: z.enum(['github']).optional(),
   }),
   /** The task's pull request was opened (by a click, `--pr` or the repo's autoPullRequest). */
-  z.object({ ...base, type: z.literal('pull_request_opened'), number: z.number().int().min(1), url: z.string(), branch: z.string(), draft: z.boolean().default(false), by: z.string().optional() }),
+  z.object({ ...base, type: z.literal('pull_request_opened'), number: z.number().int().min(1), url: z.string(), branch: z.string(), draft: z.boolean().default(false), by: z.string().optional(), /** The commit pushed with it (no separate `branch_pushed`). */ commit: z.string().optional() }),
   /** A later turn was pushed to the open pull request and commented on it. */
   z.object({ ...base, type: z.literal('pull_request_updated'), number: z.number().int().min(1), url: z.string(), commit: z.string() }),
   /** The pull request was closed or merged on the code host since it was opened; nothing was pushed to it. */

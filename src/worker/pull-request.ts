@@ -6,7 +6,7 @@ import type { Workspace } from '../runner/workspace.js';
 import type { DiffStat, EventSink, OpSource, TaskEvent } from '../tasks/protocol.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
-import { displayRemote, pushStep } from './push-step.js';
+import { pushStep } from './push-step.js';
 
 /** What opening or updating a task's pull request needs. */
 export interface PullRequestDeps {
@@ -57,12 +57,12 @@ export function pullRequestBody(task: TaskRecord, events: readonly TaskEvent[], 
 export async function openPullRequest(deps: PullRequestDeps, input: { task: TaskRecord; repo: RepoConfig; host: CodeHost; events: EventSink; by?: string; latest?: { summary: string; diffStat: DiffStat } }): Promise<void> {
   const { task, repo, events } = input;
   try {
+    // One thread message says both: the push and the pull request (`commit` on pull_request_opened).
     const sha = await deps.workspace.pushBranch(repo, task.branch, repo.pushUrl);
-    await events.emit({ type: 'branch_pushed', branch: task.branch, remote: displayRemote(repo.pushUrl), commit: sha, ok: true });
     const body = pullRequestBody(task, await deps.store.readEvents(task.id), input.latest);
     const pr = await input.host.openPullRequest(repo, { head: task.branch, base: task.baseBranch, title: pullRequestTitle(task.prompt), body, draft: repo.draftPullRequests === true });
     await deps.store.patchTask(task.id, { pullRequest: pr });
-    await events.emit({ type: 'pull_request_opened', number: pr.number, url: pr.url, branch: task.branch, draft: repo.draftPullRequests === true, by: input.by });
+    await events.emit({ type: 'pull_request_opened', number: pr.number, url: pr.url, branch: task.branch, draft: repo.draftPullRequests === true, by: input.by, commit: sha });
   } catch (e) {
     deps.logger.warn({ err: e, taskId: task.id }, 'could not open the pull request');
     await events.emit({ type: 'pull_request_failed', message: sentence(e, 'open the pull request'), by: input.by });

@@ -18,6 +18,16 @@ function turnCommits(events: readonly TaskEvent[]): Map<number, string> {
   return commits;
 }
 
+/** The commit upstream has, as far as the task's events tell: its last push (or pushed undo). */
+function lastPushed(events: readonly TaskEvent[]): string | undefined {
+  let sha: string | undefined;
+  for (const e of events) {
+    if ((e.type === 'branch_pushed' && e.ok) || e.type === 'pull_request_opened' || e.type === 'pull_request_updated') sha = e.commit ?? sha;
+    if (e.type === 'branch_reset' && e.pushed) sha = e.to;
+  }
+  return sha;
+}
+
 /**
  * Undo of turn `request.turn`: the task branch goes back to where it was before that turn,
  * provided nothing came after it (the branch tip is still that turn's commit). When that commit
@@ -38,8 +48,7 @@ export async function undoTurn(deps: { store: TaskStore; workspace: Workspace; l
     const parent = await deps.workspace.parentOf(repo, commit);
     if (!parent) return void (await fail(`The commit before turn ${request.turn} is not on this worker, so the branch was not moved.`));
     // Upstream has this turn only when its commit was the last one pushed.
-    const lastPush = [...history].reverse().find((e): e is Extract<TaskEvent, { type: 'branch_pushed' }> => e.type === 'branch_pushed' && e.ok);
-    const pushed = lastPush?.commit === commit;
+    const pushed = lastPushed(history) === commit;
     await deps.workspace.resetBranch(repo, task.branch, { from: commit, to: parent, url: pushed ? repo.pushUrl : undefined });
     const saved = await deps.store.load(task.id);
     if (saved) {
