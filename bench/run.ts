@@ -4,6 +4,7 @@ import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixt
 import { benchSandboxStart } from './sandbox-start.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
+import { benchPullRequest } from './pull-request.js';
 
 /*
  * `npm run bench`: the product's figures beside baselines measured in the same run, on this
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
   rows.push([`checkout, warm mirror, median of ${checkout.runs}`, ms(checkout.warmMs), ms(checkout.cloneMs), 'git clone (local: hard links)']);
   rows.push([`checkout, warm mirror, median of ${checkout.runs}`, ms(checkout.warmMs), ms(checkout.cloneNoLocalMs), 'git clone --no-local']);
   rows.push(['checkout, cold mirror (first task of a repo)', ms(checkout.coldMs), '', '']);
+
+  step(`click on Open pull request → its link in the thread: ${TASKS} runs`);
+  const pr = await benchPullRequest(TASKS);
+  rows.push([`Open pull request click → PR link in thread, median of ${pr.runs}`, ms(pr.oursMs), ms(pr.apiMs), 'fake GitHub API alone: JWT, token, POST /pulls']);
 
   process.stdout.write(`\ncodex-slack benchmark (Node ${process.version}, Redis ${REDIS_URL}, ${new Date().toISOString()})\n\n`);
   process.stdout.write(`${table(rows)}\n`);

@@ -6,6 +6,8 @@ import type Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Env, RepoConfig } from './config.js';
+import { CodexError } from './errors.js';
+import { credentialEnv, type GitCredentials } from './runner/git-auth.js';
 import { runHostGit } from './runner/host-git.js';
 import { slackClientOptions } from './slack/create-slack-app.js';
 import { describeSlackFailure } from './slack/slack-identity.js';
@@ -151,13 +153,20 @@ function causeMessage(e: Error): string {
  * `git ls-remote` of the repo's url and base branch with the worker's hardened host git (no
  * hooks, no credential helpers from config, no prompts), so it sees what a task's fetch sees.
  */
-export async function checkRepo(repo: Pick<RepoConfig, 'name' | 'url' | 'baseBranch'>, timeoutMs = CHECK_TIMEOUT_MS - 1_000): Promise<string> {
+export async function checkRepo(repo: Pick<RepoConfig, 'name' | 'url' | 'baseBranch'>, timeoutMs = CHECK_TIMEOUT_MS - 1_000, credentials?: () => Promise<GitCredentials | undefined>): Promise<string> {
   let out: string;
+  let auth: Record<string, string>;
+  try {
+    // A repo on a code host is read with its token, as a task's fetch is (see runner/git-auth.ts).
+    auth = credentialEnv(await credentials?.());
+  } catch (e) {
+    throw new CheckFailure(CodexError.isInstance(e) ? e.userMessage : `could not get a token for ${repo.name}: ${(e as Error).message}`);
+  }
   try {
     const result = await runHostGit(['ls-remote', '--heads', '--', repo.url, repo.baseBranch], {
       timeoutMs,
       // ssh must not wait for a passphrase or a host-key question nobody will answer.
-      env: { GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes' },
+      env: { GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes', ...auth },
     });
     out = result.stdout;
   } catch (e) {

@@ -40,6 +40,11 @@ export const envSchema = z.object({
     /** Key prefix in Redis, so several installations (or test runs) can share one Redis. */
     CODEX_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').default('codex'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The GitHub App that pushes branches and opens pull requests on repos with `github` set. */
+    GITHUB_APP_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[0-9]+$/, 'must be the numeric App ID shown on the GitHub App settings page').optional()),
+    /** The App's private key: the PEM text itself, or the path of the .pem file (read at start). */
+    GITHUB_APP_PRIVATE_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    GITHUB_API_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().default('https://api.github.com')),
 });
 
 /** Checks that depend on the role; kept outside the schema so they are reported with every other problem. */
@@ -53,6 +58,9 @@ function roleProblems(source: NodeJS.ProcessEnv): string[] {
   }
   if (role.data !== 'app' && !has('OPENAI_API_KEY')) {
     problems.push('OPENAI_API_KEY: is required to run tasks (the worker calls the model)');
+  }
+  if (has('GITHUB_APP_ID') !== has('GITHUB_APP_PRIVATE_KEY')) {
+    problems.push(`${has('GITHUB_APP_ID') ? 'GITHUB_APP_PRIVATE_KEY' : 'GITHUB_APP_ID'}: is required with ${has('GITHUB_APP_ID') ? 'GITHUB_APP_ID' : 'GITHUB_APP_PRIVATE_KEY'} (set both to deliver to GitHub, or neither)`);
   }
   return problems;
 }
@@ -96,6 +104,12 @@ export const repoSchema = z.object({
    * commits of this repo stay unreadable. Costs a copy of the history per checkout.
    */
   isolateObjects: z.boolean().default(false),
+  /** `owner/name` of the repo on GitHub: fetches, pushes and pull requests use the GitHub App's installation token. */
+  github: z.string().regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'must be "owner/name", like "acme/billing"').optional(),
+  /** Open (or update) the task's pull request at the end of every turn that changed files, without a click. */
+  autoPullRequest: z.boolean().default(false),
+  /** Open pull requests as drafts. */
+  draftPullRequests: z.boolean().default(false),
 });
 export type RepoConfigInput = z.infer<typeof repoSchema>;
 
@@ -188,10 +202,23 @@ export interface RepoConfig {
   isolateObjects: boolean;
   /** Where task branches are pushed (the repo's url unless pushUrl is set). */
   pushUrl: string;
+  /** The repo on GitHub, when it is hosted there (repoSchema). */
+  github?: { owner: string; name: string };
+  autoPullRequest?: boolean;
+  draftPullRequests?: boolean;
+}
+
+/** The GitHub App the worker acts as (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, the key read from its file when a path was given). */
+export interface GitHubAppConfig {
+  appId: string;
+  privateKey: string;
+  apiUrl: string;
 }
 
 export interface Config {
   env: Env;
+  /** Set when GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are. */
+  github?: GitHubAppConfig;
   file: RepoFile;
   repos: RepoConfig[];
   /** Absolute path of the data directory (mirrors, checkouts). */
@@ -207,11 +234,12 @@ export interface Config {
 }
 
 /** Builds the resolved config of an environment and a repo file (what loadConfig returns). */
-export function resolveConfig(env: Env, file: RepoFile, dataDir: string): Config {
+export function resolveConfig(env: Env, file: RepoFile, dataDir: string, github?: GitHubAppConfig): Config {
   const repos = file.repos.map((r) => resolveRepo(file, r, env.CODEX_SANDBOX_IMAGE));
   const byName = new Map(repos.map((r) => [r.name, r]));
   return {
     env,
+    github,
     file,
     repos,
     dataDir,
@@ -253,6 +281,9 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     pushBranches: repo.pushBranches,
     isolateObjects: repo.isolateObjects,
     pushUrl: repo.pushUrl ?? repo.url,
+    github: repo.github ? { owner: repo.github.split('/')[0]!, name: repo.github.split('/')[1]! } : undefined,
+    autoPullRequest: repo.autoPullRequest,
+    draftPullRequests: repo.draftPullRequests,
   };
 }
 
@@ -312,9 +343,35 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       if (file && env.success) problems.push(...channelProblems(env.data, file, abs));
     }
   }
+  const github = env.success ? readGitHubApp(env.data, cwd, problems) : undefined;
+  if (file && env.success && !github) {
+    for (const r of file.repos) if (r.github) problems.push(`CODEX_CONFIG repos.${r.name}.github: needs the GitHub App (set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)`);
+  }
   if (problems.length > 0 || !env.success || !file) throw new ConfigError(problems);
   const dataDir = isAbsolute(env.data.CODEX_DATA_DIR) ? env.data.CODEX_DATA_DIR : resolve(cwd, env.data.CODEX_DATA_DIR);
-  return resolveConfig(env.data, file, dataDir);
+  return resolveConfig(env.data, file, dataDir, github);
+}
+
+const PEM = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+-----END (?:RSA )?PRIVATE KEY-----/;
+
+/** GITHUB_APP_PRIVATE_KEY is the PEM itself (newlines may be written `\n`) or a path to it. */
+function readGitHubApp(env: Env, cwd: string, problems: string[]): GitHubAppConfig | undefined {
+  if (!env.GITHUB_APP_ID || !env.GITHUB_APP_PRIVATE_KEY) return undefined;
+  let key = env.GITHUB_APP_PRIVATE_KEY.includes('-----BEGIN') ? env.GITHUB_APP_PRIVATE_KEY.replace(/\\n/g, '\n') : undefined;
+  if (key === undefined) {
+    const path = isAbsolute(env.GITHUB_APP_PRIVATE_KEY) ? env.GITHUB_APP_PRIVATE_KEY : resolve(cwd, env.GITHUB_APP_PRIVATE_KEY);
+    try {
+      key = readFileSync(path, 'utf8');
+    } catch (e) {
+      problems.push(`GITHUB_APP_PRIVATE_KEY: is neither a PEM private key nor a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}): paste the key or give the path of the .pem file GitHub gave you`);
+      return undefined;
+    }
+  }
+  if (!PEM.test(key)) {
+    problems.push('GITHUB_APP_PRIVATE_KEY: is not a PEM private key (it must contain -----BEGIN RSA PRIVATE KEY-----): use the .pem file from the GitHub App settings page');
+    return undefined;
+  }
+  return { appId: env.GITHUB_APP_ID, privateKey: key.trim(), apiUrl: env.GITHUB_API_URL.replace(/\/+$/, '') };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createCodeHosts } from './codehost/index.js';
 import { checkDocker, checkImage, checkModel, checkRedis, checkRepo, checkSlackToken, checkSlackTransport, configuredImages, manifestBotScopes, runCheck, type CheckResult } from './checks.js';
 import { readStartConfig, type Config } from './config.js';
 import { createDockerClient } from './runner/docker-client.js';
@@ -25,7 +26,11 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
     checks.push(runCheck('Docker engine', () => checkDocker(docker, env.DOCKER_HOST)));
     for (const image of configuredImages(config.repos)) checks.push(runCheck(`sandbox image ${image}`, () => checkImage(docker, image, env)));
     checks.push(runCheck(`model ${env.CODEX_MODEL}`, () => checkModel(env)));
-    for (const repo of config.repos) checks.push(runCheck(`repo ${repo.name}`, () => checkRepo(repo)));
+    const hosts = createCodeHosts(config);
+    for (const repo of config.repos) {
+      const host = hosts(repo);
+      checks.push(runCheck(`repo ${repo.name}`, () => checkRepo(repo, undefined, host && (() => host.gitCredentials(repo)))));
+    }
   }
   return Promise.all(checks);
 }

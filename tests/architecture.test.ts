@@ -57,7 +57,7 @@ describe('the layout', () => {
   });
 
   it('keeps Slack out of the worker and the agent, and the wiring in src/app.ts', () => {
-    for (const folder of ['worker', 'agent', 'runner', 'tasks']) {
+    for (const folder of ['worker', 'agent', 'runner', 'tasks', 'codehost']) {
       expect([...(graph.get(folder) ?? [])].filter((f) => ['slack', 'slack-client', 'render', 'blocks'].includes(f)), folder).toEqual([]);
       for (const file of files(join(src, folder))) expect(readFileSync(file, 'utf8'), file).not.toMatch(/from '@slack\//);
     }

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -146,5 +146,31 @@ describe('config/repos.example.json', () => {
       expect(repo.url).toMatch(/^https:\/\/[^@]+$/); // no ssh url, no credentials: clonable out of the box
       expect(repo.image ?? defaultImage).toBe(defaultImage);
     }
+  });
+});
+
+describe('the GitHub App settings', () => {
+  const repoFile = () => writeConfig({ repos: [{ name: 'billing', url: 'https://github.com/acme/billing.git', github: 'acme/billing', autoPullRequest: true }] });
+  const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----';
+
+  it('takes the key as PEM text (with \\n escapes) or as a path, and resolves the repo on GitHub', () => {
+    const inline = loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: pem.replace(/\n/g, '\\n') });
+    expect(inline.github).toEqual({ appId: '123', privateKey: pem, apiUrl: 'https://api.github.com' });
+    expect(inline.repos[0]).toMatchObject({ github: { owner: 'acme', name: 'billing' }, autoPullRequest: true, draftPullRequests: false });
+    const keyPath = join(mkdtempSync(join(tmpdir(), 'codex-key-')), 'app.pem');
+    dirs.push(dirname(keyPath));
+    writeFileSync(keyPath, `${pem}\n`);
+    const fromFile = loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: keyPath, GITHUB_API_URL: 'http://ghe.local/api/v3/' });
+    expect(fromFile.github).toEqual({ appId: '123', privateKey: pem, apiUrl: 'http://ghe.local/api/v3' });
+  });
+
+  it('names every problem: half an App, an unreadable key, a github repo without the App, a bad owner/name', () => {
+    const half = () => loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: '123' });
+    expect(half).toThrow(/GITHUB_APP_PRIVATE_KEY: is required with GITHUB_APP_ID/);
+    expect(half).toThrow(/repos\.billing\.github: needs the GitHub App/);
+    expect(() => loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: 'abc', GITHUB_APP_PRIVATE_KEY: '/nonexistent/app.pem' })).toThrow(/GITHUB_APP_ID: must be the numeric App ID/);
+    expect(() => loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: '/nonexistent/app.pem' })).toThrow(/GITHUB_APP_PRIVATE_KEY: is neither a PEM private key nor a readable file \(ENOENT\)/);
+    const bad = writeConfig({ repos: [{ name: 'b', url: 'x', github: 'not a repo' }] });
+    expect(() => loadConfig({ ...goodEnv(bad), GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: pem })).toThrow(/repos\[0\]\.github: must be "owner\/name"/);
   });
 });

@@ -66,7 +66,7 @@ describe('manifest.json', () => {
   });
 
   it('lists every /codex verb in the usage hint, and only verbs the parser knows', () => {
-    const verbs = ['task', 'plan', 'status', 'list', 'log', 'cancel', 'defaults', 'schedule', 'schedules', 'unschedule', 'help'];
+    const verbs = ['task', 'plan', 'review', 'status', 'list', 'log', 'cancel', 'defaults', 'schedule', 'schedules', 'unschedule', 'help'];
     const hinted = (manifest.features.slash_commands?.find((c) => c.command === '/codex')?.usage_hint ?? '').split('|').map((alt) => alt.trim().split(/\s+/)[0]);
     expect([...hinted].sort()).toEqual([...verbs].sort());
     // Each one is a verb parseCommand takes (an unknown one answers "is not a /codex command").

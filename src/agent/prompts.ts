@@ -131,3 +131,15 @@ export function declinedNote(subject: string, outcome: { by?: string; timedOutAf
 export const NOT_RUN_CANCELLED = 'Not run: cancelled by user.';
 /** The output of a tool call that never ran because the turn stopped before it (a resumed or continued conversation). */
 export const NOT_RUN_STOPPED = 'Not run: the task was stopped before this call ran.';
+
+/** The first turn of a `/codex review`: the change under review, whole, and the form of the findings. */
+export function reviewPrompt(r: { label: string; head: string; base: string; diff: string; truncated: boolean }): string {
+  return [
+    `Review ${r.label}: the changes of branch \`${r.head}\` against \`${r.base}\`. The checkout is at \`${r.head}\`. Do not change any file (edits are discarded); you may read files and run the tests to check your findings.`,
+    'Look for bugs, security problems, missing or wrong tests, and unclear code, most severe first. Only report real problems, each on a line the change added or kept (new-side line numbers).',
+    'End your reply with the findings as one JSON code block, exactly this shape:',
+    '```json\n{"verdict": "approve" | "request_changes" | "comment", "summary": "one paragraph", "findings": [{"severity": "high" | "medium" | "low", "file": "path/in/repo", "line": 12, "title": "short title", "body": "what is wrong and how to fix it"}]}\n```',
+    `The diff${r.truncated ? ' (cut: it is larger than shown; read the rest from the checkout with git)' : ''}:`,
+    `\`\`\`diff\n${r.diff}\n\`\`\``,
+  ].join('\n\n');
+}

@@ -14,6 +14,9 @@ export const ACTION_IDS = {
   approve: 'codex_approve',
   approveForTask: 'codex_approve_task',
   deny: 'codex_deny',
+  openPullRequest: 'codex_open_pr',
+  undo: 'codex_undo',
+  fixFindings: 'codex_fix_findings',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
@@ -27,7 +30,11 @@ export type TaskButtonValue = z.infer<typeof taskButtonValueSchema>;
 export const approvalButtonValueSchema = z.strictObject({ t: idSchema, a: idSchema });
 export type ApprovalButtonValue = z.infer<typeof approvalButtonValueSchema>;
 
-export const buttonValueSchema = z.union([approvalButtonValueSchema, taskButtonValueSchema]);
+/** Undo (of one turn): `{"t":"<taskId>","n":<turn>}`. */
+export const turnButtonValueSchema = z.strictObject({ t: idSchema, n: z.number().int().min(1).max(10_000) });
+export type TurnButtonValue = z.infer<typeof turnButtonValueSchema>;
+
+export const buttonValueSchema = z.union([approvalButtonValueSchema, turnButtonValueSchema, taskButtonValueSchema]);
 export type ButtonValue = z.infer<typeof buttonValueSchema>;
 
 /** Serialises a button value; throws when the ids are not ids (a bug, not user input). */
@@ -55,6 +62,11 @@ export function parseTaskButtonValue(raw: unknown): TaskButtonValue | undefined 
 /** Task and approval ids of an approval button's `value`, or undefined when it is not ours. */
 export function parseApprovalButtonValue(raw: unknown): ApprovalButtonValue | undefined {
   return parseWith(approvalButtonValueSchema, raw);
+}
+
+/** Task id and turn of an Undo button's `value`, or undefined when it is not one of ours. */
+export function parseTurnButtonValue(raw: unknown): TurnButtonValue | undefined {
+  return parseWith(turnButtonValueSchema, raw);
 }
 
 /** Either shape; undefined when the value is malformed or carries anything else. */

@@ -24,10 +24,15 @@ export type ErrorView =
    * Someone other than the owner or an approver pressed a button or replied. `others`: who
    * else may (configured approvers, steerers); when given, they are named instead of "an approver".
    */
-  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer' | 'unschedule'; owner: string; others?: string[] }
+  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer' | 'unschedule' | 'pull_request' | 'undo'; owner: string; others?: string[] }
   /** `/codex schedule` with a cron line that is invalid or too frequent. */
   | { kind: 'invalid_schedule'; reason: string; example: string; next: string[]; timezone: string }
   | { kind: 'automation_not_found'; id: string }
+  /** A delivery button (Open pull request, Undo) clicked while a turn of the task runs. */
+  | { kind: 'task_busy'; taskId: string }
+  | { kind: 'pull_request_exists'; url: string }
+  /** `--pr` (or a pull request to review) on a repo with no code host. */
+  | { kind: 'no_code_host'; repo: string }
   | { kind: 'missing_task_id'; subcommand: 'status' | 'cancel' }
   | { kind: 'task_not_found'; taskId: string }
   | { kind: 'task_finished'; taskId: string; status: TaskStatus }
@@ -71,6 +76,8 @@ const ACTION_TEXT: Record<Extract<ErrorView, { kind: 'not_permitted' }>['action'
   cancel: 'cancel',
   steer: 'steer',
   unschedule: 'unschedule',
+  pull_request: 'open a pull request for',
+  undo: 'undo turns of',
 };
 
 function sentence(view: ErrorView): string {
@@ -110,6 +117,12 @@ function sentence(view: ErrorView): string {
       return `There is no task ${inlineCode(view.taskId, 40)}. Check the id on the task's status card, or run \`${COMMAND} status\` to list your tasks.`;
     case 'task_finished':
       return `Task ${inlineCode(view.taskId, 40)} has already ended (${view.status}). Reply in its thread to continue it, or start a new task with \`${COMMAND} task\`.`;
+    case 'task_busy':
+      return `A turn of task ${inlineCode(view.taskId, 40)} is running, so nothing changed: wait for its summary, then click again.`;
+    case 'pull_request_exists':
+      return `This task's pull request is already open (${/^https?:\/\/[^\s|<>]+$/.test(view.url) ? `<${view.url}>` : inlineCode(view.url, 200)}): reply in the thread to add to it.`;
+    case 'no_code_host':
+      return `Pull requests need a repo on GitHub, and ${inlineCode(view.repo, 60)} has no \`github\` in the repo config: name a branch instead (or leave out \`--pr\`), or ask an admin to set it.`;
     case 'approval_closed':
       return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
     case 'self_approval':

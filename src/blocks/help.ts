@@ -22,11 +22,12 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
   const cmd = escapeMrkdwn(view.command ?? '/codex');
   const usage = [
     '*Start a task*',
-    `\`${cmd} task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] &lt;prompt&gt;\``,
+    `\`${cmd} task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] [--pr] &lt;prompt&gt;\`` + ' (`--pr`: open a pull request when it is done, on a repo on GitHub)',
     `e.g. \`${cmd} task --repo billing fix the flaky date test in invoice.spec.ts\``,
     '',
     '*Other commands*',
     `\`${cmd} plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out`,
+    `\`${cmd} review [--repo NAME] &lt;branch | pull request number or URL&gt;\`: a read-only review of a change, findings in a thread (and on the pull request)`,
     `\`${cmd} status [task id]\`: the state of a task, or of your recent tasks`,
     `\`${cmd} cancel &lt;task id&gt;\`: end a task; its branch keeps what was done`,
     `\`${cmd} list\`: the running and queued tasks you may see`,

@@ -16,3 +16,5 @@ export * from './status-card.js';
 export * from './task-list.js';
 export * from './automations.js';
 export * from './thread.js';
+export * from './delivery.js';
+export * from './review.js';

@@ -45,6 +45,10 @@ export interface StatusCardView {
   error?: { code: string; message: string };
   /** The automation that started the task (`/codex schedule`). */
   automation?: { id: string; cron: string };
+  /** The task's open pull request. */
+  pullRequest?: { number: number; url: string };
+  /** The latest turn undone with Undo. */
+  undoneTurn?: number;
 }
 
 export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> = {
@@ -127,6 +131,7 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   if (view.automation) where.unshift(`🔁 automation ${inlineCode(view.automation.id, 20)} (${inlineCode(view.automation.cron, 60)})`);
   if (view.branch) where.push(`🌿 ${inlineCode(view.branch, 80)}`);
   if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
+  if (view.pullRequest && /^https?:\/\/[^\s|<>]+$/.test(view.pullRequest.url)) where.push(`🔀 <${view.pullRequest.url}|pull request #${view.pullRequest.number}>`);
   blocks.push(context([where.join(' · ')]));
 
   const active = CANCELLABLE.has(view.status);
@@ -140,6 +145,7 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   if (view.plan && view.plan.length > 0) blocks.push(section(renderPlanChecklist(view.plan)));
 
   const facts: string[] = [];
+  if (view.undoneTurn && !active) facts.push(`↩️ Turn ${view.undoneTurn} undone`);
   if (active && view.steeringPending) facts.push(`💬 ${plural(view.steeringPending, 'reply', 'replies')} waiting for the agent`);
   const used = view.usage && view.usage.inputTokens + view.usage.outputTokens > 0 ? formatUsage(view.usage) : '';
   const swapped = view.servedBy !== undefined && view.model !== undefined && !sameModel(view.model, view.servedBy);

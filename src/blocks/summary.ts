@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { DiffStat, TokenUsage } from '../tasks/protocol.js';
 import { renderAgentText } from './agent-text.js';
-import { context, section } from './block-kit.js';
+import { actions, button, context, section } from './block-kit.js';
+import { ACTION_IDS, encodeButtonValue } from './button-value.js';
 import { formatLineCounts, renderDiffStat } from './diff-stat.js';
 import { formatElapsed, formatUsage, mention } from './format.js';
 import { inlineCode, plural, snippet } from './limits.js';
@@ -28,6 +29,8 @@ export interface SummaryView {
   budget?: 'steps' | 'time' | 'tokens';
   elapsedMs?: number;
   usage?: TokenUsage;
+  /** Buttons of a turn that changed files: Open pull request (on a code host, none open yet) and Undo. */
+  delivery?: { taskId: string; turn: number; openPullRequest: boolean; undo: boolean; pullRequest?: { number: number; url: string } };
 }
 
 const BUDGET_TEXT: Record<NonNullable<SummaryView['budget']>, string> = {
@@ -60,7 +63,24 @@ export function renderSummary(view: SummaryView): SlackMessage {
   if (view.repo) where.push(`📦 ${snippet(view.repo, 80)}`);
   if (view.elapsedMs !== undefined) where.push(`⏱ ${formatElapsed(view.elapsedMs)}`);
   if (view.usage) where.push(formatUsage(view.usage));
+  if (view.delivery?.pullRequest && /^https?:\/\/[^\s|<>]+$/.test(view.delivery.pullRequest.url)) where.push(`🔀 <${view.delivery.pullRequest.url}|pull request #${view.delivery.pullRequest.number}>`);
   blocks.push(context(where));
+  const d = view.delivery;
+  if (d && (d.openPullRequest || d.undo)) {
+    const buttons = [];
+    if (d.openPullRequest) buttons.push(button({ text: 'Open pull request', actionId: ACTION_IDS.openPullRequest, value: encodeButtonValue({ t: d.taskId }), style: 'primary' }));
+    if (d.undo) {
+      buttons.push(
+        button({
+          text: 'Undo',
+          actionId: ACTION_IDS.undo,
+          value: encodeButtonValue({ t: d.taskId, n: d.turn }),
+          confirm: { title: 'Undo this turn?', text: `The branch ${view.branch} goes back to where it was before this turn${d.pullRequest ? ', on GitHub too' : ''}.`, confirm: 'Undo', deny: 'Keep it', danger: true },
+        }),
+      );
+    }
+    blocks.push(actions(`codex_delivery_${d.turn}`, buttons));
+  }
   const changed = view.diffStat.files.length > 0 ? `${plural(view.diffStat.files.length, 'file')} changed (${formatLineCounts(view.diffStat.added, view.diffStat.removed)})` : 'no files changed';
   const fallback = `${view.budget ? '⚠️ Stopped early' : '✅ Done'}: ${changed} on ${snippet(view.branch, 100)}`;
   return buildMessage(fallback, blocks);

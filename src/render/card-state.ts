@@ -29,6 +29,10 @@ export interface CardState {
   diffStat?: DiffStat;
   error?: { code: string; message: string };
   budget?: 'steps' | 'time' | 'tokens';
+  /** The task's open pull request (kept across turns). */
+  pullRequest?: { number: number; url: string };
+  /** The latest turn undone (Undo), shown until the next turn starts. */
+  undoneTurn?: number;
   lastSeq: number;
   /** The automation that started the task. */
   automation?: { id: string; cron: string };
@@ -74,7 +78,7 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
     case 'turn_queued': {
       // A new turn starts from a clean card; `previous` lets a withdrawn turn put the old one back.
       const { previous: _previous, ...before } = state;
-      return { ...initialCardState(s.taskId), owner: s.owner, repo: s.repo, branch: s.branch, model: s.model, lastSeq: s.lastSeq, prompt: event.prompt, turn: event.turn, status: 'queued', previous: before };
+      return { ...initialCardState(s.taskId), owner: s.owner, repo: s.repo, branch: s.branch, model: s.model, pullRequest: s.pullRequest, lastSeq: s.lastSeq, prompt: event.prompt, turn: event.turn, status: 'queued', previous: before };
     }
     case 'turn_withdrawn':
       return s.previous && s.turn === event.turn ? { ...s.previous, lastSeq: s.lastSeq } : s;
@@ -112,6 +116,12 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
       return { ...s, status: 'failed', error: { code: event.code, message: event.message }, endedAtMs: at, currentStep: undefined, steeringPending: 0 };
     case 'task_cancelled':
       return { ...s, status: 'cancelled', endedAtMs: at, currentStep: undefined, steeringPending: 0 };
+    case 'pull_request_opened':
+      return { ...s, pullRequest: { number: event.number, url: event.url } };
+    case 'pull_request_closed':
+      return { ...s, pullRequest: undefined };
+    case 'branch_reset':
+      return { ...s, undoneTurn: event.turn };
     default:
       return s;
   }

@@ -3,6 +3,13 @@ import {
   renderApprovalPrompt,
   renderApprovalSettled,
   renderBranchPushed,
+  renderBranchReset,
+  renderBranchResetFailed,
+  renderPullRequestClosed,
+  renderPullRequestFailed,
+  renderPullRequestOpened,
+  renderPullRequestUpdated,
+  renderReview,
   renderCancelled,
   renderCommandLog,
   renderFailure,
@@ -107,6 +114,19 @@ export class TaskView {
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });
         break;
+      case 'pull_request_opened':
+      case 'pull_request_updated':
+      case 'pull_request_closed':
+      case 'pull_request_failed':
+      case 'branch_reset':
+      case 'branch_reset_failed':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: deliveryMessage(event) });
+        break;
+      case 'review_completed':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderReview({ ...event, taskId: s.taskId }) });
+        break;
       case 'task_interrupted':
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'interrupted', message: renderInterrupted({ by: event.by }) });
@@ -176,7 +196,9 @@ export class TaskView {
     const tests = this.lastTestRun ? testOutcome([this.lastTestRun]) : undefined;
     const end = s.endedAtMs ?? Date.parse(event.at);
     const elapsedMs = s.startedAtMs ? end - s.startedAtMs : undefined;
-    const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage });
+    // A turn that changed files offers Undo, and on a code host a pull request unless one is open.
+    const delivery = event.commit ? { taskId: s.taskId, turn: s.turn, openPullRequest: event.codeHost !== undefined && !s.pullRequest, undo: true, pullRequest: s.pullRequest } : undefined;
+    const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage, delivery });
     const diff = event.diff && event.diff.bytes > 0 ? { turn: event.diff.turn, branch: event.branch, filename: `codex-${s.taskId}${event.diff.turn > 1 ? `-turn${event.diff.turn}` : ''}.diff` } : undefined;
     return { type: 'summary', seq: event.seq, message, diff };
   }
@@ -192,6 +214,25 @@ export class TaskView {
     const commands = this.commands;
     this.commands = [];
     out.push({ type: 'post', seq: commands.at(-1)!.seq, kind: 'commands', message: renderCommandLog({ commands }) });
+  }
+}
+
+type DeliveryEvent = Event<'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
+
+function deliveryMessage(event: DeliveryEvent): SlackMessage {
+  switch (event.type) {
+    case 'pull_request_opened':
+      return renderPullRequestOpened(event);
+    case 'pull_request_updated':
+      return renderPullRequestUpdated(event);
+    case 'pull_request_closed':
+      return renderPullRequestClosed(event);
+    case 'pull_request_failed':
+      return renderPullRequestFailed(event);
+    case 'branch_reset':
+      return renderBranchReset(event);
+    case 'branch_reset_failed':
+      return renderBranchResetFailed(event);
   }
 }
 

@@ -6,9 +6,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import { assertTaskBranch, assertTaskId, taskBranchName } from '../tasks/branch-name.js';
 import { MIRROR_OBJECTS_MOUNT, materializeCheckout, pathExists } from './checkout.js';
 import { commitCheckout, type CommitOutcome } from './commit-checkout.js';
+import { credentialEnv, type GitAuth } from './git-auth.js';
 import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 import { KeyedLock } from './keyed-lock.js';
-import { mirrorPath, resolveRef, syncMirror, upstreamRef } from './mirror.js';
+import { maintainMirrors, mirrorPath, resolveRef, syncMirror, upstreamRef } from './mirror.js';
 import { removeTree } from './remove-tree.js';
 import { sandboxUserFor, type SandboxUser } from './sandbox-user.js';
 import { measureTree, type TreeSize } from './tree-size.js';
@@ -81,6 +82,8 @@ export interface WorkspaceOptions {
   /** Limits of checkouts whose repo names none (default DEFAULT_LIMITS'). */
   limits?: CheckoutLimits;
   logger?: Logger;
+  /** Credentials for each fetch and push of a repo (a code host's token); the worker's own when absent. */
+  gitAuth?: GitAuth;
 }
 
 /**
@@ -114,7 +117,7 @@ export class Workspace {
     assertTaskBranch(branch);
     const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
-    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const mirrorDir = await this.lock.run(repo.name, async () => syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name)));
     const fetched = performance.now();
     const baseSha = await this.lock.run(repo.name, async () => {
       const sha = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
@@ -142,7 +145,7 @@ export class Workspace {
     assertTaskBranch(branch);
     const repo = { ...input.repo, baseBranch: await checkBranchName(input.baseBranch ?? input.repo.baseBranch) };
     const started = performance.now();
-    const mirrorDir = await this.lock.run(repo.name, () => syncMirror(this.options.dataDir, repo));
+    const mirrorDir = await this.lock.run(repo.name, async () => syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name)));
     const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
     if (!tip) throw new CodexError('branch_not_found', `Branch ${branch} does not exist in ${repo.name}.`, { userMessage: `The branch ${branch} no longer exists, so this task cannot be continued.` });
     const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
@@ -230,7 +233,7 @@ export class Workspace {
       const sha = await resolveRef(mirrorDir, `refs/heads/${branch}`);
       if (!sha) throw new CodexError('branch_not_found', `branch ${branch} is not in the mirror of ${repo.name}`);
       try {
-        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir, timeoutMs: GIT_TIMEOUT.transfer });
+        await runHostGit(['push', '--quiet', '--no-verify', '--', url, `refs/heads/${branch}:refs/heads/${branch}`], { gitDir: mirrorDir, env: await this.authEnv(repo.name), timeoutMs: GIT_TIMEOUT.transfer });
       } catch (e) {
         throw new CodexError('push_failed', `pushing ${branch} failed: ${(e as Error).message}`, {
           cause: e,
@@ -249,7 +252,7 @@ export class Workspace {
   async adoptUpstreamBranch(repo: WorkspaceRepo, branch: string): Promise<boolean> {
     assertTaskBranch(branch);
     return this.lock.run(repo.name, async () => {
-      const mirrorDir = await syncMirror(this.options.dataDir, repo);
+      const mirrorDir = await syncMirror(this.options.dataDir, repo, await this.authEnv(repo.name));
       if (await resolveRef(mirrorDir, `refs/heads/${branch}`)) return true;
       const sha = await resolveRef(mirrorDir, upstreamRef(branch));
       if (!sha) return false;
@@ -258,34 +261,58 @@ export class Workspace {
     });
   }
 
-  /**
-   * Garbage-collects the mirrors now and then (the worker calls it on its reaper interval):
-   * `git gc --auto` in each, under the repo's lock and bounded in time, so loose objects of task
-   * commits and fetches are packed and unreachable ones older than two weeks pruned. `--auto`
-   * makes it cheap when there is nothing to do. Host git otherwise runs with gc off. Returns the
-   * repos whose gc failed (logged, never thrown).
-   */
+  /** Garbage-collects the mirrors now and then (see maintainMirrors in mirror.ts); the repos whose gc failed. */
   async maintainMirrors(): Promise<string[]> {
-    const root = join(this.options.dataDir, 'mirrors');
-    const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n.endsWith('.git')).map((n) => n.slice(0, -'.git'.length));
-    const failed: string[] = [];
-    for (const name of names) {
-      await this.lock
-        .run(name, () =>
-          runHostGit(['gc', '--auto', '--quiet'], {
-            gitDir: mirrorPath(this.options.dataDir, name),
-            // Later `-c` settings win over the hardening's gc.auto=0; never in the background,
-            // so the lock and the timeout cover the whole gc.
-            config: ['gc.auto=6700', 'gc.autoPackLimit=50', 'gc.autoDetach=false'],
-            timeoutMs: GIT_TIMEOUT.gc,
-          }),
-        )
-        .catch((e: unknown) => {
-          failed.push(name);
-          this.log.warn({ err: e, repo: name }, 'git gc of a mirror failed');
-        });
-    }
-    return failed;
+    return maintainMirrors(this.options.dataDir, this.lock, this.log);
+  }
+
+  /**
+   * Undo: moves a task branch back from `from` to `to` (an earlier commit), in the mirror and,
+   * when `url` is given, upstream with `--force-with-lease` (upstream must still be at `from`:
+   * if someone else pushed meanwhile, nothing moves). Fails with `branch_moved` otherwise.
+   */
+  async resetBranch(repo: Pick<WorkspaceRepo, 'name'>, branch: string, move: { from: string; to: string; url?: string }): Promise<void> {
+    assertTaskBranch(branch);
+    const mirrorDir = mirrorPath(this.options.dataDir, repo.name);
+    await this.lock.run(repo.name, async () => {
+      const tip = await resolveRef(mirrorDir, `refs/heads/${branch}`);
+      if (tip !== move.from) throw new CodexError('branch_moved', `branch ${branch} is at ${tip ?? 'nothing'}, not ${move.from}`, { userMessage: `The branch ${branch} has moved on since that turn, so it was not undone: undo the later turn first.` });
+      if (move.url) {
+        try {
+          await runHostGit(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${branch}:${move.from}`, '--', move.url, `${move.to}:refs/heads/${branch}`], { gitDir: mirrorDir, env: await this.authEnv(repo.name), timeoutMs: GIT_TIMEOUT.transfer });
+        } catch (e) {
+          throw new CodexError('branch_moved', `force-with-lease push of ${branch} failed: ${(e as Error).message}`, {
+            cause: e,
+            userMessage: `The upstream branch ${branch} was not moved back: someone else pushed to it since (or the push was refused), so look at it on the remote and undo by hand if you still want to.`,
+          });
+        }
+      }
+      await runHostGit(['update-ref', `refs/heads/${branch}`, move.to, move.from], { gitDir: mirrorDir });
+    });
+  }
+
+  /**
+   * The change of upstream branch `head` against `base` (from their merge base), as of the last
+   * fetch: what a review reads. Cut to `maxBytes` (head and tail kept).
+   */
+  async branchDiff(repo: Pick<WorkspaceRepo, 'name'>, base: string, head: string, maxBytes = 200_000): Promise<{ diff: string; truncated: boolean; baseSha: string; headSha: string }> {
+    const mirrorDir = mirrorPath(this.options.dataDir, repo.name);
+    const headSha = await resolveRef(mirrorDir, upstreamRef(head));
+    const baseTip = await resolveRef(mirrorDir, upstreamRef(base));
+    if (!headSha || !baseTip) throw new CodexError('branch_not_found', `no branch ${headSha ? base : head} in ${repo.name}`, { userMessage: `The repository "${repo.name}" has no branch "${headSha ? base : head}": check the name, then ask again.` });
+    const mergeBase = (await runHostGit(['merge-base', baseTip, headSha], { gitDir: mirrorDir, okExitCodes: [1] })).stdout.trim() || baseTip;
+    const r = await runHostGit(['diff', '--no-color', '--no-ext-diff', '--no-textconv', mergeBase, headSha], { gitDir: mirrorDir, maxOutputBytes: maxBytes });
+    return { diff: r.stdout, truncated: r.truncated, baseSha: mergeBase, headSha };
+  }
+
+  /** The parent of a commit in the mirror (where a branch was before that turn's commit). */
+  async parentOf(repo: Pick<WorkspaceRepo, 'name'>, commit: string): Promise<string | undefined> {
+    return resolveRef(mirrorPath(this.options.dataDir, repo.name), `${commit}^`);
+  }
+
+  /** Fresh credentials for one git process talking to `repoName`'s remote (none without gitAuth). */
+  private async authEnv(repoName: string): Promise<Record<string, string>> {
+    return credentialEnv(this.options.gitAuth ? await this.options.gitAuth(repoName) : undefined);
   }
 
   /** The tip of a task branch in the mirror, or undefined when it does not exist. */

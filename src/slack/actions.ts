@@ -1,10 +1,12 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, parseApprovalButtonValue, parseTaskButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
 import { canApprove, canDecide, decidersOf, isForeignTeam } from '../tasks/access.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { cancelTask } from '../tasks/cancel-task.js';
 import type { SlackDeps } from './slack-deps.js';
+import { createTask } from './create-task.js';
+import { taskTarget } from './task-target.js';
 
 const DECISIONS: Record<string, ApprovalDecision> = {
   [ACTION_IDS.approve]: 'accept',
@@ -38,7 +40,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   const refuse = async (view: ErrorView) => {
     if (channel) await deps.poster.postEphemeral(channel, user, renderError(view), threadTs).catch(() => undefined);
   };
-  const value = parseApprovalButtonValue(action.value) ?? parseTaskButtonValue(action.value);
+  const value = parseApprovalButtonValue(action.value) ?? parseTurnButtonValue(action.value) ?? parseTaskButtonValue(action.value);
   if (!value) return refuse({ kind: 'internal' });
   const task = await deps.store.getTask(value.t);
   if (!task) return refuse({ kind: 'task_not_found', taskId: value.t });
@@ -67,6 +69,28 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'stop', owner: task.owner });
     if (FINAL_STATUSES.has(task.status)) return refuse({ kind: 'task_finished', taskId: task.id, status: task.status });
     await deps.store.appendOp(task.id, { type: 'interrupt', by: user });
+    return;
+  }
+  // Open pull request and Undo: the click is the person's approval; a worker carries it out
+  // (TaskLifecycle.requestDelivery) and the thread shows what it did from the task's events.
+  if (action.action_id === ACTION_IDS.openPullRequest || action.action_id === ACTION_IDS.undo) {
+    const undo = action.action_id === ACTION_IDS.undo;
+    if (!canDecide(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: undo ? 'undo' : 'pull_request', owner: task.owner });
+    if (!FINAL_STATUSES.has(task.status)) return refuse({ kind: 'task_busy', taskId: task.id });
+    if (!undo && task.pullRequest) return refuse({ kind: 'pull_request_exists', url: task.pullRequest.url });
+    const turn = undo ? parseTurnButtonValue(action.value)?.n : task.turn;
+    if (turn === undefined) return refuse({ kind: 'internal' });
+    await deps.lifecycle.requestDelivery(task, { action: undo ? 'undo' : 'pull_request', by: user, turn });
+    return;
+  }
+  // Fix these: a new task, owned by whoever clicked (if they may start one), on the reviewed branch.
+  if (action.action_id === ACTION_IDS.fixFindings) {
+    const review = (await deps.store.readEvents(task.id)).findLast((e) => e.type === 'review_completed');
+    if (!review || review.type !== 'review_completed' || !channel) return refuse({ kind: 'internal' });
+    const target = taskTarget(deps.config, channel, user, { repo: task.repo });
+    if (!target.ok) return refuse(target.error);
+    const started = await createTask(deps, { repo: target.repo, asked: { prompt: findingsPrompt(review), branch: review.head }, owner: user, channel, teamId: body.team?.id, model: target.model, personality: target.personality });
+    await started.publish();
     return;
   }
   if (action.action_id === ACTION_IDS.cancel) {

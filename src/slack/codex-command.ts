@@ -58,13 +58,19 @@ export async function handleCodexCommand(deps: SlackDeps, command: SlashCommand,
       if (result.kind === 'finished') return ephemeral({ kind: 'task_finished', taskId: parsed.taskId, status: result.status });
       return ack({ response_type: 'ephemeral', text: `Cancelling task \`${parsed.taskId}\`. Its branch keeps what was done; the thread shows when it has stopped.` });
     }
-    case 'task': {
+    case 'task':
+    case 'review': {
       // One Redis deadline for everything before the ack: the defaults read, then the write.
       const begun = Date.now();
-      const target = await resolveTarget(deps, command.channel_id, command.user_id, parsed);
+      // A review names its pull request by URL: the repo on GitHub with that owner/name, unless --repo says.
+      const byUrl = parsed.kind === 'review' && parsed.owner ? deps.config.repos.find((r) => r.github && `${r.github.owner}/${r.github.name}`.toLowerCase() === `${parsed.owner}/${parsed.name}`.toLowerCase())?.name : undefined;
+      const flags = parsed.kind === 'task' ? parsed : { repo: parsed.repo ?? byUrl };
+      const target = await resolveTarget(deps, command.channel_id, command.user_id, flags);
       if (!target.ok) return ephemeral(target.error);
+      if (parsed.pullRequest && !target.repo.github) return ephemeral({ kind: 'no_code_host', repo: target.repo.name });
+      const asked = parsed.kind === 'task' ? parsed : reviewAsk(parsed);
       try {
-        const input = { repo: target.repo, asked: parsed, owner: command.user_id, channel: command.channel_id, teamId: command.team_id, model: target.model, personality: target.personality };
+        const input = { repo: target.repo, asked, owner: command.user_id, channel: command.channel_id, teamId: command.team_id, model: target.model, personality: target.personality };
         const started = await createTask(deps, input, REDIS_DEADLINE_MS - (Date.now() - begun));
         await ack();
         await started.publish().catch(async (e: unknown) => {
@@ -88,4 +94,10 @@ function publishFailureText(e: unknown): string {
     return "I couldn't post in this channel, so the task was not started. Invite me with `/invite @Codex` and run the command again.";
   }
   return "I couldn't start the task: posting its status card or queueing it failed, and nothing was left half-made. Try again in a minute; if it keeps failing, tell whoever runs this bot.";
+}
+
+/** A review as a task: its prompt (what the card shows) names what is reviewed. */
+function reviewAsk(parsed: Extract<ReturnType<typeof parseCommand>, { kind: 'review' }>) {
+  const what = parsed.pullRequest !== undefined ? `pull request #${parsed.pullRequest}` : `branch ${parsed.branch}`;
+  return { prompt: `Review ${what}`, mode: 'review' as const, review: { branch: parsed.branch, pullRequest: parsed.pullRequest } };
 }

@@ -29,7 +29,7 @@ export class TooManyQueuedError extends CodexError {
 export interface NewTaskInput {
   repo: RepoConfig;
   /** What was asked: `/codex task|plan` or a mention, parsed (`--branch` starts from that branch; plan mode proposes first). */
-  asked: Pick<Extract<ParsedCommand, { kind: 'task' }>, 'prompt' | 'branch' | 'mode'>;
+  asked: Pick<Extract<ParsedCommand, { kind: 'task' }>, 'prompt' | 'branch' | 'pullRequest'> & { mode?: 'plan' | 'review'; review?: { branch?: string; pullRequest?: number } };
   owner: string;
   channel: string;
   teamId?: string;
@@ -72,6 +72,8 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput, deadlineM
     turn: 1,
     mode: input.asked.mode ?? 'task',
     ...(input.automation ? { automation: input.automation } : {}),
+    ...(input.asked.pullRequest ? { autoPullRequest: true } : {}),
+    ...(input.asked.review ? { review: input.asked.review } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -113,7 +115,9 @@ async function publishTask(deps: SlackDeps, task: TaskRecord, created: TaskEvent
   }
   const thread = threadTs ?? cardTs;
   try {
-    await deps.store.patchTask(task.id, { cardTs, threadTs: thread });
+    // The thread's permalink goes into the pull request's body, which a worker writes.
+    const threadUrl = await deps.poster.client.chat.getPermalink({ channel: task.channel, message_ts: thread }).then((r) => r.permalink, () => undefined);
+    await deps.store.patchTask(task.id, { cardTs, threadTs: thread, ...(threadUrl ? { threadUrl } : {}) });
     await deps.store.linkThread(task.channel, thread, task.id);
     await withTimeout(deps.lifecycle.enqueueFirstTurn(task, QUEUE_FAILED), 5_000, 'queue_timeout', 'queueing the task');
   } catch (e) {

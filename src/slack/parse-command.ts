@@ -1,7 +1,8 @@
 /*
  * Parses the text after `/codex`. Subcommands start with a verb (ARCHITECTURE.md):
- *   task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] <prompt>
+ *   task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] [--pr] <prompt>   (--pr: open a pull request at the end)
  *   plan [same flags] <prompt>   (explore and propose a plan; change nothing)
+ *   review [--repo NAME] <branch | pull request number | pull request URL>   (read-only review)
  *   status [task id]
  *   cancel <task id>
  *   list                          (running and queued tasks one may see)
@@ -16,7 +17,8 @@
 import { TASK_ID_PATTERN } from '../tasks/task-record.js';
 
 export type ParsedCommand =
-  | { kind: 'task'; prompt: string; repo?: string; branch?: string; model?: string; personality?: string; mode?: 'plan' }
+  | { kind: 'task'; prompt: string; repo?: string; branch?: string; model?: string; personality?: string; mode?: 'plan'; pullRequest?: boolean }
+  | { kind: 'review'; repo?: string; branch?: string; pullRequest?: number; owner?: string; name?: string }
   | { kind: 'status'; taskId?: string }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'list' }
@@ -63,6 +65,8 @@ export function parseCommand(text: string): ParsedCommand {
       return parseDefaults(after);
     case 'task':
       return parseTask(after, verb);
+    case 'review':
+      return parseReview(after);
     case 'plan': {
       const parsed = parseTask(after, verb);
       return parsed.kind === 'task' ? { ...parsed, mode: 'plan' } : parsed;
@@ -80,12 +84,18 @@ export function parseCommand(text: string): ParsedCommand {
 }
 
 /** Reads leading `--flag value` / `--flag=value` pairs; returns them and the text after them. */
-function readFlags(args: string): { flags: Partial<Record<FlagName, string>>; rest: string } | { invalid: string } {
+function readFlags(args: string): { flags: Partial<Record<FlagName, string>>; rest: string; pullRequest: boolean } | { invalid: string } {
   let rest = args;
   const flags: Partial<Record<FlagName, string>> = {};
+  let pullRequest = false;
   for (;;) {
     const m = /^(\S+)(?:\s+|$)/.exec(rest);
     if (!m) break;
+    if (m[1] === '--pr') {
+      pullRequest = true;
+      rest = rest.slice(m[0].length);
+      continue;
+    }
     const flag = FLAG.exec(m[1]!);
     if (!flag) break;
     const name = flag[1] as FlagName;
@@ -101,7 +111,7 @@ function readFlags(args: string): { flags: Partial<Record<FlagName, string>>; re
     if (flags[name] !== undefined) return { invalid: `\`--${name}\` is given twice.` };
     flags[name] = value;
   }
-  return { flags, rest };
+  return { flags, rest, pullRequest };
 }
 
 function parseDefaults(args: string): ParsedCommand {
@@ -109,7 +119,7 @@ function parseDefaults(args: string): ParsedCommand {
   const read = readFlags(args);
   if ('invalid' in read) return { kind: 'invalid', reason: read.invalid };
   const { branch, ...set } = read.flags;
-  if (branch !== undefined || read.rest.trim() !== '') {
+  if (branch !== undefined || read.pullRequest || read.rest.trim() !== '') {
     return { kind: 'invalid', reason: '`/codex defaults` takes `--repo NAME`, `--model NAME` and `--personality NAME` (or `reset`), like `/codex defaults --repo billing --personality friendly`.' };
   }
   return { kind: 'defaults', set };
@@ -122,9 +132,10 @@ function parseTask(args: string, verb: string): ParsedCommand {
   if (flags.branch !== undefined && !BRANCH.test(flags.branch)) {
     return { kind: 'invalid', reason: `\`${flags.branch}\` is not a valid branch name.` };
   }
+  if (read.pullRequest && verb !== 'task') return { kind: 'invalid', reason: `\`--pr\` goes with \`/codex task\`: a \`${verb}\` turn changes nothing to open a pull request with.` };
   const prompt = rest.trim();
   if (prompt === '') return { kind: 'invalid', reason: `Say what the task is after \`${verb}\`, like \`/codex ${verb} add retries to the billing client\`.` };
-  return { kind: 'task', prompt, ...flags };
+  return { kind: 'task', prompt, ...flags, ...(read.pullRequest ? { pullRequest: true } : {}) };
 }
 
 /** `schedule "<cron>" [--repo NAME] <prompt>`: the cron line in quotes (Slack may send curly ones). */
@@ -134,4 +145,25 @@ function parseSchedule(args: string): ParsedCommand {
   const task = parseTask(m[2]!, 'schedule');
   if (task.kind !== 'task') return task;
   return { kind: 'schedule', cron: m[1]!.trim(), prompt: task.prompt, repo: task.repo, branch: task.branch };
+}
+
+const PR_URL = /^https?:\/\/[^/\s]+\/([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)\/pull\/(\d+)\/?(?:[#?].*)?$/;
+
+/** `review [--repo NAME] <branch | number | URL>`: what to review. */
+function parseReview(args: string): ParsedCommand {
+  const usage = 'Say what to review after `review`: a branch, a pull request number or its URL, like `/codex review 42` or `/codex review --repo billing feature/retries`.';
+  const words = args.split(/\s+/).filter(Boolean);
+  let repo: string | undefined;
+  if (words[0] === '--repo' || words[0]?.startsWith('--repo=')) {
+    repo = words[0] === '--repo' ? words[1] : words[0].slice('--repo='.length);
+    words.splice(0, words[0] === '--repo' ? 2 : 1);
+    if (!repo || repo.startsWith('--')) return { kind: 'invalid', reason: '`--repo` needs a value, like `--repo billing`.' };
+  }
+  if (words.length !== 1) return { kind: 'invalid', reason: usage };
+  const target = words[0]!;
+  const url = PR_URL.exec(target);
+  if (url) return { kind: 'review', repo, pullRequest: Number(url[3]), owner: url[1], name: url[2] };
+  if (/^#?\d+$/.test(target)) return { kind: 'review', repo, pullRequest: Number(target.replace('#', '')) };
+  if (!BRANCH.test(target)) return { kind: 'invalid', reason: `\`${target}\` is not a branch name, pull request number or pull request URL. ${usage}` };
+  return { kind: 'review', repo, branch: target };
 }

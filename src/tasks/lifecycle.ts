@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
 import type { TaskEvent, TaskEventInput } from './protocol.js';
 import type { RenderProgress } from './render-progress.js';
-import type { TaskQueue } from './task-queue.js';
+import type { DeliveryRequest, TaskQueue } from './task-queue.js';
 import { FINAL_STATUSES, type TaskRecord, type TaskStatus } from './task-record.js';
 import type { TaskStore } from './task-store.js';
 
@@ -36,6 +36,15 @@ export class TaskLifecycle {
   async create(record: TaskRecord): Promise<TaskEvent> {
     const { repo, branch, baseBranch, prompt, owner, model, mode, automation } = record;
     return this.store.createTask({ ...record, status: 'queued', turn: 1 }, { type: 'task_created', facts: { repo, branch, baseBranch, prompt, owner, model, mode, ...(automation ? { automation } : {}) } });
+  }
+
+  /**
+   * Asks a worker to carry out a delivery step (open the pull request, undo a turn) for an
+   * ended task. It changes neither status nor turn; what happens is told by the events the
+   * worker appends (`pull_request_*`, `branch_reset*`).
+   */
+  async requestDelivery(task: TaskRecord, delivery: DeliveryRequest): Promise<void> {
+    await this.queue.enqueueDelivery(task.id, task.turn, delivery);
   }
 
   /** Queues turn 1's job; if that fails, the task fails with `message` (and the error is rethrown). */

@@ -59,11 +59,21 @@ export const taskFactsSchema = z.object({
   prompt: z.string(),
   owner: z.string(),
   model: z.string(),
-  mode: z.enum(['task', 'plan']),
+  mode: z.enum(['task', 'plan', 'review']),
   /** The automation that started this task (`/codex schedule`). */
   automation: z.object({ id: z.string(), cron: z.string() }).optional(),
 });
 export type TaskFacts = z.infer<typeof taskFactsSchema>;
+
+/** One finding of a review: where, how severe, what. */
+export const reviewFindingSchema = z.object({
+  severity: z.enum(['high', 'medium', 'low']),
+  file: z.string(),
+  line: z.number().int().min(1).optional(),
+  title: z.string(),
+  body: z.string().default(''),
+});
+export type ReviewFinding = z.infer<typeof reviewFindingSchema>;
 
 export const taskEventSchema = z.discriminatedUnion('type', [
   /** The task exists and waits for a worker (written with the record, before Slack is answered). */
@@ -135,6 +145,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
     /** Set when a budget ended the task early. */
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
+    /** The repo is on a code host: the summary may offer to open a pull request. */
+    codeHost: z.enum(['github']).optional(),
   }),
   /**
    * A turn's result, once committed and before anything is pushed: the summary and the diff go
@@ -149,7 +161,35 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     commit: z.string().optional(),
     diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
+    /** The repo's code host, when it has one (the summary offers a pull request). */
+    codeHost: z.enum(['github']).optional(),
   }),
+  /** The task's pull request was opened (by a click, `--pr` or the repo's autoPullRequest). */
+  z.object({ ...base, type: z.literal('pull_request_opened'), number: z.number().int().min(1), url: z.string(), branch: z.string(), draft: z.boolean().default(false), by: z.string().optional(), /** The commit pushed with it (no separate `branch_pushed`). */ commit: z.string().optional() }),
+  /** A later turn was pushed to the open pull request and commented on it. */
+  z.object({ ...base, type: z.literal('pull_request_updated'), number: z.number().int().min(1), url: z.string(), commit: z.string() }),
+  /** The pull request was closed or merged on the code host since it was opened; nothing was pushed to it. */
+  z.object({ ...base, type: z.literal('pull_request_closed'), number: z.number().int().min(1), url: z.string(), merged: z.boolean() }),
+  /** Opening or updating the pull request failed: `message` says what to do. */
+  z.object({ ...base, type: z.literal('pull_request_failed'), message: z.string(), by: z.string().optional() }),
+  /** A `/codex review` turn's findings (most severe first), and where they were posted on the code host. */
+  z.object({
+    ...base,
+    type: z.literal('review_completed'),
+    verdict: z.enum(['approve', 'request_changes', 'comment']),
+    summary: z.string(),
+    findings: z.array(reviewFindingSchema),
+    head: z.string(),
+    base: z.string(),
+    pullRequest: z.object({ number: z.number().int().min(1), url: z.string() }).optional(),
+    reviewUrl: z.string().optional(),
+    /** Submitting the review on the code host failed: a sentence saying what to do. */
+    hostError: z.string().optional(),
+  }),
+  /** Undo: the task branch went back from `from` to `to`, where it was before turn `turn` (upstream too when `pushed`). */
+  z.object({ ...base, type: z.literal('branch_reset'), turn: z.number().int().min(1), branch: z.string(), from: z.string(), to: z.string(), pushed: z.boolean(), by: z.string() }),
+  /** Undo was refused or failed: `message` says why and what to do. */
+  z.object({ ...base, type: z.literal('branch_reset_failed'), turn: z.number().int().min(1), message: z.string(), by: z.string() }),
   /** The task branch was pushed to the upstream (or the push failed: `error` says why). */
   z.object({ ...base, type: z.literal('branch_pushed'), branch: z.string(), remote: z.string(), commit: z.string(), ok: z.boolean(), error: z.string().optional() }),
   z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),

@@ -4,9 +4,18 @@ import { taskIdSchema } from './task-record.js';
 
 export const QUEUE_NAME = 'codex-tasks';
 
-/** What a job carries: only ids. Everything else is read from the task record. */
-export const jobDataSchema = z.object({ taskId: taskIdSchema, turn: z.number().int().min(1) });
+/**
+ * What a job carries: only ids. Everything else is read from the task record. A job with a
+ * `delivery` runs that delivery step for an ended turn (open the pull request, undo the turn)
+ * instead of a turn: a person's click, carried out by a worker.
+ */
+export const jobDataSchema = z.object({
+  taskId: taskIdSchema,
+  turn: z.number().int().min(1),
+  delivery: z.object({ action: z.enum(['pull_request', 'undo']), by: z.string(), turn: z.number().int().min(1) }).optional(),
+});
 export type JobData = z.infer<typeof jobDataSchema>;
+export type DeliveryRequest = NonNullable<JobData['delivery']>;
 
 /** BullMQ job id: the task id for the first turn, `<id>-t<turn>` for follow-ups (job ids are unique). */
 export function jobIdFor(taskId: string, turn: number): string {
@@ -29,6 +38,15 @@ export class TaskQueue {
   async enqueue(data: JobData): Promise<void> {
     const parsed = jobDataSchema.parse(data);
     await this.queue.add('task', parsed, { jobId: jobIdFor(parsed.taskId, parsed.turn) });
+  }
+
+  /**
+   * Queues a delivery step for turn `turn` of a task. One job id per task, turn and action: a
+   * second click while the first waits or runs is the same job (BullMQ keeps ids unique).
+   */
+  async enqueueDelivery(taskId: string, turn: number, delivery: DeliveryRequest): Promise<void> {
+    const parsed = jobDataSchema.parse({ taskId, turn, delivery });
+    await this.queue.add('delivery', parsed, { jobId: `${taskId}-t${turn}-${delivery.action}-${delivery.turn}`, removeOnComplete: true, removeOnFail: true });
   }
 
   /**

@@ -54,9 +54,11 @@ export const taskRecordSchema = z.object({
    * `plan`: the first turn explores and proposes a plan without changing anything (its changes
    * are discarded); a reply then starts an ordinary turn that carries the plan out.
    */
-  mode: z.enum(['task', 'plan']).default('task'),
+  mode: z.enum(['task', 'plan', 'review']).default('task'),
   /** The automation that started this task (`/codex schedule`). */
   automation: z.object({ id: z.string(), cron: z.string() }).optional(),
+  /** `/codex review`: the branch or pull request (number) reviewed in the first turn. */
+  review: z.object({ branch: z.string().optional(), pullRequest: z.number().int().min(1).optional() }).optional(),
   /** Slack user id of who asked for the current turn (turn > 1). */
   turnBy: z.string().optional(),
   /** Follow-up prompt of the current turn (turn > 1). */
@@ -77,6 +79,12 @@ export const taskRecordSchema = z.object({
    * No new run may take the turn in between (TaskLifecycle.endTurn, finishEnding).
    */
   ending: z.boolean().optional(),
+  /** `--pr`: open the pull request at the end of the turn without a click. */
+  autoPullRequest: z.boolean().optional(),
+  /** The task's open pull request on its code host (one per task). */
+  pullRequest: z.object({ number: z.number().int().min(1), url: z.string() }).optional(),
+  /** Permalink of the task's Slack thread (for the pull request's body). */
+  threadUrl: z.string().optional(),
   /** Someone chose "Approve for this task" on a push: later turns push without asking. */
   autoPush: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

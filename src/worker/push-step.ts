@@ -43,9 +43,10 @@ export function sensitivePaths(stat: DiffStat): string[] {
  * branch upstream when the repo asks for it. It asks in the thread first, showing the diff
  * stat, when the policy's `push` says so, unless someone who may decide chose "Approve for this
  * task" and this turn was asked for by the owner or an approver (a steerer's turn asks again);
- * a change to CI or configuration paths always asks. The outcome is a `branch_pushed` event.
+ * a change to CI or configuration paths always asks. The outcome is a `branch_pushed` event;
+ * true when the branch was pushed.
  */
-export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; diffStat: DiffStat; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<void> {
+export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; policy: ApprovalPolicy; commit: string; diffStat: DiffStat; workspace: Workspace; store: TaskStore; events: EventSink; ops: OpSource }): Promise<boolean> {
   const { task, repo, events } = input;
   const remote = displayRemote(repo.pushUrl);
   const flagged = sensitivePaths(input.diffStat);
@@ -60,14 +61,16 @@ export async function pushStep(input: { task: TaskRecord; repo: RepoConfig; poli
       diffStat: input.diffStat,
       timeoutMinutes: input.policy.timeoutMinutes,
     });
-    if (result.decision === 'decline') return;
+    if (result.decision === 'decline') return false;
     if (result.decision === 'accept_for_task') await input.store.patchTask(task.id, { autoPush: true });
   }
   try {
     const sha = await input.workspace.pushBranch(repo, task.branch, repo.pushUrl);
     await events.emit({ type: 'branch_pushed', branch: task.branch, remote, commit: sha, ok: true });
+    return true;
   } catch (e) {
     const error = CodexError.isInstance(e) ? e.userMessage : 'The push failed.';
     await events.emit({ type: 'branch_pushed', branch: task.branch, remote, commit: input.commit, ok: false, error });
+    return false;
   }
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
-import { personalityOf, type DescribePerson } from '../agent/prompts.js';
+import { personalityOf, reviewPrompt, type DescribePerson } from '../agent/prompts.js';
 import { resolveBudgets, type ApprovalPolicy, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
@@ -18,6 +18,9 @@ import { askPerson } from './ask-person.js';
 import { watchForCancel } from './cancel-watch.js';
 import { watchCheckout, type CheckoutWatchdog } from './checkout-watchdog.js';
 import { pushStep } from './push-step.js';
+import { finishReview, resolveReviewTarget } from './review.js';
+import { openPullRequest, updatePullRequest } from './pull-request.js';
+import type { CodeHostFor } from '../codehost/index.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
 export interface WorkerDeps {
@@ -36,6 +39,8 @@ export interface WorkerDeps {
   describePerson?: DescribePerson;
   /** How often a running turn's checkout is measured against its limits (default CHECKOUT_WATCH_MS). */
   checkoutWatchMs?: number;
+  /** Where each repo is hosted (pull requests, tokens); none for plain git remotes. */
+  codeHosts?: CodeHostFor;
 }
 
 /**
@@ -83,8 +88,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
       });
     }
     cancelled();
+    // A review's first turn checks out the branch under review (the task branch starts there).
+    const review = reviewing(task) ? await resolveReviewTarget(task, repo, deps.codeHosts?.(repo)) : undefined;
     checkout = !continues
-      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: task.baseBranch })
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
     sandbox = deps.createSandbox(repo, checkout);
     // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
@@ -103,13 +110,14 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     cancelled();
     if (setupFailure) throw setupFailure;
     cancel.stop();
+    const reviewed = review ? await deps.workspace.branchDiff(repo, review.base, review.head) : undefined;
 
     const outcome = await runAgent(
       {
         taskId: task.id,
-        mode: task.mode,
+        mode: task.mode === 'review' ? 'task' : task.mode,
         turn: task.turn,
-        prompt: task.prompt,
+        prompt: review && reviewed ? reviewPrompt({ ...review, ...reviewed }) : task.prompt,
         turnPrompt: task.turnPrompt,
         context: task.context,
         owner: task.owner,
@@ -136,20 +144,33 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     }
     if (signal?.aborted || !(await deps.lifecycle.owns(task.id, run))) throw superseded(task.id);
     // A planning turn changes nothing: whatever it wrote is dropped with the checkout.
-    const result = planning(task)
+    const result = planning(task) || review
       ? { committed: false, commitSha: checkout.startSha, diff: '', stat: { files: [], added: 0, removed: 0 } }
       : await deps.workspace.finishCheckout(checkout, { message: commitMessage(task, outcome.status === 'completed' ? outcome.summary : undefined) });
     commit = result.commitSha;
     // A cancel that came after the agent's last step still means: do nothing more.
     const lateCancel = await cancelledDuring(deps.store, task);
+    const host = deps.codeHosts?.(repo);
+    let summaryText = outcome.status === 'completed' ? outcome.summary : '';
+    if (outcome.status === 'completed' && review && reviewed) {
+      const done = await finishReview({ target: review, repo, host, text: outcome.summary, diff: reviewed.diff, headSha: reviewed.headSha });
+      await sink.emit(done);
+      summaryText = done.summary;
+    }
     if (outcome.status === 'completed') {
       // The summary and the diff reach the thread before anything is pushed.
       if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
       const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
-      const summary = { summary: outcome.summary, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget };
+      const summary = { summary: summaryText, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget, codeHost: host ? ('github' as const) : undefined };
       await sink.emit({ type: 'turn_summarized', ...summary });
-      if (result.committed && repo.pushBranches && !lateCancel) {
-        await pushStep({ task, repo, policy, commit: result.commitSha, diffStat: result.stat, workspace: deps.workspace, store: deps.store, events: sink, ops });
+      if (result.committed && !lateCancel) {
+        // A task with a pull request pushes to it; `--pr` or the repo's autoPullRequest opens one
+        // (that is the person's approval of the push); otherwise the repo's pushBranches applies.
+        const latest = { summary: outcome.summary, diffStat: result.stat };
+        const current = (await deps.store.getTask(task.id)) ?? task;
+        if (host && current.pullRequest) await updatePullRequest(deps, { task: current, repo, host, events: sink, ops, policy, commit: result.commitSha, summary: outcome.summary, diffStat: result.stat });
+        else if (host && (current.autoPullRequest || repo.autoPullRequest)) await openPullRequest(deps, { task: current, repo, host, events: sink, by: task.turnBy ?? task.owner, latest });
+        else if (repo.pushBranches) await pushStep({ task, repo, policy, commit: result.commitSha, diffStat: result.stat, workspace: deps.workspace, store: deps.store, events: sink, ops });
       }
       final = { type: 'task_completed', ...summary };
     } else if (outcome.status === 'cancelled') {
@@ -287,6 +308,11 @@ async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, net
     }
   }
   return undefined;
+}
+
+/** The first turn of a `/codex review` task: read the change, report findings, change nothing. */
+function reviewing(task: TaskRecord): boolean {
+  return task.mode === 'review' && task.turn === 1;
 }
 
 /** The first turn of a `/codex plan` task: explore and propose, change nothing. */

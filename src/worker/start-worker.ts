@@ -11,6 +11,7 @@ import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
 import { AdmissionControl } from '../tasks/admission.js';
+import { createCodeHosts } from '../codehost/index.js';
 import { TaskLifecycle } from '../tasks/lifecycle.js';
 import { RenderProgress } from '../tasks/render-progress.js';
 import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
@@ -20,6 +21,7 @@ import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
 import { runAdmitted } from './admit-job.js';
 import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-task-job.js';
 import { warnUnreachable } from './warn-unreachable.js';
+import { runDeliveryJob } from './delivery-job.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
@@ -65,12 +67,20 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   const store = new TaskStore(redis, prefix);
   const followUps = new TaskQueue({ url: input.redisUrl, maxRetriesPerRequest: null }, input.bullPrefix);
   followUps.queue.on('error', (e) => logger.debug({ err: e }, 'follow-up queue connection error'));
+  // Repos on a code host fetch and push with its short-lived token, asked for per git operation.
+  const codeHosts = createCodeHosts(config, logger);
+  const gitAuth = async (repoName: string) => {
+    const repo = config.findRepo(repoName);
+    const host = repo ? codeHosts(repo) : undefined;
+    return repo && host ? host.gitCredentials(repo) : undefined;
+  };
   const deps: WorkerDeps = {
     config,
     logger,
     store,
     lifecycle: new TaskLifecycle(store, followUps, { progress: new RenderProgress(redis, prefix), timeoutMs: DELIVERY_WAIT_MS }),
-    workspace: new Workspace({ dataDir: config.dataDir, logger }),
+    workspace: new Workspace({ dataDir: config.dataDir, logger, gitAuth }),
+    codeHosts,
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
@@ -137,6 +147,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     QUEUE_NAME,
     async (job, token, signal) => {
       const data = jobDataSchema.parse(job.data);
+      // A delivery step (a click on an ended turn) runs beside the task, never as a turn of it.
+      if (data.delivery) return runDeliveryJob(deps, data.taskId, data.delivery);
       // Over a running-task cap, the turn waits in line without holding this worker slot.
       await runAdmitted({
         admission,
@@ -182,7 +194,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   worker.on('failed', (job, e) => {
     logger.error({ err: e, jobId: job?.id }, 'job failed');
     const data = jobDataSchema.safeParse(job?.data);
-    if (!data.success || running.has(data.data.taskId)) return;
+    if (!data.success || data.data.delivery || running.has(data.data.taskId)) return;
     // A run that lost its lock "fails" here while the job runs on elsewhere: leave that task alone.
     void (async () => {
       const state = job ? await job.getState().catch(() => 'unknown') : 'unknown';
@@ -191,7 +203,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     })().catch((err: unknown) => logger.warn({ err }, 'could not mark the task failed'));
   });
   logger.info({ workerId: id, concurrency: config.env.WORKER_CONCURRENCY }, 'worker started');
-  void warnUnreachable(config, logger, docker); // one warning line per missing image or unfetchable repo
+  void warnUnreachable(config, logger, docker, gitAuth); // one warning line per missing image or unfetchable repo
 
   return {
     id,

@@ -12,11 +12,12 @@ describe('renderHelp', () => {
       "text: How to use /codex: /codex task [--repo NAME] &lt;prompt&gt;
       [section] 📖 */codex: a coding agent in Slack*
       [section] *Start a task*
-          \`/codex task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] &lt;prompt&gt;\`
+          \`/codex task [--repo NAME] [--branch BRANCH] [--model NAME] [--personality NAME] [--pr] &lt;prompt&gt;\` (\`--pr\`: open a pull request when it is done, on a repo on GitHub)
           e.g. \`/codex task --repo billing fix the flaky date test in invoice.spec.ts\`
           
           *Other commands*
           \`/codex plan [--repo NAME] &lt;prompt&gt;\`: explore and propose a plan without changing anything; reply in the thread to carry it out
+          \`/codex review [--repo NAME] &lt;branch | pull request number or URL&gt;\`: a read-only review of a change, findings in a thread (and on the pull request)
           \`/codex status [task id]\`: the state of a task, or of your recent tasks
           \`/codex cancel &lt;task id&gt;\`: end a task; its branch keeps what was done
           \`/codex list\`: the running and queued tasks you may see

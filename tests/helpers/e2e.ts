@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { startCodex, type CodexProcess } from '../../src/app.js';
 import type { WorkerTuning } from '../../src/worker/start-worker.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger, silentLogger } from '../../src/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { CALC_REPO } from '../agent/support/harness.js';
 import { startModelServer, type ModelServer, type Script } from '../fakes/model-server.js';
@@ -47,6 +47,8 @@ export interface E2EOptions {
   env?: Record<string, string>;
   /** BullMQ lock timings of the worker (to lose a job's lock within seconds). */
   workerTuning?: WorkerTuning;
+  /** The product's logger (default: silent, or E2E_LOG's level). */
+  logger?: Logger;
 }
 
 export interface E2E {
@@ -113,7 +115,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     WORKER_CONCURRENCY: '2',
     ...options.env,
   });
-  const logger = process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger();
+  const logger = options.logger ?? (process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger());
   const codex = await startCodex(config, logger, { workerTuning: options.workerTuning });
   // The test's own view of the product's Redis (a test may point the product at a private one).
   const redis = new Redis(config.env.REDIS_URL);

@@ -52,3 +52,22 @@ describe('parseCommand', () => {
     expect(parseCommand('fix the tests')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('/codex task fix the tests') });
   });
 });
+
+describe('--pr', () => {
+  it('asks for a pull request at the end of a task, with the other flags in any order', () => {
+    expect(parseCommand('task --pr --repo billing fix it')).toEqual({ kind: 'task', prompt: 'fix it', repo: 'billing', pullRequest: true });
+    expect(parseCommand('task --repo billing --pr fix it')).toEqual({ kind: 'task', prompt: 'fix it', repo: 'billing', pullRequest: true });
+    expect(parseCommand('task fix --pr later')).toEqual({ kind: 'task', prompt: 'fix --pr later' });
+  });
+});
+
+describe('review', () => {
+  it('takes a branch, a pull request number or URL, and --repo', () => {
+    expect(parseCommand('review feature/retries')).toEqual({ kind: 'review', branch: 'feature/retries' });
+    expect(parseCommand('review --repo billing #42')).toEqual({ kind: 'review', repo: 'billing', pullRequest: 42 });
+    expect(parseCommand('review https://github.com/acme/billing/pull/7/files')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('review https://github.com/acme/billing/pull/7')).toEqual({ kind: 'review', pullRequest: 7, owner: 'acme', name: 'billing' });
+    expect(parseCommand('review')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Say what to review') });
+    expect(parseCommand('review a b')).toMatchObject({ kind: 'invalid' });
+  });
+});
