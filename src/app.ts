@@ -19,6 +19,7 @@ import type { SlackDeps } from './slack/slack-deps.js';
 import { registerThreadEvents } from './slack/thread-events.js';
 import { mention } from './blocks/format.js';
 import { createRenderHub } from './render/create-render-hub.js';
+import { HomeRefresher } from './render/home-refresher.js';
 import { decidersOf } from './tasks/access.js';
 import { Automations } from './tasks/automations.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
@@ -82,10 +83,11 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const automations = new Automations(redis, prefix, { url: env.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2_000 }, bullPrefix);
   automations.queue.on('error', (e) => logger.debug({ err: e }, 'automation queue connection error'));
   let automationRunner: Worker | undefined;
+  const home = new HomeRefresher({ config, store, automations, redis, prefix }, poster, logger);
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, home, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
@@ -110,6 +112,8 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
       const repo = config.findRepo(task.repo);
       return decidersOf(repo, repo && config.approvalFor(repo, task.channel), task.owner);
     },
+    // The App Homes that show a task that moved: its owner's and its repo's approvers'.
+    onStatus: (task) => home.touch([task.owner, ...(config.findRepo(task.repo)?.access.approvers ?? [])]),
   });
   const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention, tuning: options.workerTuning }) : undefined;
 
@@ -122,6 +126,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
         identity.stop();
         await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
         await worker?.stop(graceMs);
+        home.stop();
         await automationRunner?.close().catch(() => undefined);
         await automations.close().catch(() => undefined);
         await renderers.stop();

@@ -17,6 +17,10 @@ export const ACTION_IDS = {
   openPullRequest: 'codex_open_pr',
   undo: 'codex_undo',
   fixFindings: 'codex_fix_findings',
+  automationPause: 'codex_auto_pause',
+  automationResume: 'codex_auto_resume',
+  automationRun: 'codex_auto_run',
+  automationDelete: 'codex_auto_delete',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
@@ -72,4 +76,17 @@ export function parseTurnButtonValue(raw: unknown): TurnButtonValue | undefined 
 /** Either shape; undefined when the value is malformed or carries anything else. */
 export function parseButtonValue(raw: unknown): ButtonValue | undefined {
   return parseWith(buttonValueSchema, raw);
+}
+
+/** Pause, Resume, Run now and Delete of an automation (App Home): `{"s":"<automationId>"}`. */
+export const automationButtonValueSchema = z.strictObject({ s: idSchema });
+export type AutomationButtonValue = z.infer<typeof automationButtonValueSchema>;
+
+export function encodeAutomationButtonValue(value: AutomationButtonValue): string {
+  return JSON.stringify(automationButtonValueSchema.parse(value));
+}
+
+/** The automation id of an automation button's `value`, or undefined when it is not one of ours. */
+export function parseAutomationButtonValue(raw: unknown): AutomationButtonValue | undefined {
+  return parseWith(automationButtonValueSchema, raw);
 }

@@ -15,6 +15,7 @@ export * from './metadata.js';
 export * from './status-card.js';
 export * from './task-list.js';
 export * from './automations.js';
+export * from './app-home.js';
 export * from './thread.js';
 export * from './delivery.js';
 export * from './review.js';

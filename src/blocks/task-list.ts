@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/web-api';
 import type { TaskStatus } from '../tasks/task-record.js';
 import { context, section } from './block-kit.js';
 import { formatElapsed, mention } from './format.js';
-import { escapeMrkdwn, inlineCode, snippet } from './limits.js';
+import { inlineCode, snippet } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 import { STATUS_LABELS } from './status-card.js';
 
@@ -39,11 +39,6 @@ export function renderTaskList(view: { tasks: TaskListItem[] }): SlackMessage {
   return buildMessage(`Your recent tasks: ${view.tasks.length}`, blocks);
 }
 
-/** The App Home tab: how to start a task, then the viewer's recent tasks. */
-export function renderAppHome(view: { tasks: TaskListItem[] }): { type: 'home'; blocks: KnownBlock[] } {
-  const intro = section(`Start a task in any channel I am in with ${escapeMrkdwn('`/codex task <what to do>`')}, or mention me. Reply in the task thread to steer it.`);
-  return { type: 'home', blocks: [intro, ...renderTaskList(view).blocks] };
-}
 
 /** One line of `/codex list`: a task that has not ended. */
 export interface ActiveTaskItem {

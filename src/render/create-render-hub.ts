@@ -24,6 +24,7 @@ export function createRenderHub(input: {
   team: string | (() => string);
   logger: Logger;
   deciders: RendererDeps['deciders'];
+  onStatus?: RendererDeps['onStatus'];
   leaseMs?: number;
   scanMs?: number;
 }): { hub: RenderHub; stop(): Promise<void> } {
@@ -39,6 +40,7 @@ export function createRenderHub(input: {
     poster: new SlackPoster(input.client, new RateBudget(redis, input.prefix), input.slack, input.logger, input.team),
     logger: input.logger,
     deciders: input.deciders,
+    onStatus: input.onStatus,
     leaseMs: input.leaseMs,
     scanMs: input.scanMs,
   });

@@ -17,6 +17,8 @@ export interface RendererDeps {
   logger: Logger;
   /** Who may decide a task's approvals, named on its approval prompts (access.decidersOf). */
   deciders: (task: { repo: string; owner: string; channel: string }) => string[];
+  /** Hears each change of a task's status (the App Homes that show it refresh). */
+  onStatus?: (task: { taskId: string; repo: string; owner: string; channel: string }) => void;
 }
 
 interface Where {
@@ -43,6 +45,7 @@ export class TaskRenderer {
   private poked = true;
   private stopped = false;
   private dueTimer?: NodeJS.Timeout;
+  private shownStatus?: string;
   /** The task's channel (from its record, read when the renderer starts). */
   private channel = '';
   /** The newest event delivered before this renderer started. */
@@ -140,6 +143,10 @@ export class TaskRenderer {
     // A command batch held long enough is posted once no newer event has closed it first.
     await this.deliverAll(this.view.flushDue(Date.now()));
     if (this.where) await this.session.show(this.where, this.view.state);
+    if (this.view.state.status !== this.shownStatus) {
+      this.shownStatus = this.view.state.status;
+      this.deps.onStatus?.({ taskId: this.taskId, repo: this.view.state.repo, owner: this.view.state.owner, channel: this.channel });
+    }
     const due = this.view.dueAt();
     clearTimeout(this.dueTimer);
     if (due !== undefined) {

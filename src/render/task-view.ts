@@ -197,7 +197,7 @@ export class TaskView {
     const end = s.endedAtMs ?? Date.parse(event.at);
     const elapsedMs = s.startedAtMs ? end - s.startedAtMs : undefined;
     // A turn that changed files offers Undo, and on a code host a pull request unless one is open.
-    const delivery = event.commit ? { taskId: s.taskId, turn: s.turn, openPullRequest: event.codeHost !== undefined && !s.pullRequest, undo: true, pullRequest: s.pullRequest } : undefined;
+    const delivery = event.commit ? { taskId: s.taskId, turn: s.turn, openPullRequest: event.codeHost !== undefined && !s.pullRequest && !('autoPullRequest' in event && event.autoPullRequest), undo: true, pullRequest: s.pullRequest } : undefined;
     const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage, delivery });
     const diff = event.diff && event.diff.bytes > 0 ? { turn: event.diff.turn, branch: event.branch, filename: `codex-${s.taskId}${event.diff.turn > 1 ? `-turn${event.diff.turn}` : ''}.diff` } : undefined;
     return { type: 'summary', seq: event.seq, message, diff };

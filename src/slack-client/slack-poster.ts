@@ -94,6 +94,11 @@ export class SlackPoster {
     if (result.warning) this.logger.warn({ warning: result.warning }, 'agents.sessions.setStatus warned: check that the app subscribes to agent_session_stopped');
   }
 
+  /** Publishes a person's App Home tab (redacted like everything else). */
+  async publishHome(user: string, view: { type: 'home'; blocks: unknown[] }): Promise<void> {
+    await this.client.views.publish({ user_id: user, view: { type: 'home', blocks: redactBlocks(view.blocks) as never } });
+  }
+
   /** Posts a message that belongs to no task (an automation's notice) in a channel. */
   async postMessage(channel: string, message: SlackMessage): Promise<void> {
     await this.withBudget(this.postBucket(channel), () => this.client.chat.postMessage({ channel, text: redactSecrets(message.text), blocks: redactBlocks(message.blocks), unfurl_links: false, unfurl_media: false }));

@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseAutomationButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
 import { canApprove, canDecide, decidersOf, isForeignTeam } from '../tasks/access.js';
+import { runOccurrence } from './automation-runner.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { cancelTask } from '../tasks/cancel-task.js';
@@ -40,6 +41,10 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   const refuse = async (view: ErrorView) => {
     if (channel) await deps.poster.postEphemeral(channel, user, renderError(view), threadTs).catch(() => undefined);
   };
+  const automation = parseAutomationButtonValue(action.value);
+  if (automation) return handleAutomationAction(deps, action.action_id, automation.s, user, refuse);
+  // A click on the App Home refreshes it once handled (the task list there has no thread to answer in).
+  if (body.view?.type === 'home') setTimeout(() => void deps.home.publish(user), 1_000).unref();
   const value = parseApprovalButtonValue(action.value) ?? parseTurnButtonValue(action.value) ?? parseTaskButtonValue(action.value);
   if (!value) return refuse({ kind: 'internal' });
   const task = await deps.store.getTask(value.t);
@@ -111,4 +116,19 @@ async function approvalRef(deps: SlackDeps, approvalId: string) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return undefined;
+}
+
+/**
+ * Pause, Resume, Run now and Delete of an automation (from the App Home): its author or an
+ * approver of its repo; the Home is published again afterwards.
+ */
+async function handleAutomationAction(deps: SlackDeps, actionId: string, id: string, user: string, refuse: (view: ErrorView) => Promise<void>): Promise<void> {
+  const automation = await deps.automations.get(id);
+  if (!automation) return refuse({ kind: 'automation_not_found', id });
+  if (!canDecide(deps.config.findRepo(automation.repo), automation.owner, user)) return refuse({ kind: 'not_permitted', action: 'unschedule', owner: automation.owner });
+  if (actionId === ACTION_IDS.automationPause) await deps.automations.update(id, { paused: true });
+  else if (actionId === ACTION_IDS.automationResume) await deps.automations.update(id, { paused: false, failures: 0 });
+  else if (actionId === ACTION_IDS.automationDelete) await deps.automations.remove(id);
+  else if (actionId === ACTION_IDS.automationRun) await runOccurrence(deps, id, { manual: true });
+  await deps.home.publish(user);
 }

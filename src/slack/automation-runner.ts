@@ -23,9 +23,10 @@ export function startAutomationRunner(deps: SlackDeps, connection: ConnectionOpt
   return worker;
 }
 
-export async function runOccurrence(deps: SlackDeps, automationId: string): Promise<void> {
+export async function runOccurrence(deps: SlackDeps, automationId: string, options: { manual?: boolean } = {}): Promise<void> {
   const a = await deps.automations.get(automationId);
-  if (!a || a.paused) return;
+  // "Run now" runs a paused automation too; a schedule's occurrence does not.
+  if (!a || (a.paused && !options.manual)) return;
   const failures = await failuresSoFar(deps, a);
   if (failures === 'running') {
     await deps.automations.update(a.id, { skipped: a.skipped + 1 });

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
+import type { HomeRefresher } from '../render/home-refresher.js';
 import type { Automations } from '../tasks/automations.js';
 import type { TaskLifecycle } from '../tasks/lifecycle.js';
 import type { TaskStore } from '../tasks/task-store.js';
@@ -19,6 +20,8 @@ export interface SlackDeps {
   lifecycle: TaskLifecycle;
   /** Scheduled tasks (`/codex schedule`). */
   automations: Automations;
+  /** People's App Homes (the command center), published and kept fresh. */
+  home: HomeRefresher;
   poster: SlackPoster;
   /** The bot's own user id, to recognise mentions of it and its own messages. */
   botUserId?: string;

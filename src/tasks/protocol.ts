@@ -163,6 +163,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     budget: z.enum(['steps', 'time', 'tokens']).optional(),
     /** The repo's code host, when it has one (the summary offers a pull request). */
     codeHost: z.enum(['github']).optional(),
+    /** The turn opens (or updates) its pull request itself (`--pr`, autoPullRequest, one already open): no button for it. */
+    autoPullRequest: z.boolean().optional(),
   }),
   /** The task's pull request was opened (by a click, `--pr` or the repo's autoPullRequest). */
   z.object({ ...base, type: z.literal('pull_request_opened'), number: z.number().int().min(1), url: z.string(), branch: z.string(), draft: z.boolean().default(false), by: z.string().optional(), /** The commit pushed with it (no separate `branch_pushed`). */ commit: z.string().optional() }),

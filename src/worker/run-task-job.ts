@@ -162,12 +162,13 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
       if (result.diff.trim()) await deps.store.saveDiff(task.id, task.turn, result.diff);
       const diff = result.diff.trim() ? { turn: task.turn, bytes: Buffer.byteLength(result.diff) } : undefined;
       const summary = { summary: summaryText, diffStat: result.stat, branch: task.branch, commit: result.committed ? result.commitSha : undefined, diff, budget: outcome.budget, codeHost: host ? ('github' as const) : undefined };
-      await sink.emit({ type: 'turn_summarized', ...summary });
+      const current = (await deps.store.getTask(task.id)) ?? task;
+      const autoPullRequest = host !== undefined && result.committed && !lateCancel && (current.pullRequest !== undefined || current.autoPullRequest === true || repo.autoPullRequest === true);
+      await sink.emit({ type: 'turn_summarized', ...summary, ...(autoPullRequest ? { autoPullRequest } : {}) });
       if (result.committed && !lateCancel) {
         // A task with a pull request pushes to it; `--pr` or the repo's autoPullRequest opens one
         // (that is the person's approval of the push); otherwise the repo's pushBranches applies.
         const latest = { summary: outcome.summary, diffStat: result.stat };
-        const current = (await deps.store.getTask(task.id)) ?? task;
         if (host && current.pullRequest) await updatePullRequest(deps, { task: current, repo, host, events: sink, ops, policy, commit: result.commitSha, summary: outcome.summary, diffStat: result.stat });
         else if (host && (current.autoPullRequest || repo.autoPullRequest)) await openPullRequest(deps, { task: current, repo, host, events: sink, by: task.turnBy ?? task.owner, latest });
         else if (repo.pushBranches) await pushStep({ task, repo, policy, commit: result.commitSha, diffStat: result.stat, workspace: deps.workspace, store: deps.store, events: sink, ops });
