@@ -21,24 +21,32 @@ export interface TaskListItem {
 /** Tasks shown; `/codex status <id>` shows any one of them in full. */
 export const TASK_LIST_MAX = 10;
 
-/** `/codex status`: the caller's recent tasks, newest first, one short line each. */
-export function renderTaskList(view: { tasks: TaskListItem[] }): SlackMessage {
-  if (view.tasks.length === 0) {
-    const text = 'You have no tasks yet. Start one with `/codex task &lt;prompt&gt;`.';
-    return buildMessage(text, [section(text)]);
-  }
-  const lines = view.tasks.slice(0, TASK_LIST_MAX).map((t) => {
-    const { icon, label } = STATUS_LABELS[t.status];
-    const id = t.permalink && /^https?:\/\/[^\s|<>]+$/.test(t.permalink) ? `<${t.permalink}|${t.taskId}>` : inlineCode(t.taskId, 40);
-    const took = t.elapsedMs !== undefined ? ` · ${formatElapsed(t.elapsedMs)}` : '';
-    return `${icon} ${id} ${label} · ${snippet(t.repo, 40)}${took}\n      ${snippet(t.prompt, 90)}`;
-  });
-  const blocks: KnownBlock[] = [section(`*Your recent tasks*\n${lines.join('\n')}`)];
-  const more = view.tasks.length - TASK_LIST_MAX;
-  blocks.push(context([`${more > 0 ? `… and ${more} older. ` : ''}\`/codex status &lt;task id&gt;\` shows one task in full.`]));
-  return buildMessage(`Your recent tasks: ${view.tasks.length}`, blocks);
+/** A short list message: its lines (capped at `max`, the rest counted), or a sentence when there are none. */
+function listMessage<T>(items: readonly T[], spec: { max: number; empty: string; title: string; line: (item: T) => string; footer: (more: number) => string }): SlackMessage {
+  if (items.length === 0) return buildMessage(spec.empty, [section(spec.empty)]);
+  const blocks: KnownBlock[] = [section(`*${spec.title}*\n${items.slice(0, spec.max).map(spec.line).join('\n')}`), context([spec.footer(items.length - spec.max)])];
+  return buildMessage(`${spec.title}: ${items.length}`, blocks);
 }
 
+/** `<url|label>` for a link Slack gave us, or undefined for anything that is not a plain http(s) URL. */
+function slackLink(url: string | undefined, label: string): string | undefined {
+  return url && /^https?:\/\/[^\s|<>]+$/.test(url) ? `<${url}|${label}>` : undefined;
+}
+
+/** `/codex status`: the caller's recent tasks, newest first, one short line each. */
+export function renderTaskList(view: { tasks: TaskListItem[] }): SlackMessage {
+  return listMessage(view.tasks, {
+    max: TASK_LIST_MAX,
+    empty: 'You have no tasks yet. Start one with `/codex task &lt;prompt&gt;`.',
+    title: 'Your recent tasks',
+    line: (t) => {
+      const { icon, label } = STATUS_LABELS[t.status];
+      const took = t.elapsedMs !== undefined ? ` · ${formatElapsed(t.elapsedMs)}` : '';
+      return `${icon} ${slackLink(t.permalink, t.taskId) ?? inlineCode(t.taskId, 40)} ${label} · ${snippet(t.repo, 40)}${took}\n      ${snippet(t.prompt, 90)}`;
+    },
+    footer: (more) => `${more > 0 ? `… and ${more} older. ` : ''}\`/codex status &lt;task id&gt;\` shows one task in full.`,
+  });
+}
 
 /** One line of `/codex list`: a task that has not ended. */
 export interface ActiveTaskItem {
@@ -56,19 +64,19 @@ export interface ActiveTaskItem {
 /** Tasks `/codex list` shows. */
 export const ACTIVE_LIST_MAX = 20;
 
+function activeLine(t: ActiveTaskItem): string {
+  const { icon, label } = STATUS_LABELS[t.status];
+  const link = slackLink(t.permalink, 'thread');
+  return `${icon} ${inlineCode(t.taskId, 40)} ${label} · ${snippet(t.repo, 40)} · ${mention(t.owner)} · ${formatElapsed(t.ageMs)} ago${link ? ` · ${link}` : ''}\n      ${snippet(t.prompt, 90)}`;
+}
+
 /** `/codex list`: the running and queued tasks the person may see, oldest first. */
 export function renderActiveTasks(view: { tasks: ActiveTaskItem[] }): SlackMessage {
-  if (view.tasks.length === 0) {
-    const text = 'No running or queued tasks that you can see. Start one with `/codex task &lt;prompt&gt;`, or see your recent ones with `/codex status`.';
-    return buildMessage(text, [section(text)]);
-  }
-  const lines = view.tasks.slice(0, ACTIVE_LIST_MAX).map((t) => {
-    const { icon, label } = STATUS_LABELS[t.status];
-    const link = t.permalink && /^https?:\/\/[^\s|<>]+$/.test(t.permalink) ? ` · <${t.permalink}|thread>` : '';
-    return `${icon} ${inlineCode(t.taskId, 40)} ${label} · ${snippet(t.repo, 40)} · ${mention(t.owner)} · ${formatElapsed(t.ageMs)} ago${link}\n      ${snippet(t.prompt, 90)}`;
+  return listMessage(view.tasks, {
+    max: ACTIVE_LIST_MAX,
+    empty: 'No running or queued tasks that you can see. Start one with `/codex task &lt;prompt&gt;`, or see your recent ones with `/codex status`.',
+    title: 'Running and queued tasks',
+    line: activeLine,
+    footer: (more) => `${more > 0 ? `… and ${more} more. ` : ''}\`/codex log &lt;task id&gt;\` shows what a task did; \`/codex status &lt;task id&gt;\` its card.`,
   });
-  const more = view.tasks.length - ACTIVE_LIST_MAX;
-  const blocks: KnownBlock[] = [section(`*Running and queued tasks*\n${lines.join('\n')}`)];
-  blocks.push(context([`${more > 0 ? `… and ${more} more. ` : ''}\`/codex log &lt;task id&gt;\` shows what a task did; \`/codex status &lt;task id&gt;\` its card.`]));
-  return buildMessage(`Running and queued tasks: ${view.tasks.length}`, blocks);
 }

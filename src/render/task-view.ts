@@ -219,21 +219,17 @@ export class TaskView {
 
 type DeliveryEvent = Event<'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
 
+const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<DeliveryEvent, { type: K }>) => SlackMessage } = {
+  pull_request_opened: renderPullRequestOpened,
+  pull_request_updated: renderPullRequestUpdated,
+  pull_request_closed: renderPullRequestClosed,
+  pull_request_failed: renderPullRequestFailed,
+  branch_reset: renderBranchReset,
+  branch_reset_failed: renderBranchResetFailed,
+};
+
 function deliveryMessage(event: DeliveryEvent): SlackMessage {
-  switch (event.type) {
-    case 'pull_request_opened':
-      return renderPullRequestOpened(event);
-    case 'pull_request_updated':
-      return renderPullRequestUpdated(event);
-    case 'pull_request_closed':
-      return renderPullRequestClosed(event);
-    case 'pull_request_failed':
-      return renderPullRequestFailed(event);
-    case 'branch_reset':
-      return renderBranchReset(event);
-    case 'branch_reset_failed':
-      return renderBranchResetFailed(event);
-  }
+  return (DELIVERY_MESSAGES[event.type] as (e: DeliveryEvent) => SlackMessage)(event);
 }
 
 /**

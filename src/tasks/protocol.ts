@@ -75,6 +75,20 @@ export const reviewFindingSchema = z.object({
 });
 export type ReviewFinding = z.infer<typeof reviewFindingSchema>;
 
+/** What a completed turn produced: `turn_summarized` and `task_completed` carry the same. */
+const turnResult = {
+  summary: z.string(),
+  diffStat: diffStatSchema,
+  branch: z.string(),
+  commit: z.string().optional(),
+  /** The turn's diff is stored beside the events (TaskStore.readDiff(taskId, turn)); absent when nothing changed. */
+  diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
+  /** Set when a budget ended the task early. */
+  budget: z.enum(['steps', 'time', 'tokens']).optional(),
+  /** The repo is on a code host: the summary may offer to open a pull request. */
+  codeHost: z.enum(['github']).optional(),
+};
+
 export const taskEventSchema = z.discriminatedUnion('type', [
   /** The task exists and waits for a worker (written with the record, before Slack is answered). */
   z.object({ ...base, type: z.literal('task_created'), facts: taskFactsSchema }),
@@ -134,20 +148,7 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('token_usage'), usage: tokenUsageSchema, model: z.string().optional() }),
   /** The current step was stopped; the task waits for the next instruction. */
   z.object({ ...base, type: z.literal('task_interrupted'), by: z.string().optional() }),
-  z.object({
-    ...base,
-    type: z.literal('task_completed'),
-    summary: z.string(),
-    diffStat: diffStatSchema,
-    branch: z.string(),
-    commit: z.string().optional(),
-    /** The turn's diff is stored beside the events (TaskStore.readDiff(taskId, turn)); absent when nothing changed. */
-    diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
-    /** Set when a budget ended the task early. */
-    budget: z.enum(['steps', 'time', 'tokens']).optional(),
-    /** The repo is on a code host: the summary may offer to open a pull request. */
-    codeHost: z.enum(['github']).optional(),
-  }),
+  z.object({ ...base, type: z.literal('task_completed'), ...turnResult }),
   /**
    * A turn's result, once committed and before anything is pushed: the summary and the diff go
    * to the thread first, so a push approval can be judged on them. `task_completed` follows.
@@ -155,14 +156,7 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('turn_summarized'),
-    summary: z.string(),
-    diffStat: diffStatSchema,
-    branch: z.string(),
-    commit: z.string().optional(),
-    diff: z.object({ turn: z.number().int().min(1), bytes: z.number().int().min(0) }).optional(),
-    budget: z.enum(['steps', 'time', 'tokens']).optional(),
-    /** The repo's code host, when it has one (the summary offers a pull request). */
-    codeHost: z.enum(['github']).optional(),
+    ...turnResult,
     /** The turn opens (or updates) its pull request itself (`--pr`, autoPullRequest, one already open): no button for it. */
     autoPullRequest: z.boolean().optional(),
   }),
