@@ -216,6 +216,13 @@ export const repoFileSchema = z
         timezone: z.string().default('UTC'),
       })
       .default({ minIntervalMinutes: 15, timezone: 'UTC' }),
+    /** Hosted tools of the Responses API offered to the model besides the agent's own. */
+    tools: z
+      .object({
+        /** Offer the hosted `web_search` tool (the model searches; nothing runs in the sandbox). */
+        webSearch: z.boolean().default(false),
+      })
+      .default({ webSearch: false }),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import { NOT_RUN_CANCELLED, steeringNote } from './prompts.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
-import { callModel, messageText, type InputItem, type OutputItem } from './model-client.js';
+import { callModel, messageText, webSearchSummary, type InputItem, type OutputItem } from './model-client.js';
 import { type Session, saveSession } from './session.js';
 import { runToolBatch } from './tool-batch.js';
 import type { AgentOutcome } from './types.js';
@@ -38,6 +38,9 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
           if (text.trim() === '') return;
           s.lastMessage = text;
           await s.emit({ type: 'agent_message', text });
+        },
+        onWebSearch: async (item) => {
+          await s.emit({ type: 'web_search', callId: item.id, ...webSearchSummary(item) });
         },
       },
     );

@@ -32,9 +32,10 @@ const BASE = `You are a coding agent working autonomously on a software reposito
 Between tool calls you may write one or two short sentences about what you are doing; the team sees them live. Be direct and factual.`;
 
 /** The instructions of a task: the base prompt, the policy facts the model must know, and AGENTS.md. */
-export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[] }): string {
+export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[]; webSearch?: boolean }): string {
   const { repo, approval } = options;
   const facts = [`- Repository: ${repo.name} (base branch ${repo.baseBranch}).`];
+  if (options.webSearch) facts.push('- You can also search the web (web_search) for documentation, error messages or release notes; the team sees each search. Commands in the container still have no network.');
   if (approval.network) facts.push('- Commands that need the network (with_network: true) wait for a person to approve them.');
   if (approval.push) facts.push('- Pushing or opening pull requests is not your job; such commands need approval and are usually declined.');
   if (approval.commandPatterns.length > 0) facts.push(`- Commands matching these patterns wait for approval: ${approval.commandPatterns.map((p) => `/${p}/`).join(', ')}.`);

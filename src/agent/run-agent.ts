@@ -65,8 +65,8 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       tools,
       request: {
         model: task.model,
-        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs }),
-        tools: toFunctionTools(tools),
+        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, webSearch: task.webSearch }),
+        tools: task.webSearch ? [...toFunctionTools(tools), { type: 'web_search' }] : toFunctionTools(tools),
         promptCacheKey: task.taskId,
       },
     };

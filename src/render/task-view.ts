@@ -10,6 +10,7 @@ import {
   renderNarration,
   renderSummary,
   type CommandResult,
+  type LogEntry,
   type SlackMessage,
   type TaskMessageKind,
 } from '../blocks/index.js';
@@ -44,7 +45,8 @@ export type ThreadOutput =
  */
 export class TaskView {
   private cardState: CardState;
-  private commands: Array<Event<'command_finished'>> = [];
+  /** The command batch being held: finished commands and web searches, in order. */
+  private commands: Array<LogEntry & { seq: number; at: string }> = [];
   /** The newest narration is held back one event: if it is the final summary, it is not posted twice. */
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
@@ -87,6 +89,10 @@ export class TaskView {
       case 'command_finished':
         this.commands.push(event);
         if (testOutcome([event])) this.lastTestRun = event;
+        if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands(out);
+        break;
+      case 'web_search':
+        this.commands.push({ action: event.action, detail: event.detail, ok: event.ok, seq: event.seq, at: event.at });
         if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands(out);
         break;
       case 'approval_requested':
