@@ -216,6 +216,11 @@ export const repoFileSchema = z
         timezone: z.string().default('UTC'),
       })
       .default({ minIntervalMinutes: 15, timezone: 'UTC' }),
+    /**
+     * The installation's skills on the worker host (`<dir>/<name>/SKILL.md`, as a repo's
+     * `.codex/skills`), mounted read-only into every sandbox. An absolute path.
+     */
+    skillsDir: z.string().refine((p) => isAbsolute(p), 'must be an absolute path').optional(),
     /** Hosted tools of the Responses API offered to the model besides the agent's own. */
     tools: z
       .object({

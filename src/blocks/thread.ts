@@ -136,6 +136,12 @@ export function renderBranchPushed(view: { branch: string; remote: string; commi
   return buildMessage(`⚠️ Could not push ${view.branch}`, [section(`⚠️ Could not push ${where}. ${why}`)]);
 }
 
+/** A skill file the agent skipped because its front matter is not valid. */
+export function renderSkillInvalid(view: { path: string; problem: string }): SlackMessage {
+  const why = truncateText(view.problem.trim(), 600, { escape: true, maxLines: 4 });
+  return buildMessage(`⚠️ Skipped the skill ${view.path}`, [section(`⚠️ Skipped the skill ${inlineCode(view.path, 200)}: ${why}. Fix its front matter (\`name\` and \`description\` between \`---\` lines) to use it.`)]);
+}
+
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */
 export function renderDiffFallback(view: { diff: string; branch: string }): SlackMessage {
   return buildMessage(`Diff of ${view.branch}`, [

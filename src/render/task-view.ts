@@ -8,6 +8,7 @@ import {
   renderFailure,
   renderInterrupted,
   renderNarration,
+  renderSkillInvalid,
   renderSummary,
   type CommandResult,
   type LogEntry,
@@ -51,6 +52,8 @@ export class TaskView {
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
   private readonly approvals = new Map<string, Event<'approval_requested'>>();
+  /** Skill problems already shown (each turn reports them again; the thread shows each once). */
+  private readonly skillProblems = new Set<string>();
   /** This turn's summary went out with `turn_summarized`. */
   private summarized = false;
 
@@ -109,6 +112,14 @@ export class TaskView {
       case 'steering_applied':
         out.push({ type: 'react', seq: event.seq, opIds: event.opIds });
         break;
+      case 'skill_invalid': {
+        const key = `${event.path}\n${event.problem}`;
+        if (this.skillProblems.has(key)) break;
+        this.skillProblems.add(key);
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSkillInvalid(event) });
+        break;
+      }
       case 'branch_pushed':
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });
