@@ -149,6 +149,18 @@ export const repoFileSchema = z
     models: z.array(nonEmpty).min(1).optional(),
     /** More personalities (`--personality NAME`) by name: how the agent writes, never what it may do. */
     personalities: z.record(personalityName, nonEmpty).default({}),
+    /**
+     * The installation's skills on the worker host (`<dir>/<name>/SKILL.md`, as a repo's
+     * `.codex/skills`), mounted read-only into every sandbox. An absolute path.
+     */
+    skillsDir: z.string().refine((p) => isAbsolute(p), 'must be an absolute path').optional(),
+    /** Hosted tools of the Responses API offered to the model besides the agent's own. */
+    tools: z
+      .object({
+        /** Offer the hosted `web_search` tool (the model searches; nothing runs in the sandbox). */
+        webSearch: z.boolean().default(false),
+      })
+      .default({ webSearch: false }),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();

@@ -1,6 +1,7 @@
-import { NOT_RUN_CANCELLED, steeringNote } from './prompts.js';
+import { NOT_RUN_CANCELLED, skillMessage, steeringNote } from './prompts.js';
+import { mentionedSkills } from './skills.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
-import { callModel, messageText, type InputItem, type OutputItem } from './model-client.js';
+import { callModel, messageText, webSearchSummary, type InputItem, type OutputItem } from './model-client.js';
 import { type Session, saveSession } from './session.js';
 import { runToolBatch } from './tool-batch.js';
 import type { AgentOutcome } from './types.js';
@@ -39,6 +40,9 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
           s.lastMessage = text;
           await s.emit({ type: 'agent_message', text });
         },
+        onWebSearch: async (item) => {
+          await s.emit({ type: 'web_search', callId: item.id, ...webSearchSummary(item) });
+        },
       },
     );
     if (!response) {
@@ -72,6 +76,7 @@ async function applySteering(s: Session): Promise<void> {
   for (const { op, afterInterrupt } of steers) {
     const mark = steeringNote(op.by, afterInterrupt, s.deps.describePerson);
     s.conversation.addUser(`${mark}\n${op.text}`);
+    for (const skill of mentionedSkills(op.text, s.skills)) s.conversation.addUser(skillMessage(skill));
   }
   await s.emit({ type: 'steering_applied', opIds: steers.map((q) => q.op.opId) });
   await saveSession(s); // the ops are consumed: keep their words even if this worker dies now

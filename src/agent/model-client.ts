@@ -13,6 +13,9 @@ import { sleep } from './stop-reason.js';
 export type InputItem = OpenAI.Responses.ResponseInputItem;
 export type OutputItem = OpenAI.Responses.ResponseOutputItem;
 export type FunctionToolSpec = OpenAI.Responses.FunctionTool;
+/** A tool offered to the model: one of ours (a function) or a hosted one (web_search). */
+export type ToolSpec = OpenAI.Responses.Tool;
+export type WebSearchItem = OpenAI.Responses.ResponseFunctionWebSearch;
 
 /** Token counts of one response. */
 export interface CallUsage {
@@ -25,7 +28,7 @@ export interface CallUsage {
 export interface ModelRequest {
   model: string;
   instructions: string;
-  tools: FunctionToolSpec[];
+  tools: ToolSpec[];
   /** Grows by appending only; each call sends all of it. */
   input: InputItem[];
   /** The task id: routes every call of the task to the same prompt cache. */
@@ -44,9 +47,21 @@ export interface CallOptions {
   signal: AbortSignal;
   /** Called when a message item is complete (not per delta). */
   onMessage?: (text: string) => void | Promise<void>;
+  /** Called when a hosted web search item is complete. */
+  onWebSearch?: (item: WebSearchItem) => void | Promise<void>;
   logger?: Logger;
   /** Attempts in all, including the first (default 4). */
   maxAttempts?: number;
+}
+
+/** What a web search item did, for people: its action and the query, page or pattern. */
+export function webSearchSummary(item: WebSearchItem): { action: 'search' | 'open_page' | 'find_in_page'; detail: string; ok: boolean } {
+  const a = item.action;
+  const ok = item.status === 'completed';
+  if (!a) return { action: 'search', detail: '', ok };
+  if (a.type === 'open_page') return { action: 'open_page', detail: a.url ?? '', ok };
+  if (a.type === 'find_in_page') return { action: 'find_in_page', detail: `${a.pattern} in ${a.url}`, ok };
+  return { action: 'search', detail: (a.queries?.length ? a.queries.join(' · ') : a.query) ?? '', ok };
 }
 
 /** Joins the text (and refusal) parts of an output message. */
@@ -144,6 +159,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
       case 'response.output_item.done':
         done.set(event.output_index, event.item);
         if (event.item.type === 'message') await options.onMessage?.(messageText(event.item));
+        if (event.item.type === 'web_search_call') await options.onWebSearch?.(event.item);
         break;
       case 'response.completed':
       case 'response.incomplete': {

@@ -1,5 +1,6 @@
 import type { ApprovalPolicy, BUILTIN_PERSONALITIES } from '../config.js';
 import type { AgentsDoc } from './agents-docs.js';
+import type { Skill } from './skills.js';
 
 /*
  * Every text the agent writes to the model, by mode and turn: the instructions (the system
@@ -58,9 +59,10 @@ export function personalityOf(name: string | undefined, configured: Readonly<Rec
  * personality (how it writes, never what it may do), and AGENTS.md. Built from the task's own
  * fields only, so they are the same bytes for every request of the task.
  */
-export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[]; personality?: Personality }): string {
+export function buildInstructions(options: { repo: { name: string; baseBranch: string }; approval: ApprovalPolicy; agentsDocs: readonly AgentsDoc[]; personality?: Personality; webSearch?: boolean; skills?: readonly Skill[] }): string {
   const { repo, approval } = options;
   const facts = [`- Repository: ${repo.name} (base branch ${repo.baseBranch}).`];
+  if (options.webSearch) facts.push('- You can also search the web (web_search) for documentation, error messages or release notes; the team sees each search. Commands in the container still have no network.');
   if (approval.network) facts.push('- Commands that need the network (with_network: true) wait for a person to approve them.');
   if (approval.push) facts.push('- Pushing or opening pull requests is not your job; such commands need approval and are usually declined.');
   if (approval.commandPatterns.length > 0) facts.push(`- Commands matching these patterns wait for approval: ${approval.commandPatterns.map((p) => `/${p}/`).join(', ')}.`);
@@ -75,6 +77,7 @@ export function buildInstructions(options: { repo: { name: string; baseBranch: s
     const docs = options.agentsDocs.map((d) => `## ${d.path}\n\n${d.text}`).join('\n\n');
     text += `\n\n# Repository instructions (AGENTS.md)\nThe repository's maintainers wrote these for agents; follow them unless the task says otherwise.\n\n${docs}`;
   }
+  if (options.skills && options.skills.length > 0) text += `\n\n${skillsSection(options.skills)}`;
   return text;
 }
 
@@ -142,4 +145,33 @@ export function reviewPrompt(r: { label: string; head: string; base: string; dif
     `The diff${r.truncated ? ' (cut: it is larger than shown; read the rest from the checkout with git)' : ''}:`,
     `\`\`\`diff\n${r.diff}\n\`\`\``,
   ].join('\n\n');
+}
+
+/** Skills listed in the instructions at most, and the characters of each description kept. */
+export const SKILLS_LISTED_MAX = 60;
+const SKILL_DESCRIPTION_CHARS = 300;
+const SKILLS_SECTION_CHARS = 10_000;
+
+/** The skills section of the instructions: each skill's name, description and file; bounded. */
+export function skillsSection(skills: readonly Skill[]): string {
+  const head = `# Skills
+Skills are instructions (and sometimes scripts beside them) the team wrote for recurring jobs. When one fits what you are doing, read its SKILL.md with the shell (cat <file>) and follow it; paths in a skill are relative to its folder. When a person writes $<name>, that skill's file is given to you in the conversation.`;
+  const lines: string[] = [];
+  let size = head.length;
+  for (const skill of skills.slice(0, SKILLS_LISTED_MAX)) {
+    const oneLine = skill.description.replace(/\s+/g, ' ');
+    const description = oneLine.length > SKILL_DESCRIPTION_CHARS ? `${oneLine.slice(0, SKILL_DESCRIPTION_CHARS - 1)}…` : oneLine;
+    const line = `- ${skill.name}: ${description} (file: ${skill.path})`;
+    if (size + line.length + 1 > SKILLS_SECTION_CHARS) break;
+    lines.push(line);
+    size += line.length + 1;
+  }
+  const left = skills.length - lines.length;
+  if (left > 0) lines.push(`- … and ${left} more: list them with ls /workspace/.codex/skills and the installation's skills folder of the files above.`);
+  return `${head}\n${lines.join('\n')}`;
+}
+
+/** The user message that puts a skill named with `$<name>` whole into the conversation. */
+export function skillMessage(skill: Skill): string {
+  return `[Skill "${skill.name}" (${skill.path}), asked for with $${skill.name}. Follow it for this task; its folder may hold the scripts it mentions.]\n\n${skill.text}`;
 }

@@ -6,7 +6,8 @@ import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
 import { openConversation } from './conversation.js';
-import { buildInstructions, turnMessages } from './prompts.js';
+import { buildInstructions, skillMessage, turnMessages } from './prompts.js';
+import { loadSkills, mentionedSkills, type Skill } from './skills.js';
 import { startOpPump } from './op-pump.js';
 import { RunControl } from './run-control.js';
 import type { Session } from './session.js';
@@ -51,6 +52,15 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       logger.warn({ err: e }, 'could not read AGENTS.md; continuing without it');
       return [];
     });
+    const { skills, problems } = await loadSkills(deps.sandbox).catch((e: unknown) => {
+      logger.warn({ err: e }, 'could not read the skills; continuing without them');
+      return { skills: [] as Skill[], problems: [] };
+    });
+    for (const p of problems) await emit({ type: 'skill_invalid', path: p.path, problem: p.problem });
+    if (!opened.resumed) {
+      // `$<name>` in this turn's words puts that skill whole into the conversation.
+      for (const skill of mentionedSkills(task.turn > 1 && task.turnPrompt ? task.turnPrompt : task.prompt, skills)) opened.conversation.addUser(skillMessage(skill));
+    }
     const session: Session = {
       task,
       deps,
@@ -63,10 +73,11 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       budget,
       plan,
       tools,
+      skills,
       request: {
         model: task.model,
-        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality }),
-        tools: toFunctionTools(tools),
+        instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality, webSearch: task.webSearch, skills }),
+        tools: task.webSearch ? [...toFunctionTools(tools), { type: 'web_search' }] : toFunctionTools(tools),
         promptCacheKey: task.taskId,
       },
     };

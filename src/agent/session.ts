@@ -5,6 +5,7 @@ import type { BudgetTracker } from './budget.js';
 import type { Conversation } from './conversation.js';
 import type { ModelRequest } from './model-client.js';
 import type { RunControl } from './run-control.js';
+import type { Skill } from './skills.js';
 import type { Tool } from './tools/tool.js';
 import type { PlanState } from './tools/update-plan.js';
 import type { AgentDeps, AgentTask } from './types.js';
@@ -23,6 +24,8 @@ export interface Session {
   budget: BudgetTracker;
   plan: PlanState;
   tools: Tool[];
+  /** The task's skills (`$<name>` in a reply puts one into the conversation). */
+  skills: Skill[];
   /** Model, instructions, tools and cache key: fixed for the whole run. */
   request: Omit<ModelRequest, 'input'>;
   /** Text of the agent's latest message, for summaries. */

@@ -19,6 +19,8 @@ export interface AgentTask extends TurnText {
   budgets: Budgets;
   approval: ApprovalPolicy;
   limits: Limits;
+  /** Offer the Responses API's hosted web_search tool (config `tools.webSearch`). */
+  webSearch?: boolean;
 }
 
 /** The ports the agent works through; the worker wires the adapters. */

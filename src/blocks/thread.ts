@@ -21,6 +21,18 @@ export function renderNarration(view: { text: string }): SlackMessage {
 
 /** One finished command, as the protocol reports it. */
 export type CommandResult = Pick<Extract<TaskEvent, { type: 'command_finished' }>, 'command' | 'exitCode' | 'durationMs' | 'timedOut' | 'outputTail'>;
+/** A use of the hosted web search tool, listed among the commands. */
+export type WebSearchResult = Pick<Extract<TaskEvent, { type: 'web_search' }>, 'action' | 'detail' | 'ok'>;
+/** One line of a command log. */
+export type LogEntry = CommandResult | WebSearchResult;
+
+const isSearch = (e: LogEntry): e is WebSearchResult => 'action' in e;
+
+const SEARCH_VERBS: Record<WebSearchResult['action'], string> = { search: 'searched the web for', open_page: 'opened', find_in_page: 'searched a page for' };
+
+function searchLine(s: WebSearchResult): string {
+  return `${s.ok ? '🔎' : '✗ 🔎'} ${SEARCH_VERBS[s.action]} ${inlineCode(s.detail, 120)}${s.ok ? '' : ' (failed)'}`;
+}
 
 /** Commands listed in one log message; the rest are counted. */
 export const COMMAND_LOG_MAX = 10;
@@ -29,11 +41,13 @@ const FAILURE_TAILS_MAX = 3;
 const TAIL_CHARS = 900;
 const TAIL_LINES = 15;
 
-function failed(c: CommandResult): boolean {
+function failed(c: LogEntry): boolean {
+  if (isSearch(c)) return !c.ok;
   return c.exitCode !== 0 || c.timedOut;
 }
 
-function commandLine(c: CommandResult): string {
+function commandLine(c: LogEntry): string {
+  if (isSearch(c)) return searchLine(c);
   const cmd = inlineCode(c.command, 70);
   const took = formatDuration(c.durationMs);
   if (c.timedOut) return `✗ ${cmd} timed out after ${took}`;
@@ -47,7 +61,7 @@ function commandLine(c: CommandResult): string {
  * otherwise preserved, and the rest is counted: "… and 12 more (11 ✓, 1 ✗)". The last lines
  * of output are shown for up to three failures.
  */
-export function renderCommandLog(view: { commands: CommandResult[]; maxCommands?: number }): SlackMessage {
+export function renderCommandLog(view: { commands: LogEntry[]; maxCommands?: number }): SlackMessage {
   const max = Math.max(1, view.maxCommands ?? COMMAND_LOG_MAX);
   const all = view.commands.map((c, i) => ({ c, i }));
   const failures = all.filter((x) => failed(x.c));
@@ -62,13 +76,16 @@ export function renderCommandLog(view: { commands: CommandResult[]; maxCommands?
     lines.push(`… and ${formatMore(hidden.length)} (${counts})`);
   }
   const blocks: KnownBlock[] = [section(lines.length > 0 ? lines.join('\n') : 'No commands ran.')];
-  for (const c of shown.filter(failed).slice(0, FAILURE_TAILS_MAX)) {
+  for (const c of shown.filter((x): x is CommandResult => !isSearch(x) && failed(x)).slice(0, FAILURE_TAILS_MAX)) {
     const tail = c.outputTail.trim();
     const output = tail ? codeBlock(tail, TAIL_CHARS, { keep: 'tail', maxLines: TAIL_LINES }) : '_(no output)_';
     blocks.push(section(`Output of ${inlineCode(c.command, 70)}:\n${output}`));
   }
   const bad = view.commands.filter(failed).length;
-  const fallback = `Ran ${plural(view.commands.length, 'command')}${bad > 0 ? `, ${bad} failed` : ''}`;
+  const searches = view.commands.filter(isSearch).length;
+  const ran = view.commands.length - searches;
+  const did = [ran > 0 || searches === 0 ? `Ran ${plural(ran, 'command')}` : '', searches > 0 ? `${ran > 0 ? 'used' : 'Used'} web search ${plural(searches, 'time')}` : ''].filter(Boolean).join(', ');
+  const fallback = `${did}${bad > 0 ? `, ${bad} failed` : ''}`;
   return buildMessage(fallback, blocks);
 }
 
@@ -117,6 +134,12 @@ export function renderBranchPushed(view: { branch: string; remote: string; commi
   if (view.ok) return buildMessage(`⬆️ Pushed ${view.branch}`, [section(`⬆️ Pushed ${where} (${inlineCode(view.commit.slice(0, 10), 12)}). It is ready for review.`)]);
   const why = truncateText((view.error ?? 'The push failed.').trim(), 800, { escape: true, maxLines: 8 });
   return buildMessage(`⚠️ Could not push ${view.branch}`, [section(`⚠️ Could not push ${where}. ${why}`)]);
+}
+
+/** A skill file the agent skipped because its front matter is not valid. */
+export function renderSkillInvalid(view: { path: string; problem: string }): SlackMessage {
+  const why = truncateText(view.problem.trim(), 600, { escape: true, maxLines: 4 });
+  return buildMessage(`⚠️ Skipped the skill ${view.path}`, [section(`⚠️ Skipped the skill ${inlineCode(view.path, 200)}: ${why}. Fix its front matter (\`name\` and \`description\` between \`---\` lines) to use it.`)]);
 }
 
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */

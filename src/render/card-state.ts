@@ -94,6 +94,8 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
     }
     case 'command_started':
       return { ...s, currentStep: `Running \`${firstLine(event.command)}\`` };
+    case 'web_search':
+      return { ...s, currentStep: `Searching the web: ${firstLine(event.detail)}` };
     case 'command_finished': {
       const active = s.plan.find((p) => p.status === 'in_progress');
       return { ...s, commandsRun: s.commandsRun + 1, currentStep: active?.step };

@@ -15,8 +15,10 @@ import {
   renderFailure,
   renderInterrupted,
   renderNarration,
+  renderSkillInvalid,
   renderSummary,
   type CommandResult,
+  type LogEntry,
   type SlackMessage,
   type TaskMessageKind,
 } from '../blocks/index.js';
@@ -51,11 +53,14 @@ export type ThreadOutput =
  */
 export class TaskView {
   private cardState: CardState;
-  private commands: Array<Event<'command_finished'>> = [];
+  /** The command batch being held: finished commands and web searches, in order. */
+  private commands: Array<LogEntry & { seq: number; at: string }> = [];
   /** The newest narration is held back one event: if it is the final summary, it is not posted twice. */
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
   private readonly approvals = new Map<string, Event<'approval_requested'>>();
+  /** Skill problems already shown (each turn reports them again; the thread shows each once). */
+  private readonly skillProblems = new Set<string>();
   /** This turn's summary went out with `turn_summarized`. */
   private summarized = false;
 
@@ -96,6 +101,10 @@ export class TaskView {
         if (testOutcome([event])) this.lastTestRun = event;
         if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands(out);
         break;
+      case 'web_search':
+        this.commands.push({ action: event.action, detail: event.detail, ok: event.ok, seq: event.seq, at: event.at });
+        if (this.commands.length >= COMMAND_LOG_MAX) this.flushCommands(out);
+        break;
       case 'approval_requested':
         this.flushCommands(out);
         this.approvals.set(event.approvalId, event);
@@ -110,6 +119,14 @@ export class TaskView {
       case 'steering_applied':
         out.push({ type: 'react', seq: event.seq, opIds: event.opIds });
         break;
+      case 'skill_invalid': {
+        const key = `${event.path}\n${event.problem}`;
+        if (this.skillProblems.has(key)) break;
+        this.skillProblems.add(key);
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSkillInvalid(event) });
+        break;
+      }
       case 'branch_pushed':
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });

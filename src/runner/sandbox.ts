@@ -52,3 +52,6 @@ export interface Sandbox {
   /** Stops and removes the sandbox; idempotent. The checkout itself is left alone. */
   stop(): Promise<void>;
 }
+
+/** Where the installation's skills (config `skillsDir`) appear in every sandbox, read-only. */
+export const INSTALLATION_SKILLS_DIR = '/opt/codex/skills';

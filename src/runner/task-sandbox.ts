@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { RepoConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { DockerSandbox } from './docker-sandbox.js';
+import { INSTALLATION_SKILLS_DIR } from './sandbox.js';
 import type { TaskCheckout } from './workspace.js';
 
 /**
@@ -16,6 +17,8 @@ export function createTaskSandbox(input: {
   docker?: Docker;
   project?: string;
   logger?: Logger;
+  /** The installation's skills folder on the host (config `skillsDir`), mounted read-only at INSTALLATION_SKILLS_DIR. */
+  skillsDir?: string;
 }): DockerSandbox {
   const { repo, checkout } = input;
   return new DockerSandbox({
@@ -25,7 +28,7 @@ export function createTaskSandbox(input: {
     network: repo.network,
     networkAllow: repo.networkAllow,
     workspaceDir: checkout.dir,
-    readOnlyMounts: checkout.readOnlyMounts,
+    readOnlyMounts: input.skillsDir ? [...checkout.readOnlyMounts, { source: input.skillsDir, target: INSTALLATION_SKILLS_DIR }] : checkout.readOnlyMounts,
     user: checkout.sandboxUser,
     docker: input.docker,
     project: input.project,

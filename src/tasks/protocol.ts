@@ -117,6 +117,10 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     /** The last lines of stdout and stderr, already capped for display. */
     outputTail: z.string(),
   }),
+  /** The model used the hosted web_search tool (search, open a page, find in a page); nothing ran in the sandbox. */
+  z.object({ ...base, type: z.literal('web_search'), callId: z.string(), action: z.enum(['search', 'open_page', 'find_in_page']), detail: z.string(), ok: z.boolean() }),
+  /** A SKILL.md whose front matter is not valid was skipped (emitted each turn; the thread shows it once). */
+  z.object({ ...base, type: z.literal('skill_invalid'), path: z.string(), problem: z.string() }),
   z.object({ ...base, type: z.literal('files_changed'), files: z.array(fileChangeSchema) }),
   z.object({
     ...base,

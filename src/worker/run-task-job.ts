@@ -128,6 +128,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         budgets: resolveBudgets(deps.config.file),
         approval: policy,
         limits: repo.limits,
+        webSearch: deps.config.file.tools.webSearch,
       },
       { sandbox, openai: deps.openai, events: sink, ops, store: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
     );

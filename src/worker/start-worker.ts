@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createDockerClient } from '../runner/docker-client.js';
 import { reapOrphans } from '../runner/reap-orphans.js';
+import { snapshotSkills } from '../runner/skills-snapshot.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
@@ -74,6 +75,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     const host = repo ? codeHosts(repo) : undefined;
     return repo && host ? host.gitCredentials(repo) : undefined;
   };
+  const skillsDir = config.file.skillsDir ? await snapshotSkills(config.file.skillsDir, config.dataDir) : undefined;
   const deps: WorkerDeps = {
     config,
     logger,
@@ -84,7 +86,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
-    createSandbox: (repo, checkout) => createTaskSandbox({ repo, checkout, docker, project: prefix, logger }),
+    createSandbox: (repo, checkout) => createTaskSandbox({ repo, checkout, docker, project: prefix, logger, skillsDir }),
     describePerson: input.describePerson,
     blockingRedis: () => {
       const blocking = new Redis(input.redisUrl, { maxRetriesPerRequest: null });

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 export type OutputSpec =
   | { type: 'message'; text: string; phase?: 'commentary' | 'final_answer' }
   | { type: 'function_call'; name: string; arguments: string; call_id?: string }
-  | { type: 'reasoning'; summary?: string[]; encrypted_content?: string };
+  | { type: 'reasoning'; summary?: string[]; encrypted_content?: string }
+  | { type: 'web_search_call'; action: Json; status?: 'completed' | 'failed' };
 
 export interface UsageSpec {
   input_tokens: number;
@@ -31,6 +32,9 @@ export function buildItems(specs: readonly OutputSpec[]): Json[] {
     }
     if (spec.type === 'function_call') {
       return { id: `fc_${shortId()}`, type: 'function_call', status: 'completed', call_id: spec.call_id ?? `call_${shortId()}`, name: spec.name, arguments: spec.arguments };
+    }
+    if (spec.type === 'web_search_call') {
+      return { id: `ws_${shortId()}`, type: 'web_search_call', status: spec.status ?? 'completed', action: spec.action };
     }
     return {
       id: `rs_${shortId()}`,
@@ -94,6 +98,10 @@ export function itemEvents(items: readonly Json[]): Json[] {
       events.push({ type: 'response.output_item.added', output_index, item: { ...item, status: 'in_progress', arguments: '' } });
       for (const delta of pieces(args)) events.push({ type: 'response.function_call_arguments.delta', item_id, output_index, delta });
       events.push({ type: 'response.function_call_arguments.done', item_id, output_index, name: item.name, arguments: args });
+    } else if (item.type === 'web_search_call') {
+      // As api.openai.com streams a hosted search: added, in_progress, searching, completed, done.
+      events.push({ type: 'response.output_item.added', output_index, item: { id: item_id, type: 'web_search_call', status: 'in_progress', action: { type: 'search' } } });
+      for (const phase of ['in_progress', 'searching', 'completed']) events.push({ type: `response.web_search_call.${phase}`, item_id, output_index });
     } else {
       events.push({ type: 'response.output_item.added', output_index, item: { id: item_id, type: 'reasoning', summary: [] } });
     }

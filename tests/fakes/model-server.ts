@@ -151,6 +151,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (options.models && !options.models.includes(body.model)) {
       return sendError(res, 404, { message: `The model \`${body.model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' });
     }
+    const toolProblem = checkTools(body.tools);
+    if (toolProblem) return sendError(res, 400, { message: toolProblem.message, type: 'invalid_request_error', param: toolProblem.param, code: toolProblem.code });
     const pairing = checkCallPairs(body.input);
     if (pairing) return sendError(res, 400, { message: pairing, type: 'invalid_request_error', param: 'input', code: null });
 
@@ -166,6 +168,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (reply.error) {
       const { status, message, type, code, headers } = reply.error;
       return sendError(res, status, { message: message ?? `HTTP ${status}`, type: type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code ?? null }, headers);
+    }
+    // Hosted tools run only when the request offers them: a script that searches the web
+    // without the tool offered is a test bug (or a missing feature), not a response.
+    const offered = new Set(Array.isArray(body.tools) ? (body.tools as Array<{ type?: string }>).map((t) => t.type) : []);
+    if ((reply.output ?? []).some((o) => o.type === 'web_search_call') && !offered.has('web_search') && !offered.has('web_search_preview')) {
+      return sendError(res, 400, { message: 'model server: the script answers with a web_search_call but the request does not offer the web_search tool', type: 'invalid_request_error', code: 'script_invalid' });
     }
     const usage = estimateUsage(body, raw, reply, previousByKey);
     const items = buildItems(reply.output ?? []);
@@ -234,6 +242,30 @@ function sendError(res: ServerResponse, status: number, error: Record<string, un
   res.end(JSON.stringify({ error: { param: null, ...error } }));
 }
 
+/** Tool types the Responses API knows; any other is refused as an invalid value. */
+const TOOL_TYPES = ['function', 'file_search', 'computer_use_preview', 'web_search', 'web_search_2025_08_26', 'web_search_preview', 'web_search_preview_2025_03_11', 'mcp', 'code_interpreter', 'image_generation', 'local_shell', 'shell', 'custom', 'apply_patch'];
+
+/** As the real API checks `tools`: an array of known types; functions need a name; hosted web search takes only its own options. */
+function checkTools(tools: unknown): { message: string; param: string; code: string } | undefined {
+  if (tools === undefined) return undefined;
+  if (!Array.isArray(tools)) return { message: "Invalid type for 'tools': expected an array.", param: 'tools', code: 'invalid_type' };
+  for (const [i, tool] of (tools as Array<Record<string, unknown>>).entries()) {
+    const type = tool?.type;
+    if (typeof type !== 'string' || !TOOL_TYPES.includes(type)) {
+      return { message: `Invalid value: '${String(type)}'. Supported values are: ${TOOL_TYPES.map((t) => `'${t}'`).join(', ')}.`, param: `tools[${i}].type`, code: 'invalid_value' };
+    }
+    if (type === 'function' && (typeof tool.name !== 'string' || tool.name === '')) {
+      return { message: `Missing required parameter: 'tools[${i}].name'.`, param: `tools[${i}].name`, code: 'missing_required_parameter' };
+    }
+    if (type.startsWith('web_search')) {
+      const allowed = ['type', 'filters', 'search_context_size', 'user_location', 'external_web_access'];
+      const unknown = Object.keys(tool).find((k) => !allowed.includes(k));
+      if (unknown) return { message: `Unknown parameter: 'tools[${i}].${unknown}'.`, param: `tools[${i}].${unknown}`, code: 'unknown_parameter' };
+    }
+  }
+  return undefined;
+}
+
 /** The real API refuses an output without its call, and a call without its output. */
 function checkCallPairs(input: unknown): string | undefined {
   if (!Array.isArray(input)) return undefined;
@@ -292,6 +324,11 @@ export function message(text: string, phase?: 'commentary' | 'final_answer'): Ou
 export function functionCall(name: string, args: unknown, callId?: string): OutputSpec {
   const spec: OutputSpec = { type: 'function_call', name, arguments: typeof args === 'string' ? args : JSON.stringify(args) };
   return callId ? { ...spec, call_id: callId } : spec;
+}
+
+/** A hosted web search the model ran (`web_search_call`), e.g. `webSearch('vitest fake timers')`. */
+export function webSearch(query: string, status: 'completed' | 'failed' = 'completed'): OutputSpec {
+  return { type: 'web_search_call', status, action: { type: 'search', query, queries: [query], sources: [] } };
 }
 
 /** A reasoning item with encrypted content (as with `include: ['reasoning.encrypted_content']`). */
