@@ -189,6 +189,11 @@ export const repoSchema = z.object({
    * commits of this repo stay unreadable. Costs a copy of the history per checkout.
    */
   isolateObjects: z.boolean().default(false),
+  /**
+   * OCI runtime of this repo's sandboxes and their network siblings, as registered with the
+   * Docker engine (`runsc` for gVisor); the engine's default (runc) when absent.
+   */
+  runtime: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be the name of a runtime registered with Docker, like runsc').optional(),
 });
 export type RepoConfigInput = z.infer<typeof repoSchema>;
 
@@ -247,6 +252,8 @@ export interface RepoConfig {
   pushBranches: boolean;
   /** Each checkout holds only its own objects; the mirror is not mounted (repoSchema). */
   isolateObjects: boolean;
+  /** OCI runtime of the repo's sandboxes (`runsc` for gVisor); undefined: the engine's default. */
+  runtime?: string;
   /** Where task branches are pushed (the repo's url unless pushUrl is set). */
   pushUrl: string;
 }
@@ -307,6 +314,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     networkAllow: repo.networkAllow,
     pushBranches: repo.pushBranches,
     isolateObjects: repo.isolateObjects,
+    runtime: repo.runtime,
     pushUrl: repo.pushUrl ?? repo.url,
   };
 }
