@@ -212,6 +212,8 @@ export const repoFileSchema = z
     budgets: budgetsSchema.default({}),
     approval: approvalPolicySchema.default({}),
     slack: slackSettingsSchema.default(slackSettingsSchema.parse({})),
+    /** The setup cache (src/runner/setup-cache.ts): the most GiB it keeps; least recently used entries go first. */
+    cache: z.object({ maxGb: z.number().positive().default(10) }).default({ maxGb: 10 }),
     /** Scheduled tasks (`/codex schedule`). */
     automations: z
       .object({

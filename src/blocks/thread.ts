@@ -119,6 +119,14 @@ export function renderBranchPushed(view: { branch: string; remote: string; commi
   return buildMessage(`⚠️ Could not push ${view.branch}`, [section(`⚠️ Could not push ${where}. ${why}`)]);
 }
 
+/** Setup was not run: its files came from the setup cache. */
+export function renderSetupRestored(view: { commands: string[] }): SlackMessage {
+  const what = view.commands.length === 1 ? inlineCode(view.commands[0]!, 200) : `${view.commands.length} setup commands`;
+  return buildMessage('♻️ Setup restored from cache', [
+    section(`♻️ Setup restored from cache: ${what} did not run again (same sandbox image, setup commands and lockfiles as an earlier run).`),
+  ]);
+}
+
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */
 export function renderDiffFallback(view: { diff: string; branch: string }): SlackMessage {
   return buildMessage(`Diff of ${view.branch}`, [

@@ -8,6 +8,7 @@ import {
   renderFailure,
   renderInterrupted,
   renderNarration,
+  renderSetupRestored,
   renderSummary,
   type CommandResult,
   type SlackMessage,
@@ -102,6 +103,10 @@ export class TaskView {
       }
       case 'steering_applied':
         out.push({ type: 'react', seq: event.seq, opIds: event.opIds });
+        break;
+      case 'setup_restored':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSetupRestored(event) });
         break;
       case 'branch_pushed':
         this.flushCommands(out);
