@@ -104,7 +104,9 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
   const renderers = createRenderHub({
     redisUrl: env.REDIS_URL,
     prefix,
-    client,
+    // The renderers retry a failed delivery themselves, checking first whether a post whose
+    // answer was lost landed after all (task-renderer.ts): the client must not post it again blindly.
+    client: new WebClient(env.SLACK_BOT_TOKEN, { ...slackClientOptions(env), retryConfig: { retries: 0 } }),
     slack: config.file.slack,
     team,
     logger,

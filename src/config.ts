@@ -110,6 +110,11 @@ export const repoSchema = z.object({
   autoPullRequest: z.boolean().default(false),
   /** Open pull requests as drafts. */
   draftPullRequests: z.boolean().default(false),
+  /**
+   * OCI runtime of this repo's sandboxes and their network siblings, as registered with the
+   * Docker engine (`runsc` for gVisor); the engine's default (runc) when absent.
+   */
+  runtime: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be the name of a runtime registered with Docker, like runsc').optional(),
 });
 export type RepoConfigInput = z.infer<typeof repoSchema>;
 
@@ -136,6 +141,8 @@ export const repoFileSchema = z
     budgets: budgetsSchema.default({}),
     approval: approvalPolicySchema.default({}),
     slack: slackSettingsSchema.default(slackSettingsSchema.parse({})),
+    /** The setup cache (src/runner/setup-cache.ts): the most GiB it keeps; least recently used entries go first. */
+    cache: z.object({ maxGb: z.number().positive().default(10) }).default({ maxGb: 10 }),
     /** Scheduled tasks (`/codex schedule`). */
     automations: z
       .object({
@@ -212,6 +219,8 @@ export interface RepoConfig {
   pushBranches: boolean;
   /** Each checkout holds only its own objects; the mirror is not mounted (repoSchema). */
   isolateObjects: boolean;
+  /** OCI runtime of the repo's sandboxes (`runsc` for gVisor); undefined: the engine's default. */
+  runtime?: string;
   /** Where task branches are pushed (the repo's url unless pushUrl is set). */
   pushUrl: string;
   /** The repo on GitHub, when it is hosted there (repoSchema). */
@@ -292,6 +301,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
     networkAllow: repo.networkAllow,
     pushBranches: repo.pushBranches,
     isolateObjects: repo.isolateObjects,
+    runtime: repo.runtime,
     pushUrl: repo.pushUrl ?? repo.url,
     github: repo.github ? { owner: repo.github.split('/')[0]!, name: repo.github.split('/')[1]! } : undefined,
     autoPullRequest: repo.autoPullRequest,

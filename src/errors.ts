@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'too_many_queued'
   | 'service_unavailable'
   | 'setup_failed'
+  | 'setup_cache_invalid'
   | 'redis_timeout'
   | 'queue_timeout'
   | 'queue_unavailable'

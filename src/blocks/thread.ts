@@ -142,6 +142,14 @@ export function renderSkillInvalid(view: { path: string; problem: string }): Sla
   return buildMessage(`⚠️ Skipped the skill ${view.path}`, [section(`⚠️ Skipped the skill ${inlineCode(view.path, 200)}: ${why}. Fix its front matter (\`name\` and \`description\` between \`---\` lines) to use it.`)]);
 }
 
+/** Setup was not run: its files came from the setup cache. */
+export function renderSetupRestored(view: { commands: string[] }): SlackMessage {
+  const what = view.commands.length === 1 ? inlineCode(view.commands[0]!, 200) : `${view.commands.length} setup commands`;
+  return buildMessage('♻️ Setup restored from cache', [
+    section(`♻️ Setup restored from cache: ${what} did not run again (same sandbox image, setup commands and lockfiles as an earlier run).`),
+  ]);
+}
+
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */
 export function renderDiffFallback(view: { diff: string; branch: string }): SlackMessage {
   return buildMessage(`Diff of ${view.branch}`, [

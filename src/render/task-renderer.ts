@@ -1,6 +1,7 @@
 import { approvalAttachment, renderDiffFallback } from '../blocks/index.js';
 import type { Logger } from '../logger.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
+import { isRetryableSlackError, SLACK_DELIVERY_ATTEMPTS, slackBackoff } from '../slack-client/slack-retry.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
 import type { RenderProgress } from '../tasks/render-progress.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
@@ -44,6 +45,7 @@ export class TaskRenderer {
   private wake?: () => void;
   private poked = true;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private dueTimer?: NodeJS.Timeout;
   private shownStatus?: string;
   /** The task's channel (from its record, read when the renderer starts). */
@@ -70,6 +72,7 @@ export class TaskRenderer {
   /** Stops after the output in hand (another process will carry on from the recorded progress). */
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
   }
 
@@ -168,14 +171,40 @@ export class TaskRenderer {
       if (this.stopped) return;
       try {
         if (output.type === 'post' || output.type === 'summary') await this.deps.progress.setInFlight(this.taskId, output.seq);
-        await this.deliver(output);
+        await this.deliverRetrying(output);
       } catch (e) {
+        // Stopped mid-way (the lease went elsewhere): the next renderer delivers it, once.
+        if (this.stopped) return;
         this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type }, 'could not post to the task thread');
       }
       // The final event counts as delivered only once the final card is too (see renderNew).
       const cap = FINAL_STATUSES.has(this.view.state.status) ? this.view.state.lastSeq - 1 : Infinity;
       await this.deps.progress.setRendered(this.taskId, Math.min(output.seq, cap)).catch(() => undefined);
     }
+  }
+
+  /**
+   * Delivers one output, retrying with backoff while Slack fails in a way a retry can fix (5xx,
+   * connection): the outputs after it wait, so the thread keeps its order. A post whose answer
+   * was lost may have landed all the same: before posting again, the thread is checked for it
+   * (its metadata names the event), so nothing is posted twice.
+   */
+  private async deliverRetrying(output: ThreadOutput): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (attempt > 1 && (output.type === 'post' || output.type === 'summary') && (await this.landed(output.seq))) return;
+        return await this.deliver(output);
+      } catch (e) {
+        if (this.stopped || !isRetryableSlackError(e) || attempt >= SLACK_DELIVERY_ATTEMPTS) throw e;
+        this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type, attempt }, 'Slack failed; retrying the delivery');
+        if (!(await slackBackoff(attempt, this.stopping.signal))) throw e;
+      }
+    }
+  }
+
+  private async landed(seq: number): Promise<boolean> {
+    const where = await this.location();
+    return where ? this.deps.poster.threadHasPost(where.channel, where.threadTs, this.taskId, seq) : false;
   }
 
   private async deliver(output: ThreadOutput): Promise<void> {

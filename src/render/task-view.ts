@@ -16,6 +16,7 @@ import {
   renderInterrupted,
   renderNarration,
   renderSkillInvalid,
+  renderSetupRestored,
   renderSummary,
   type CommandResult,
   type LogEntry,
@@ -127,6 +128,10 @@ export class TaskView {
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSkillInvalid(event) });
         break;
       }
+      case 'setup_restored':
+        this.flushCommands(out);
+        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSetupRestored(event) });
+        break;
       case 'branch_pushed':
         this.flushCommands(out);
         out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });

@@ -21,6 +21,8 @@ export interface ContainerSpecInput {
   cmd: string[];
   workingDir?: string;
   env?: string[];
+  /** OCI runtime registered with the engine (`runsc` for gVisor); the engine's default when absent. */
+  runtime?: string;
   /** Keep stdin open for one attach (network siblings fed with `stdin`). */
   openStdin?: boolean;
 }
@@ -62,6 +64,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
         [input.home]: `rw,nosuid,nodev,size=${tmpfsSize},uid=${user.uid},gid=${user.gid},mode=0700`,
       },
       NetworkMode: input.networkMode,
+      ...(input.runtime ? { Runtime: input.runtime } : {}),
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,

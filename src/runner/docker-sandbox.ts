@@ -36,6 +36,8 @@ export interface DockerSandboxOptions {
   networkAllow?: string[];
   /** Image of the egress proxy (default CODEX_EGRESS_IMAGE or codex-egress-proxy:latest). */
   egressImage?: string;
+  /** OCI runtime of the sandbox and its network siblings (RepoConfig.runtime; `runsc` for gVisor). */
+  runtime?: string;
   /** Value of the `codex.project` label; reaping is scoped to it (default `codex-slack`). */
   project?: string;
   docker?: Docker;
@@ -88,6 +90,7 @@ export class DockerSandbox implements Sandbox {
       limits: options.limits,
       user: this.user,
       home: options.home ?? '/home/agent',
+      runtime: options.runtime,
     };
     this.files = new SandboxFiles((script, args, stdin, capBytes) => this.runScript(script, args, stdin, capBytes), options.maxFileBytes ?? 8 * 1024 * 1024);
   }

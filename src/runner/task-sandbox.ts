@@ -12,7 +12,7 @@ import type { TaskCheckout } from './workspace.js';
  * the checkout's owner and the container's user cannot drift apart.
  */
 export function createTaskSandbox(input: {
-  repo: Pick<RepoConfig, 'image' | 'limits' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow'>>;
+  repo: Pick<RepoConfig, 'image' | 'limits' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow' | 'runtime'>>;
   checkout: TaskCheckout;
   docker?: Docker;
   project?: string;
@@ -27,6 +27,7 @@ export function createTaskSandbox(input: {
     limits: repo.limits,
     network: repo.network,
     networkAllow: repo.networkAllow,
+    runtime: repo.runtime,
     workspaceDir: checkout.dir,
     readOnlyMounts: input.skillsDir ? [...checkout.readOnlyMounts, { source: input.skillsDir, target: INSTALLATION_SKILLS_DIR }] : checkout.readOnlyMounts,
     user: checkout.sandboxUser,

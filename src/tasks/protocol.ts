@@ -190,6 +190,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('branch_reset'), turn: z.number().int().min(1), branch: z.string(), from: z.string(), to: z.string(), pushed: z.boolean(), by: z.string() }),
   /** Undo was refused or failed: `message` says why and what to do. */
   z.object({ ...base, type: z.literal('branch_reset_failed'), turn: z.number().int().min(1), message: z.string(), by: z.string() }),
+  /** Setup did not run: what it produced for the same image, commands and lockfiles was restored from the setup cache. */
+  z.object({ ...base, type: z.literal('setup_restored'), commands: z.array(z.string()), key: z.string() }),
   /** The task branch was pushed to the upstream (or the push failed: `error` says why). */
   z.object({ ...base, type: z.literal('branch_pushed'), branch: z.string(), remote: z.string(), commit: z.string(), ok: z.boolean(), error: z.string().optional() }),
   z.object({ ...base, type: z.literal('task_failed'), code: z.string(), message: z.string() }),

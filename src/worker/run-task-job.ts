@@ -2,25 +2,24 @@ import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import { runAgent } from '../agent/index.js';
 import { personalityOf, reviewPrompt, type DescribePerson } from '../agent/prompts.js';
-import { resolveBudgets, type ApprovalPolicy, type Config, type RepoConfig } from '../config.js';
+import { resolveBudgets, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
+import type { SetupCache } from '../runner/setup-cache.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import type { FinalEventInput, TaskLifecycle } from '../tasks/lifecycle.js';
-import type { EventSink } from '../tasks/protocol.js';
 import { handledOps, RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
 import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
-import { redactSecrets } from '../util/redact.js';
-import { askPerson } from './ask-person.js';
 import { watchForCancel } from './cancel-watch.js';
 import { watchCheckout, type CheckoutWatchdog } from './checkout-watchdog.js';
 import { pushStep } from './push-step.js';
 import { finishReview, resolveReviewTarget } from './review.js';
 import { openPullRequest, updatePullRequest } from './pull-request.js';
 import type { CodeHostFor } from '../codehost/index.js';
+import { planSetup, setupMounts, setupStep } from './setup-step.js';
 
 /** What running a task needs; built once per worker process in src/worker/start-worker.ts. */
 export interface WorkerDeps {
@@ -37,6 +36,8 @@ export interface WorkerDeps {
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
   describePerson?: DescribePerson;
+  /** Setup results by image, commands and lockfiles (src/runner/setup-cache.ts); none: setup always runs. */
+  setupCache?: SetupCache;
   /** How often a running turn's checkout is measured against its limits (default CHECKOUT_WATCH_MS). */
   checkoutWatchMs?: number;
   /** Where each repo is hosted (pull requests, tokens); none for plain git remotes. */
@@ -93,7 +94,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
-    sandbox = deps.createSandbox(repo, checkout);
+    // A setup cache hit is mounted into the sandbox, which unpacks it instead of running setup.
+    const setupPlan = await planSetup(deps.setupCache, repo, checkout, log);
+    const mounts = setupMounts(setupPlan);
+    sandbox = deps.createSandbox(repo, mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout);
     // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
     // started; the fence refuses whatever it still tries to write.
     const started = sandbox;
@@ -105,8 +109,8 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     watchdog = watchCheckout(() => deps.workspace.checkSize(watched), { intervalMs: deps.checkoutWatchMs, logger: log });
     if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
     const policy = deps.config.approvalFor(repo, task.channel);
-    const setupNetwork = await setupMayUseNetwork({ task, repo, checkout, policy, events: sink, ops });
-    const setupFailure = await runSetup(sandbox, repo, sink, setupNetwork, AbortSignal.any([cancel.signal, watchdog.signal]));
+    const setupSignal = AbortSignal.any([cancel.signal, watchdog.signal]);
+    const setupFailure = await setupStep({ task, repo, checkout, policy, sandbox, events: sink, ops, plan: setupPlan, cache: deps.setupCache, log, signal: setupSignal });
     cancelled();
     if (setupFailure) throw setupFailure;
     cancel.stop();
@@ -267,49 +271,6 @@ export async function failAbandonedTask(deps: Pick<WorkerDeps, 'store' | 'lifecy
   }
   const message = `The worker running this task stopped unexpectedly (${errorMessage(error)}). Reply in this thread to try again.`;
   await deps.lifecycle.fail(taskId, 'worker_lost', message, { turn: task.turn });
-}
-
-/**
- * Whether the repo's setup commands may use the network in this checkout. Setup comes from the
- * admin's config, but what it runs is often the tree's own (package scripts, `.npmrc`, a git
- * dependency): with network, only on the base branch's own content. On a tree the agent
- * changed (a follow-up turn) or another branch (`--branch`), a person approves first when the
- * policy asks for network commands; declined or unanswered, setup runs without network.
- */
-async function setupMayUseNetwork(input: { task: TaskRecord; repo: RepoConfig; checkout: TaskCheckout; policy: ApprovalPolicy; events: EventSink; ops: RedisOpSource }): Promise<boolean> {
-  const { task, repo, checkout, policy } = input;
-  if (repo.setup.length === 0) return false;
-  const baseContent = task.baseBranch === repo.baseBranch && checkout.startSha === checkout.baseSha;
-  if (baseContent || !policy.network) return true;
-  const what = task.baseBranch !== repo.baseBranch ? `branch ${task.baseBranch}` : 'changes the agent made in earlier turns';
-  const answer = await askPerson(input, {
-    kind: 'network',
-    command: repo.setup.join('\n'),
-    reason: `The repo's setup commands want the network, and this checkout holds ${what}, which setup may run (package scripts, .npmrc, git dependencies). Approve only if you trust it; otherwise setup runs without network.`,
-    timeoutMinutes: policy.timeoutMinutes,
-  });
-  return answer.decision !== 'decline';
-}
-
-/** Runs the repo's setup commands as task commands; the first failure fails the task with its output. */
-async function runSetup(sandbox: Sandbox, repo: RepoConfig, sink: EventSink, network: boolean, signal: AbortSignal): Promise<CodexError | undefined> {
-  for (const [i, command] of repo.setup.entries()) {
-    const callId = `setup-${i + 1}`;
-    if (signal.aborted) break;
-    await sink.emit({ type: 'command_started', callId, command });
-    // With network (see setupMayUseNetwork), setup runs in a sibling on the same checkout.
-    const result = await sandbox.exec(command, { timeoutMs: repo.limits.maxCommandTimeoutSec * 1000, network, signal });
-    // Redacted whole before it is cut, so no part of a secret survives the cut.
-    const outputTail = redactSecrets(`${result.stdout}${result.stderr}`).split('\n').slice(-20).join('\n').slice(-1500);
-    await sink.emit({ type: 'command_finished', callId, command, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, outputTail });
-    if (signal.aborted) return CodexError.isInstance(signal.reason) ? signal.reason : new CodexError('setup_failed', 'setup stopped');
-    if (result.exitCode !== 0) {
-      return new CodexError('setup_failed', `setup command failed: ${command}`, {
-        userMessage: `The repo's setup command \`${command}\` failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}). Fix the "setup" commands of "${repo.name}" in the repo config, then reply here to try again.`,
-      });
-    }
-  }
-  return undefined;
 }
 
 /** The first turn of a `/codex review` task: read the change, report findings, change nothing. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
@@ -9,6 +10,7 @@ import { createDockerClient } from '../runner/docker-client.js';
 import { reapOrphans } from '../runner/reap-orphans.js';
 import { snapshotSkills } from '../runner/skills-snapshot.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
+import { SetupCache } from '../runner/setup-cache.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
 import { AdmissionControl } from '../tasks/admission.js';
@@ -83,6 +85,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     lifecycle: new TaskLifecycle(store, followUps, { progress: new RenderProgress(redis, prefix), timeoutMs: DELIVERY_WAIT_MS }),
     workspace: new Workspace({ dataDir: config.dataDir, logger, gitAuth }),
     codeHosts,
+    setupCache: new SetupCache({ dir: join(config.dataDir, 'setup-cache'), maxBytes: config.file.cache.maxGb * 1024 ** 3, docker, logger }),
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.

