@@ -124,17 +124,14 @@ export class TaskView {
         const key = `${event.path}\n${event.problem}`;
         if (this.skillProblems.has(key)) break;
         this.skillProblems.add(key);
-        this.flushCommands(out);
-        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSkillInvalid(event) });
+        this.notice(out, event.seq, renderSkillInvalid(event));
         break;
       }
       case 'setup_restored':
-        this.flushCommands(out);
-        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderSetupRestored(event) });
+        this.notice(out, event.seq, renderSetupRestored(event));
         break;
       case 'branch_pushed':
-        this.flushCommands(out);
-        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderBranchPushed(event) });
+        this.notice(out, event.seq, renderBranchPushed(event));
         break;
       case 'pull_request_opened':
       case 'pull_request_updated':
@@ -142,12 +139,10 @@ export class TaskView {
       case 'pull_request_failed':
       case 'branch_reset':
       case 'branch_reset_failed':
-        this.flushCommands(out);
-        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: deliveryMessage(event) });
+        this.notice(out, event.seq, deliveryMessage(event));
         break;
       case 'review_completed':
-        this.flushCommands(out);
-        out.push({ type: 'post', seq: event.seq, kind: 'notice', message: renderReview({ ...event, taskId: s.taskId }) });
+        this.notice(out, event.seq, renderReview({ ...event, taskId: s.taskId }));
         break;
       case 'task_interrupted':
         this.flushCommands(out);
@@ -223,6 +218,12 @@ export class TaskView {
     const message = renderSummary({ summary: event.summary, diffStat: event.diffStat, branch: event.branch, commit: event.commit, repo: s.repo, owner: s.owner, tests, budget: event.budget, elapsedMs, usage: s.usage, delivery });
     const diff = event.diff && event.diff.bytes > 0 ? { turn: event.diff.turn, branch: event.branch, filename: `codex-${s.taskId}${event.diff.turn > 1 ? `-turn${event.diff.turn}` : ''}.diff` } : undefined;
     return { type: 'summary', seq: event.seq, message, diff };
+  }
+
+  /** A notice in the thread, after the commands held so far. */
+  private notice(out: ThreadOutput[], seq: number, message: SlackMessage): void {
+    this.flushCommands(out);
+    out.push({ type: 'post', seq, kind: 'notice', message });
   }
 
   private flushNarration(out: ThreadOutput[]): void {
