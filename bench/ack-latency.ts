@@ -55,7 +55,8 @@ export async function benchAckLatency(requests: number, inFlight: number): Promi
   });
   const configPath = join(root, 'repos.json');
   // Cards are posted after the ack; a generous post budget lets them drain before shutdown.
-  writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: join(root, 'unused'), baseBranch: 'main' }], slack: { postsPerSecond: 200 } }));
+  // No worker takes these tasks: every one waits in the queue, so the per-person queue cap is lifted.
+  writeFileSync(configPath, JSON.stringify({ repos: [{ name: 'calc', url: join(root, 'unused'), baseBranch: 'main' }], slack: { postsPerSecond: 200 }, limits: { maxQueuedTasksPerUser: 100_000 } }));
   const codex = await startCodex(
     loadConfig({
       SLACK_BOT_TOKEN: fake.token,
