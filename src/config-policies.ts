@@ -85,6 +85,13 @@ export const slackSettingsSchema = z.object({
    * refused unless listed here.
    */
   allowedTeams: z.array(z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack team id like T012ABCDEF')).default([]),
+  /**
+   * `auto`: a working turn's narration and commands stream into its thread (chat.startStream),
+   * falling back to ordinary messages where Slack cannot; `off`: ordinary messages only.
+   */
+  streaming: z.enum(['auto', 'off']).default('auto'),
+  /** A stream is stopped and a new one started before it is this old (Slack ends them after five minutes). */
+  streamMaxSeconds: z.number().int().min(1).max(290).default(270),
 });
 export type SlackSettings = z.infer<typeof slackSettingsSchema>;
 

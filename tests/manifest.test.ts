@@ -91,7 +91,7 @@ describe('manifest.json', () => {
   it('asks for a scope for every method and event the app uses, and no more', () => {
     const needed: Record<string, string> = {
       '/codex': 'commands',
-      'chat.postMessage / chat.update / chat.postEphemeral': 'chat:write',
+      'chat.postMessage / chat.update / chat.postEphemeral / chat.startStream / chat.appendStream / chat.stopStream': 'chat:write',
       'reactions.add / reactions.remove': 'reactions:write',
       'files.getUploadURLExternal / files.completeUploadExternal': 'files:write',
       'app_mention event': 'app_mentions:read',
@@ -111,7 +111,7 @@ describe('manifest.json', () => {
       const text = readFileSync(resolve(src, file), 'utf8');
       for (const m of text.matchAll(/\bclient\s*\.\s*(users|conversations|chat|reactions|files|views|auth|apps|team|usergroups|pins|bookmarks|dnd|emoji|search|stars|reminders|agents\.sessions|agents\.conversations)\s*\.\s*([A-Za-z0-9]+)/g)) used.add(`${m[1]}.${m[2]}`);
     }
-    const allowed = ['auth.test', 'chat.postMessage', 'chat.update', 'chat.postEphemeral', 'chat.getPermalink', 'reactions.add', 'reactions.remove', 'files.uploadV2', 'conversations.replies', 'views.publish', 'agents.sessions.setStatus'];
+    const allowed = ['auth.test', 'chat.postMessage', 'chat.update', 'chat.postEphemeral', 'chat.getPermalink', 'reactions.add', 'reactions.remove', 'files.uploadV2', 'conversations.replies', 'views.publish', 'agents.sessions.setStatus', 'chat.startStream', 'chat.appendStream', 'chat.stopStream'];
     expect([...used]).toEqual(expect.arrayContaining(['chat.postMessage', 'conversations.replies', 'views.publish'])); // the scan finds calls
     expect([...used].filter((m) => !allowed.includes(m))).toEqual([]);
   });

@@ -7,7 +7,8 @@ import type { RenderProgress } from '../tasks/render-progress.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import { CardUpdater } from './card-updater.js';
-import { SessionSurface } from './session-surface.js';
+import { SessionSurface, sessionStatusOf } from './session-surface.js';
+import { StreamSurface } from './stream-surface.js';
 import { TaskView, type ThreadOutput } from './task-view.js';
 
 export interface RendererDeps {
@@ -54,6 +55,7 @@ export class TaskRenderer {
   private caughtUp = 0;
 
   private readonly session: SessionSurface;
+  private readonly stream: StreamSurface;
 
   constructor(
     readonly taskId: string,
@@ -61,6 +63,7 @@ export class TaskRenderer {
   ) {
     this.view = new TaskView(taskId, (t) => deps.deciders({ ...t, channel: this.channel }));
     this.session = new SessionSurface(deps.poster, deps.logger);
+    this.stream = new StreamSurface(taskId, deps.poster, deps.logger);
   }
 
   /** New events may be in the stream. */
@@ -100,6 +103,7 @@ export class TaskRenderer {
       }
     } finally {
       clearTimeout(this.dueTimer);
+      if (this.where) await this.stream.end(this.where);
       await this.card?.finish(this.view.state).catch(() => undefined);
     }
   }
@@ -139,12 +143,15 @@ export class TaskRenderer {
     for (const { id, event } of entries) {
       this.lastEntry = id;
       await this.deliverAll(this.view.apply(event));
+      // Streamed narration: the working turn's commands and plan as they happen (at least once: see docs/architecture.md).
+      if (this.where && sessionStatusOf(this.view.state) === 'processing') await this.stream.event(this.where, this.view.state.owner, event);
       // A turn waiting in the queue is shown before anything newer replaces it on the card.
       if (event.type === 'turn_queued' && event.seq > this.caughtUp) await this.card?.showNow(this.view.state);
       else this.card?.show(this.view.state);
     }
     // A command batch held long enough is posted once no newer event has closed it first.
     await this.deliverAll(this.view.flushDue(Date.now()));
+    if (this.where && sessionStatusOf(this.view.state) !== 'processing') await this.stream.end(this.where);
     if (this.where) await this.session.show(this.where, this.view.state);
     if (this.view.state.status !== this.shownStatus) {
       this.shownStatus = this.view.state.status;
@@ -167,19 +174,21 @@ export class TaskRenderer {
   }
 
   private async deliverAll(outputs: ThreadOutput[]): Promise<void> {
-    for (const output of outputs) {
+    for (const produced of outputs) {
       if (this.stopped) return;
+      // The stream takes narration and the commands it carried; what is left is posted as before.
+      const output = this.where ? await this.stream.output(this.where, this.view.state.owner, produced) : produced;
       try {
-        if (output.type === 'post' || output.type === 'summary') await this.deps.progress.setInFlight(this.taskId, output.seq);
-        await this.deliverRetrying(output);
+        if (output?.type === 'post' || output?.type === 'summary') await this.deps.progress.setInFlight(this.taskId, output.seq);
+        if (output) await this.deliverRetrying(output);
       } catch (e) {
         // Stopped mid-way (the lease went elsewhere): the next renderer delivers it, once.
         if (this.stopped) return;
-        this.deps.logger.warn({ err: e, taskId: this.taskId, output: output.type }, 'could not post to the task thread');
+        this.deps.logger.warn({ err: e, taskId: this.taskId, output: produced.type }, 'could not post to the task thread');
       }
       // The final event counts as delivered only once the final card is too (see renderNew).
       const cap = FINAL_STATUSES.has(this.view.state.status) ? this.view.state.lastSeq - 1 : Infinity;
-      await this.deps.progress.setRendered(this.taskId, Math.min(output.seq, cap)).catch(() => undefined);
+      await this.deps.progress.setRendered(this.taskId, Math.min(produced.seq, cap)).catch(() => undefined);
     }
   }
 

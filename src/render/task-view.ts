@@ -33,12 +33,15 @@ export const COMMAND_FLUSH_MS = 20_000;
 
 type Event<T extends TaskEvent['type']> = Extract<TaskEvent, { type: T }>;
 
+/** One line of a command log with the event it came from. */
+export type CommandLogEntry = LogEntry & { seq: number; at: string };
+
 /**
  * What the thread should receive for the events seen so far, in order. `seq` is the newest
  * event whose content the output carries: once it is delivered, everything up to `seq` is.
  */
 export type ThreadOutput =
-  | { type: 'post'; seq: number; kind: TaskMessageKind; message: SlackMessage; approval?: Event<'approval_requested'> }
+  | { type: 'post'; seq: number; kind: TaskMessageKind; message: SlackMessage; approval?: Event<'approval_requested'>; text?: string; commands?: CommandLogEntry[] }
   | { type: 'summary'; seq: number; message: SlackMessage; diff?: { turn: number; filename: string; branch: string } }
   | { type: 'settle'; seq: number; approvalId: string; message: SlackMessage; by?: string }
   | { type: 'react'; seq: number; opIds: string[] };
@@ -55,7 +58,7 @@ export type ThreadOutput =
 export class TaskView {
   private cardState: CardState;
   /** The command batch being held: finished commands and web searches, in order. */
-  private commands: Array<LogEntry & { seq: number; at: string }> = [];
+  private commands: CommandLogEntry[] = [];
   /** The newest narration is held back one event: if it is the final summary, it is not posted twice. */
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
@@ -229,14 +232,14 @@ export class TaskView {
   private flushNarration(out: ThreadOutput[]): void {
     const n = this.narration;
     this.narration = undefined;
-    if (n && n.text.trim() !== '') out.push({ type: 'post', seq: n.seq, kind: 'narration', message: renderNarration({ text: n.text }) });
+    if (n && n.text.trim() !== '') out.push({ type: 'post', seq: n.seq, kind: 'narration', message: renderNarration({ text: n.text }), text: n.text });
   }
 
   private flushCommands(out: ThreadOutput[]): void {
     if (this.commands.length === 0) return;
     const commands = this.commands;
     this.commands = [];
-    out.push({ type: 'post', seq: commands.at(-1)!.seq, kind: 'commands', message: renderCommandLog({ commands }) });
+    out.push({ type: 'post', seq: commands.at(-1)!.seq, kind: 'commands', message: renderCommandLog({ commands }), commands });
   }
 }
 

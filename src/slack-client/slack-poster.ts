@@ -1,4 +1,4 @@
-import type { MessageMetadata, WebClient } from '@slack/web-api';
+import type { ChatAppendStreamArguments, MessageMetadata, WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import type { SlackSettings } from '../config.js';
 import { redactBlocks, redactSecrets } from '../util/redact.js';
@@ -7,6 +7,9 @@ import type { BucketSpec, RateBudget } from './rate-budget.js';
 import { parseTaskMessageMetadata, taskMessageMetadata, type SlackMessage, type TaskMessageKind } from '../blocks/index.js';
 
 export type { SlackMessage, TaskMessageKind };
+
+/** One chunk of a streamed message (markdown_text, task_update, plan_update, blocks). */
+export type StreamChunk = NonNullable<ChatAppendStreamArguments['chunks']>[number];
 
 function isRateLimited(e: unknown): e is { retryAfter: number } {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'slack_webapi_rate_limited_error';
@@ -22,14 +25,14 @@ export class SlackPoster {
   constructor(
     readonly client: WebClient,
     private readonly budget: RateBudget,
-    private readonly settings: SlackSettings,
+    readonly settings: SlackSettings,
     private readonly logger: Logger,
     /** Workspace the bot is in: the key of the chat.update budget (a function when it is learnt late). */
     private readonly team: string | (() => string) = 'default',
   ) {}
 
   updateBucket(): BucketSpec {
-    return { name: `updates:${typeof this.team === 'function' ? this.team() : this.team}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
+    return { name: `updates:${this.teamId()}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
   }
 
   postBucket(channel: string): BucketSpec {
@@ -92,6 +95,38 @@ export class SlackPoster {
     const title = redactSecrets(session.title.replace(/\s+/g, ' ').trim()).slice(0, 200) || 'Codex task';
     const result = await this.client.agents.sessions.setStatus({ channel_id: channel, thread_ts: threadTs, status, title, ...(session.initiator ? { initiator_user_id: session.initiator } : {}) });
     if (result.warning) this.logger.warn({ warning: result.warning }, 'agents.sessions.setStatus warned: check that the app subscribes to agent_session_stopped');
+  }
+
+  /**
+   * Starts a streamed message in a task's thread (chat.startStream, Tier 2, shared budget per
+   * workspace); outside a DM Slack needs the person it streams to. Returns the message's ts.
+   */
+  async startStream(channel: string, threadTs: string, recipient: string, chunks: StreamChunk[]): Promise<string> {
+    const im = channel.startsWith('D');
+    const result = await this.withBudget(this.streamBucket('start'), () =>
+      this.client.chat.startStream({ channel, thread_ts: threadTs, chunks: redactChunks(chunks), task_display_mode: 'timeline', ...(im ? {} : { recipient_user_id: recipient, recipient_team_id: this.teamId() }) }),
+    );
+    if (!result.ts) throw new Error('chat.startStream returned no ts');
+    return result.ts;
+  }
+
+  /** Appends to a streamed message (chat.appendStream, Tier 4). */
+  async appendStream(channel: string, ts: string, chunks: StreamChunk[]): Promise<void> {
+    await this.withBudget(this.streamBucket('append'), () => this.client.chat.appendStream({ channel, ts, chunks: redactChunks(chunks) }));
+  }
+
+  /** Ends a streamed message (chat.stopStream, Tier 2). */
+  async stopStream(channel: string, ts: string): Promise<void> {
+    await this.withBudget(this.streamBucket('stop'), () => this.client.chat.stopStream({ channel, ts }));
+  }
+
+  /** Slack's tiers, per workspace and method: appendStream Tier 4 (100+ a minute), start and stop Tier 2 (20+). */
+  private streamBucket(method: 'start' | 'append' | 'stop'): BucketSpec {
+    return { name: `stream-${method}:${this.teamId()}`, limit: method === 'append' ? 100 : 20, windowMs: 60_000 };
+  }
+
+  private teamId(): string {
+    return typeof this.team === 'function' ? this.team() : this.team;
   }
 
   /** Publishes a person's App Home tab (redacted like everything else). */
@@ -163,4 +198,20 @@ export class SlackPoster {
       }
     }
   }
+}
+
+/** Every text of streamed chunks redacted (the caller cut them to Slack's sizes after redacting the whole). */
+function redactChunks(chunks: StreamChunk[]): StreamChunk[] {
+  return chunks.map((c) => {
+    switch (c.type) {
+      case 'markdown_text':
+        return { ...c, text: redactSecrets(c.text) };
+      case 'plan_update':
+        return { ...c, title: redactSecrets(c.title) };
+      case 'task_update':
+        return { ...c, title: redactSecrets(c.title), ...(c.details ? { details: redactSecrets(c.details) } : {}), ...(c.output ? { output: redactSecrets(c.output) } : {}) };
+      default:
+        return { ...c, blocks: redactBlocks(c.blocks) as typeof c.blocks };
+    }
+  });
 }

@@ -326,4 +326,4 @@ export const METHODS: Record<string, Handler> = {
 };
 
 /** Arguments Slack takes as JSON text inside a form body. */
-export const JSON_ARGS = new Set(['blocks', 'attachments', 'metadata', 'view', 'files', 'unfurls']);
+export const JSON_ARGS = new Set(['blocks', 'attachments', 'metadata', 'view', 'files', 'unfurls', 'chunks']);

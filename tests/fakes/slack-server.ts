@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JSON_ARGS, METHODS, SlackApiError, type Args } from './slack-methods.js';
+import { JSON_ARGS, METHODS, SlackApiError, type Args, type Handler } from './slack-methods.js';
+import { STREAM_METHODS, type FakeStream } from './slack-streams.js';
 import {
   FAKE_IDS,
   FakeWorkspace,
@@ -12,7 +13,9 @@ import {
   type FakeUser,
 } from './slack-workspace.js';
 
-export { FAKE_IDS, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeMessage, type FakeUser };
+const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS };
+
+export { FAKE_IDS, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeMessage, type FakeUser };
 
 /*
  * A fake Slack Web API on a local port, reached through the real `@slack/web-api` client:
@@ -222,6 +225,21 @@ export class FakeSlack {
     this.ws.agentSessions = false;
   }
 
+  /** Turns streamed messages off (an older workspace: chat.*Stream answers `unknown_method`). */
+  disableStreaming(): void {
+    this.ws.streaming = false;
+  }
+
+  /** Streams die this long after they start (Slack: about five minutes). */
+  setStreamLifetime(ms: number): void {
+    this.ws.streamLifetimeMs = ms;
+  }
+
+  /** The streamed messages of a thread, oldest first, with every chunk each received. */
+  streams(channel: string, threadTs: string): FakeStream[] {
+    return [...this.ws.streams.values()].filter((s) => s.channel === channel && s.threadTs === threadTs).sort((a, b) => Number(a.ts) - Number(b.ts));
+  }
+
   /** The agent session of a thread (agents.sessions.setStatus), with every status it was given. */
   session(channel: string, threadTs: string): { status: string; title?: string; history: string[] } | undefined {
     return this.ws.sessions.get(`${channel}:${threadTs}`);
@@ -295,7 +313,7 @@ export class FakeSlack {
     const { args } = parsed;
     const header = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const token = header ?? parsed.bodyToken;
-    if (!METHODS[method]) return finish(200, { ok: false, error: 'unknown_method', req_method: method }, args);
+    if (!ALL_METHODS[method]) return finish(200, { ok: false, error: 'unknown_method', req_method: method }, args);
     if (!token) return finish(200, { ok: false, error: 'not_authed' }, args);
     if (token !== this.token) return finish(200, { ok: false, error: 'invalid_auth' }, args);
 
@@ -309,7 +327,7 @@ export class FakeSlack {
     if (outage && !outage.afterHandling) return finish(outage.status, { ok: false, error: 'service_unavailable' }, args);
 
     try {
-      const result = METHODS[method]({ ws: this.ws, args, baseUrl: this.baseUrl });
+      const result = ALL_METHODS[method]!({ ws: this.ws, args, baseUrl: this.baseUrl });
       if (outage) return finish(outage.status, { ok: false, error: 'service_unavailable' }, args);
       return finish(200, { ok: true, ...result }, args, scopes);
     } catch (e) {

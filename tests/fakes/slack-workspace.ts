@@ -1,3 +1,5 @@
+import type { FakeStream } from './slack-streams.js';
+
 /*
  * The state behind the fake Slack server: channels, users, messages per channel (with
  * threads), ephemeral messages, reactions, uploaded files and Home tabs. Method handlers
@@ -105,6 +107,12 @@ export class FakeWorkspace {
   subscribedToSessionStops = true;
   /** False: a workspace without agent sessions (agents.* answers `unknown_method`). */
   agentSessions = true;
+  /** False: a workspace without streamed messages (chat.*Stream answers `unknown_method`). */
+  streaming = true;
+  /** How long a streamed message streams before Slack ends it (about five minutes). */
+  streamLifetimeMs = 300_000;
+  /** Streamed messages by `<channel>:<ts>` (slack-streams.ts). */
+  readonly streams = new Map<string, FakeStream>();
   private readonly lastMicros = new Map<string, number>();
   private nextId = 1;
 

@@ -96,6 +96,8 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       approval: { mode: 'never', network: false, push: false },
       budgets: { maxSteps: 30, maxMinutes: 10 },
       ...options.repoConfig,
+      // Tests of the ordinary thread messages run without streamed narration unless they ask for it.
+      slack: { streaming: 'off', ...(options.repoConfig?.slack as Record<string, unknown> | undefined) },
     }),
   );
   const fake = await startFakeSlack();
