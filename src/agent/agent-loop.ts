@@ -35,6 +35,8 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
       {
         signal: s.control.stepSignal,
         logger: s.logger,
+        retryWithin: { remainingMs: () => s.budget.remainingMs(), budgetMinutes: s.task.budgets.maxMinutes },
+        onRetry: (retry) => s.emit({ type: 'model_retrying', ...retry }),
         onMessage: async (text) => {
           if (text.trim() === '') return;
           s.lastMessage = text;

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import type { Logger } from '../logger.js';
-import { StreamFailure, retryDelayMs, toModelError } from './model-errors.js';
+import { StreamFailure, outageOutlasted, retryDelayMs, retryReason, toModelError } from './model-errors.js';
 import { sleep } from './stop-reason.js';
 
 /*
@@ -50,8 +50,15 @@ export interface CallOptions {
   /** Called when a hosted web search item is complete. */
   onWebSearch?: (item: WebSearchItem) => void | Promise<void>;
   logger?: Logger;
-  /** Attempts in all, including the first (default 4). */
+  /** Attempts in all, including the first (default 4); ignored with `retryWithin`. */
   maxAttempts?: number;
+  /**
+   * Keep retrying (capped backoff, the server's Retry-After honoured) while the time left says a
+   * next attempt can still start: an outage of the model API waits as long as the turn may.
+   */
+  retryWithin?: { remainingMs: () => number; budgetMinutes: number };
+  /** Called before each wait for a retry. */
+  onRetry?: (retry: { attempt: number; retryInMs: number; reason: string }) => void | Promise<void>;
 }
 
 /** What a web search item did, for people: its action and the query, page or pattern. */
@@ -91,9 +98,14 @@ export async function callModel(client: OpenAI, request: ModelRequest, options: 
         continue;
       }
       const error = toModelError(e, request.model, client.baseURL);
-      if (!error.retryable || attempt >= maxAttempts) throw error;
+      if (!error.retryable) throw error;
       const delay = retryDelayMs(error, attempt);
+      const within = options.retryWithin;
+      if (within ? delay >= within.remainingMs() : attempt >= maxAttempts) {
+        throw within ? outageOutlasted(error, attempt, within.budgetMinutes) : error;
+      }
       options.logger?.warn({ code: error.code, attempt, delayMs: delay, err: error.message }, 'model call failed; retrying');
+      await options.onRetry?.({ attempt, retryInMs: delay, reason: retryReason(error) });
       if (!(await sleep(delay, options.signal))) return undefined;
     }
   }

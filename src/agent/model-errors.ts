@@ -87,3 +87,21 @@ function parseRetryAfter(headers: Headers): number | undefined {
   const date = Date.parse(after);
   return Number.isNaN(date) ? undefined : date - Date.now();
 }
+
+/** Why a model call is being retried, in a few words ("HTTP 503", "HTTP 429 rate limited", "connection failed"). */
+export function retryReason(error: CodexError): string {
+  const cause = error.cause;
+  if (cause instanceof APIConnectionError) return 'connection failed';
+  if (cause instanceof APIError && cause.status !== undefined) return `HTTP ${cause.status}${cause.status === 429 ? ' rate limited' : ''}`;
+  if (cause instanceof StreamFailure) return `stream failed${cause.code ? ` (${cause.code})` : ''}`;
+  return error.code;
+}
+
+/** The failure of a turn whose model calls kept failing until its time budget ran out. */
+export function outageOutlasted(last: CodexError, attempts: number, budgetMinutes: number): CodexError {
+  const reason = retryReason(last);
+  return new CodexError(last.code, `model calls kept failing for the turn's time budget (${attempts} attempts, last: ${last.message})`, {
+    cause: last,
+    userMessage: `The model API was unavailable (${reason}) for the rest of this turn's time budget (${budgetMinutes} minutes): ${attempts} attempts failed, so the turn stopped. The work so far is kept; reply in the thread to try again.`,
+  });
+}

@@ -49,6 +49,8 @@ export interface StatusCardView {
   pullRequest?: { number: number; url: string };
   /** The latest turn undone with Undo. */
   undoneTurn?: number;
+  /** The model API is failing; the turn waits and tries again. */
+  modelRetry?: { attempt: number; retryInMs: number; reason: string };
 }
 
 export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> = {
@@ -115,6 +117,12 @@ export function sameModel(asked: string, served: string): boolean {
   return served.startsWith(`${asked}-`) && /^\d{4}-\d{2}-\d{2}$/.test(served.slice(asked.length + 1));
 }
 
+/** The card's line while the model API fails: what failed, how often, when the next try is. */
+function modelRetryLine(r: NonNullable<StatusCardView['modelRetry']>): string {
+  const seconds = Math.max(1, Math.round(r.retryInMs / 1000));
+  return `⚠️ *Model unavailable, retrying* (${snippet(r.reason, 60)}; ${plural(r.attempt, 'failed attempt')} so far; next try in ${seconds} s). The task waits, within its time budget.`;
+}
+
 /**
  * The live card at the top of a task's thread. Short lines for phones: state, who asked and
  * what, where, what now, the plan, then the buttons while the task can still be stopped or
@@ -135,7 +143,8 @@ export function renderStatusCard(view: StatusCardView): SlackMessage {
   blocks.push(context([where.join(' · ')]));
 
   const active = CANCELLABLE.has(view.status);
-  if (active && view.status !== 'interrupted' && view.currentStep) blocks.push(section(`*Now:* ${renderStep(view.currentStep)}`));
+  if (active && view.modelRetry) blocks.push(section(modelRetryLine(view.modelRetry)));
+  else if (active && view.status !== 'interrupted' && view.currentStep) blocks.push(section(`*Now:* ${renderStep(view.currentStep)}`));
   if (view.status === 'interrupted') {
     blocks.push(section('Reply in this thread to tell the agent what to do next.'));
   }

@@ -29,6 +29,8 @@ export interface CardState {
   diffStat?: DiffStat;
   error?: { code: string; message: string };
   budget?: 'steps' | 'time' | 'tokens';
+  /** The model API is failing and the turn waits to try again (until a response or the end). */
+  modelRetry?: { attempt: number; retryInMs: number; reason: string };
   /** The task's open pull request (kept across turns). */
   pullRequest?: { number: number; url: string };
   /** The latest turn undone (Undo), shown until the next turn starts. */
@@ -70,7 +72,8 @@ export function cardStateOf(taskId: string, events: readonly TaskEvent[]): CardS
 /** Folds one event into the state. Events at or below the last seen sequence are ignored. */
 export function applyEvent(state: CardState, event: TaskEvent): CardState {
   if (event.seq <= state.lastSeq) return state;
-  const s: CardState = { ...state, lastSeq: event.seq };
+  // Any response of the model (or the turn's end) ends a "model unavailable" wait.
+  const s: CardState = { ...state, lastSeq: event.seq, ...(RETRY_KEPT.has(event.type) ? {} : { modelRetry: undefined }) };
   const at = Date.parse(event.at);
   switch (event.type) {
     case 'task_created':
@@ -108,6 +111,8 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
       return { ...s, steeringPending: s.steeringPending + 1, status: s.status === 'interrupted' ? 'working' : s.status };
     case 'steering_applied':
       return { ...s, steeringPending: Math.max(0, s.steeringPending - event.opIds.length) };
+    case 'model_retrying':
+      return { ...s, modelRetry: { attempt: event.attempt, retryInMs: event.retryInMs, reason: event.reason } };
     case 'token_usage':
       return { ...s, usage: event.usage, servedBy: event.model ?? s.servedBy };
     case 'task_interrupted':
@@ -128,6 +133,9 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
       return s;
   }
 }
+
+/** Events that say nothing about the model answering again: a retry wait outlives them. */
+const RETRY_KEPT = new Set<TaskEvent['type']>(['model_retrying', 'steering_received']);
 
 function firstLine(command: string): string {
   const line = command.split('\n')[0] ?? '';

@@ -119,6 +119,8 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   }),
   /** The model used the hosted web_search tool (search, open a page, find in a page); nothing ran in the sandbox. */
   z.object({ ...base, type: z.literal('web_search'), callId: z.string(), action: z.enum(['search', 'open_page', 'find_in_page']), detail: z.string(), ok: z.boolean() }),
+  /** A model call failed in a way a retry can help (5xx, 429, connection): the turn waits `retryInMs` and tries again, within its time budget. */
+  z.object({ ...base, type: z.literal('model_retrying'), attempt: z.number().int().min(1), retryInMs: z.number().int().min(0), reason: z.string() }),
   /** A SKILL.md whose front matter is not valid was skipped (emitted each turn; the thread shows it once). */
   z.object({ ...base, type: z.literal('skill_invalid'), path: z.string(), problem: z.string() }),
   z.object({ ...base, type: z.literal('files_changed'), files: z.array(fileChangeSchema) }),

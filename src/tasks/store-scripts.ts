@@ -103,14 +103,20 @@ return 1`;
 
 /**
  * Saves a conversation append-only: the meta (KEYS[1]) is replaced, and the items list
- * (KEYS[2]) gets ARGV[3..] appended when it holds exactly ARGV[2] items; otherwise (another
- * process rewrote it, or nothing was saved yet) it is written whole from ARGV[4]'s JSON array.
- * ARGV: meta JSON, from index, total item count, the new items as JSON strings….
- * Returns 1 when appended, 0 when the caller must send everything.
+ * (KEYS[2]) gets ARGV[5..] appended when it holds exactly ARGV[3] items (ARGV[4] = 'append');
+ * with ARGV[4] = 'whole' the list is rewritten from ARGV[5..]. ARGV[1], when not empty, is the
+ * worker run saving: nothing is written unless the task record (KEYS[3]) names that run, so a
+ * run that lost its turn (a lost lock) never overwrites what the run that took it over saved.
+ * ARGV: run id, meta JSON, from index, mode, items as JSON strings….
+ * Returns 1 when saved, 0 when an append found the list changed (send it whole), -1 when superseded.
  */
-export const APPEND_CONVERSATION = `
-local from = tonumber(ARGV[2])
-if redis.call('LLEN', KEYS[2]) ~= from or tonumber(ARGV[3]) < from then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+export const SAVE_CONVERSATION = `
+if ARGV[1] ~= '' then
+  local raw = redis.call('GET', KEYS[3])
+  if not raw or cjson.decode(raw).runId ~= ARGV[1] then return -1 end
+end
+if ARGV[4] == 'append' and redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) then return 0 end
+if ARGV[4] == 'whole' then redis.call('DEL', KEYS[2]) end
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 return 1`;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CodexError } from '../errors.js';
 import {
   savedConversationSchema,
   taskEventSchema,
@@ -11,7 +12,7 @@ import {
   type TaskOp,
   type TaskOpInput,
 } from './protocol.js';
-import { APPEND_CONVERSATION, APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, TRANSITION } from './store-scripts.js';
+import { APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, SAVE_CONVERSATION, TRANSITION } from './store-scripts.js';
 import { taskRecordSchema, type TaskRecord } from './task-record.js';
 
 /** Which records a transition may change: at this turn, in one of these statuses, ended or not. */
@@ -249,16 +250,20 @@ export class TaskStore implements ConversationStore {
    * after `fromIndex` appended, so a step costs what it added, not the whole history. If the
    * stored list does not hold exactly `fromIndex` items, it is written whole.
    */
-  async save(taskId: string, conversation: SavedConversation, fromIndex = 0): Promise<void> {
+  async save(taskId: string, conversation: SavedConversation, fromIndex = 0, runId = ''): Promise<void> {
     const { items, ...rest } = savedConversationSchema.parse(conversation);
-    const metaKey = this.key('task', taskId, 'conv');
-    const itemsKey = this.key('task', taskId, 'conv', 'items');
+    const keys = [this.key('task', taskId, 'conv'), this.key('task', taskId, 'conv', 'items'), this.key('task', taskId)];
     const meta = JSON.stringify(rest);
-    const added = items.slice(fromIndex).map((i) => JSON.stringify(i));
-    if ((await this.redis.eval(APPEND_CONVERSATION, 2, metaKey, itemsKey, meta, String(fromIndex), String(items.length), ...added)) === 1) return;
-    const tx = this.redis.multi().del(itemsKey).set(metaKey, meta);
-    if (items.length > 0) tx.rpush(itemsKey, ...items.map((i) => JSON.stringify(i)));
-    await tx.exec();
+    const json = (from: number) => items.slice(from).map((i) => JSON.stringify(i));
+    const from = Math.min(fromIndex, items.length);
+    let saved = await this.redis.eval(SAVE_CONVERSATION, 3, ...keys, runId, meta, String(from), 'append', ...json(from));
+    if (saved === 0) saved = await this.redis.eval(SAVE_CONVERSATION, 3, ...keys, runId, meta, '0', 'whole', ...json(0));
+    if (saved === -1) throw new CodexError('run_superseded', `task ${taskId}: another worker run took over this turn; its conversation was not saved`);
+  }
+
+  /** The conversation store of worker run `runId`: its saves are dropped (and throw `run_superseded`) once another run owns the turn. */
+  forRun(runId: string): ConversationStore {
+    return { load: (taskId) => this.load(taskId), save: (taskId, conversation, fromIndex) => this.save(taskId, conversation, fromIndex, runId) };
   }
 }
 

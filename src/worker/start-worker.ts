@@ -23,6 +23,7 @@ import { TaskStore } from '../tasks/task-store.js';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
 import { runAdmitted } from './admit-job.js';
 import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-task-job.js';
+import { holdLock } from './hold-lock.js';
 import { warnUnreachable } from './warn-unreachable.js';
 import { runDeliveryJob } from './delivery-job.js';
 
@@ -148,6 +149,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   const reaper = setInterval(() => void reap(), REAP_MS);
   const sweeper = setInterval(() => void sweep().catch((e: unknown) => logger.warn({ err: e }, 'could not sweep abandoned tasks')), SWEEP_MS);
 
+  const lockMs = input.tuning?.lockDurationMs ?? 60_000;
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job, token, signal) => {
@@ -164,9 +166,11 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
         onPlace: (place) => deps.lifecycle.waitInLine(data.taskId, data.turn, place),
         run: async () => {
           running.add(data.taskId);
+          const lock = holdLock(job, token!, lockMs, logger);
           try {
-            await runTaskJob(deps, data, signal);
+            await runTaskJob(deps, data, signal ? AbortSignal.any([signal, lock.signal]) : lock.signal);
           } finally {
+            lock.stop();
             running.delete(data.taskId);
           }
         },
@@ -182,7 +186,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       connection: { url: input.redisUrl, maxRetriesPerRequest: null },
       prefix: input.bullPrefix,
       concurrency: config.env.WORKER_CONCURRENCY,
-      lockDuration: input.tuning?.lockDurationMs ?? 60_000,
+      lockDuration: lockMs,
       stalledInterval: input.tuning?.stalledIntervalMs ?? 30_000,
       maxStalledCount: 2,
     },

@@ -98,10 +98,18 @@ describe('model failures', () => {
     expect(outcome.status === 'failed' && outcome.message).toMatch(/^The model test-model is not available; set CODEX_MODEL/);
   });
 
-  it('persistent 500s fail after a few attempts', async () => {
-    h = await startHarness({ script: () => httpError(500, 'The server had an error processing your request.') });
+  it('persistent 500s are retried, each announced, until the time budget runs out; then the turn fails saying so', async () => {
+    h = await startHarness({
+      script: () => httpError(500, 'The server had an error processing your request.', { headers: { 'retry-after-ms': '100' } }),
+      budgets: { maxMinutes: 0.03 },
+    });
     const outcome = await h.run();
     expect(outcome).toMatchObject({ status: 'failed', code: 'model_unavailable' });
-    expect(h.server.requests).toHaveLength(4);
+    expect(outcome.status === 'failed' && outcome.message).toMatch(/^The model API was unavailable \(HTTP 500\) for the rest of this turn's time budget \(0\.03 minutes\): \d+ attempts failed/);
+    // Far more than the four attempts a call used to get.
+    expect(h.server.requests.length).toBeGreaterThan(4);
+    const retries = h.events.events.filter((ev) => ev.type === 'model_retrying');
+    expect(retries).toHaveLength(h.server.requests.length - 1);
+    expect(retries.every((r) => r.type === 'model_retrying' && r.reason === 'HTTP 500' && r.retryInMs === 100)).toBe(true);
   });
 });

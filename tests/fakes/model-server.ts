@@ -89,6 +89,16 @@ export interface ModelServer {
   requests: RecordedRequest[];
   /** Asked model → the model that serves it (starts as `options.servedAs`; a test may change it). */
   servedAs: Map<string, string>;
+  /**
+   * Starts an outage: every `POST /v1/responses` (past the checks of key and body) answers the
+   * next of `replies` in turn (HTTP errors such as `httpError(503)` or `httpError(429, …,
+   * { headers: { 'retry-after': '1' } })`) without using up the script, until `endOutage()` or,
+   * with `forMs`, until that long has passed.
+   */
+  startOutage(replies: ScriptReply[], options?: { forMs?: number }): void;
+  endOutage(): void;
+  /** Requests answered by an outage so far. */
+  readonly outageAnswers: number;
   /** Resolves once at least `n` requests have arrived (rejects after `timeoutMs`). */
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -102,6 +112,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const waiters: Array<() => void> = [];
   const previousByKey = new Map<string, string>();
   let responseCalls = 0;
+  let outage: { replies: ScriptReply[]; until: number } | undefined;
+  let outageAnswers = 0;
   const servedAs = new Map(Object.entries(options.servedAs ?? {}));
 
   const server = createServer((req, res) => {
@@ -156,6 +168,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const pairing = checkCallPairs(body.input);
     if (pairing) return sendError(res, 400, { message: pairing, type: 'invalid_request_error', param: 'input', code: null });
 
+    if (outage && Date.now() >= outage.until) outage = undefined;
+    if (outage) {
+      return sendReplyError(res, outage.replies[outageAnswers++ % outage.replies.length]!.error!);
+    }
     const index = responseCalls++;
     const script = options.script;
     const step = typeof script === 'function' ? (r: RecordedRequest) => script(r, index) : script[index];
@@ -165,10 +181,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const reply = typeof step === 'function' ? await step(recorded) : step;
     if (reply.delayMs) await pause(reply.delayMs);
     if (reply.hang) return; // left open; close() or the client ends it
-    if (reply.error) {
-      const { status, message, type, code, headers } = reply.error;
-      return sendError(res, status, { message: message ?? `HTTP ${status}`, type: type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code ?? null }, headers);
-    }
+    if (reply.error) return sendReplyError(res, reply.error);
     // Hosted tools run only when the request offers them: a script that searches the web
     // without the tool offered is a test bug (or a missing feature), not a response.
     const offered = new Set(Array.isArray(body.tools) ? (body.tools as Array<{ type?: string }>).map((t) => t.type) : []);
@@ -211,6 +224,16 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     servedAs,
+    startOutage(replies, options = {}) {
+      if (replies.length === 0 || replies.some((r) => !r.error)) throw new Error('model server: an outage needs HTTP error replies');
+      outage = { replies, until: options.forMs === undefined ? Infinity : Date.now() + options.forMs };
+    },
+    endOutage() {
+      outage = undefined;
+    },
+    get outageAnswers() {
+      return outageAnswers;
+    },
     async waitForRequests(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < n) {
@@ -235,6 +258,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+function sendReplyError(res: ServerResponse, { status, message, type, code, headers }: NonNullable<ScriptReply['error']>): void {
+  sendError(res, status, { message: message ?? `HTTP ${status}`, type: type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code ?? null }, headers);
 }
 
 function sendError(res: ServerResponse, status: number, error: Record<string, unknown>, headers: Record<string, string> = {}): void {

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 /*
- * A redis-server of the test's own on a free port, with nothing persisted, so a test can take
- * Redis away from the product (SIGKILL), freeze it (SIGSTOP: connections stay open, nothing
- * answers) and bring it back, without touching the shared Redis other tests use.
+ * A redis-server of the test's own on a free port, with nothing persisted (or, with
+ * `appendOnly`, an append-only file as compose runs it), so a test can take Redis away from the
+ * product (SIGKILL), freeze it (SIGSTOP: connections stay open, nothing answers), restart it
+ * and bring it back, without touching the shared Redis other tests use.
  */
 
 export interface PrivateRedis {
@@ -16,8 +20,12 @@ export interface PrivateRedis {
   /** SIGSTOP: the server keeps its sockets but answers nothing until `thaw`. */
   freeze(): void;
   thaw(): void;
-  /** Starts a fresh, empty server on the same port (after `kill`). */
-  restart(): Promise<void>;
+  /**
+   * Starts the server again on the same port: empty, after a SIGKILL; with `graceful`, after a
+   * SIGTERM (Redis writes its append-only file and exits, as `docker compose restart` does), so
+   * an `appendOnly` server comes back with its data.
+   */
+  restart(options?: { graceful?: boolean; downForMs?: number }): Promise<void>;
   /** Stops it for good, whatever state it is in. */
   stop(): Promise<void>;
 }
@@ -48,25 +56,27 @@ async function waitForPing(url: string, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let frozen = false;
+  const dir = options.appendOnly ? mkdtempSync(join(tmpdir(), 'codex-redis-')) : undefined;
+  const persistence = dir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir] : ['--appendonly', 'no'];
 
   const launch = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     child = proc;
     proc.once('exit', () => {
       if (child === proc) child = undefined;
     });
     await waitForPing(url);
   };
-  const killChild = async () => {
+  const killChild = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL') => {
     const proc = child;
     if (!proc) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGKILL');
+    proc.kill(signal);
     await exited;
     frozen = false;
   };
@@ -75,7 +85,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   return {
     port,
     url,
-    kill: killChild,
+    kill: () => killChild(),
     freeze() {
       if (!child?.pid) throw new Error('redis is not running');
       process.kill(child.pid, 'SIGSTOP');
@@ -85,10 +95,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       if (child?.pid && frozen) process.kill(child.pid, 'SIGCONT');
       frozen = false;
     },
-    async restart() {
-      await killChild();
+    async restart(restartOptions = {}) {
+      await killChild(restartOptions.graceful ? 'SIGTERM' : 'SIGKILL');
+      if (restartOptions.downForMs) await new Promise((r) => setTimeout(r, restartOptions.downForMs));
       await launch();
     },
-    stop: killChild,
+    async stop() {
+      await killChild();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -37,6 +37,8 @@ export async function runToolCall(tools: readonly Tool[], call: { name: string; 
   try {
     return await tool.execute(parsed.data, ctx);
   } catch (e) {
+    // A run that lost its turn stops here: nothing more of it may reach the model or Redis.
+    if (CodexError.isInstance(e) && e.code === 'run_superseded') throw e;
     if (CodexError.isInstance(e)) return `Error: ${e.message}`;
     ctx.logger.error({ err: e, tool: tool.name }, 'tool failed');
     return `Error: ${tool.name} failed: ${errorMessage(e)}`;
