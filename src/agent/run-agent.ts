@@ -9,7 +9,9 @@ import { openConversation } from './conversation.js';
 import { buildInstructions, skillMessage, turnMessages } from './prompts.js';
 import { loadSkills, mentionedSkills, type Skill } from './skills.js';
 import { startOpPump } from './op-pump.js';
+import { QuestionDesk } from './question-desk.js';
 import { RunControl } from './run-control.js';
+import { createAskPeopleTool } from './tools/ask-people.js';
 import type { Session } from './session.js';
 import { createApplyPatchTool } from './tools/apply-patch-tool.js';
 import { createShellTool } from './tools/shell.js';
@@ -35,7 +37,8 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
   // Approval waits count against the turn's time: a wait never outlasts the turn's budget.
   const budget = new BudgetTracker(task.budgets, now);
   const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
-  const control = new RunControl({ emit, gate, logger });
+  const questions = new QuestionDesk({ timeoutMinutes: task.approval.timeoutMinutes, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
+  const control = new RunControl({ emit, gate, questions, logger });
   const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
   const halt = () => control.halt(haltError(deps.signal?.reason));
   if (deps.signal?.aborted) halt();
@@ -47,7 +50,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     // The task's token budget spans its turns: what earlier turns used counts.
     budget.addPriorTokens(opened.conversation.usage.inputTokens + opened.conversation.usage.outputTokens);
     const plan: PlanState = { steps: [] };
-    const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan)];
+    const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan), createAskPeopleTool(questions)];
     const agentsDocs = await loadAgentsDocs(deps.sandbox).catch((e: unknown) => {
       logger.warn({ err: e }, 'could not read AGENTS.md; continuing without it');
       return [];

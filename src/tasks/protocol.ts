@@ -146,6 +146,10 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     by: z.string().optional(),
     timedOut: z.boolean().default(false),
   }),
+  /** The agent asked the people in the thread (ask_people): up to five choices, or free text. */
+  z.object({ ...base, type: z.literal('question_asked'), questionId: z.string(), question: z.string(), choices: z.array(z.string()).max(5).default([]), /** With no answer by then, the agent goes on with its best judgment. */ expiresAt: z.string() }),
+  /** The question's one outcome: the first answer (a button or a reply), or none in time (`timedOut`). */
+  z.object({ ...base, type: z.literal('question_answered'), questionId: z.string(), answer: z.string().optional(), by: z.string().optional(), timedOut: z.boolean().default(false) }),
   z.object({ ...base, type: z.literal('steering_received'), opId: z.string(), text: z.string(), by: z.string() }),
   z.object({ ...base, type: z.literal('steering_applied'), opIds: z.array(z.string()) }),
   /** Cumulative for the task so far; `model`: the model that served the latest response, as it named itself. */
@@ -215,6 +219,8 @@ const opBase = {
 export const taskOpSchema = z.discriminatedUnion('type', [
   z.object({ ...opBase, type: z.literal('steer'), text: z.string().min(1) }),
   z.object({ ...opBase, type: z.literal('approval'), approvalId: z.string(), decision: approvalDecisionSchema }),
+  /** An answer to an open question (a button's choice); a thread reply while a question is open answers it too (as a steer). */
+  z.object({ ...opBase, type: z.literal('answer'), questionId: z.string(), answer: z.string().min(1) }),
   /** Stop the current step (model request and running command) and wait for the next instruction. */
   z.object({ ...opBase, type: z.literal('interrupt') }),
   /** End the task; the branch keeps whatever was done. */

@@ -7,6 +7,8 @@ export const taskStatusSchema = z.enum([
   'starting',
   'working',
   'waiting_for_approval',
+  /** Shown on the card only (folded from `question_asked`): the agent waits for an answer in the thread. */
+  'waiting_for_answer',
   'interrupted',
   'done',
   'failed',
