@@ -1,4 +1,5 @@
 import type { ApprovalPolicy, BUILTIN_PERSONALITIES } from '../config.js';
+import type { Attachments } from '../tasks/protocol.js';
 import type { AgentsDoc } from './agents-docs.js';
 import type { Skill } from './skills.js';
 
@@ -190,4 +191,23 @@ export function questionAnsweredNote(answer: string, by: string, person: Describ
 /** The output of ask_people when nobody answered in time. */
 export function questionTimedOutNote(waited: string): string {
   return `No answer: nobody answered within ${waited}. Go on with your best judgment, and say in your summary what you assumed.`;
+}
+
+const LEFT_OUT: Record<Attachments['others'][number]['why'], string> = {
+  not_an_image: 'not an image',
+  too_many: 'an image over the limit of images per message',
+  too_large: 'an image too large to send',
+  unreadable: 'an image that could not be read',
+};
+
+/**
+ * What the model is told about a message's files: the images come as image parts after the
+ * text; every other file is named (its content never reaches the model).
+ */
+export function attachmentsNote(files: Attachments | undefined, hadFiles: boolean): string {
+  if (!files) return hadFiles ? '[Files were attached to this message, but they are no longer available.]' : '';
+  const lines: string[] = [];
+  if (files.images.length > 0) lines.push(`[Attached images, shown below: ${files.images.map((i) => i.name).join(', ')}]`);
+  if (files.others.length > 0) lines.push(`[Also attached, not shown to you: ${files.others.map((f) => `${f.name} (${LEFT_OUT[f.why]})`).join(', ')}]`);
+  return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
 import { openConversation } from './conversation.js';
-import { buildInstructions, skillMessage, turnMessages } from './prompts.js';
+import { attachmentsNote, buildInstructions, skillMessage, turnMessages } from './prompts.js';
 import { loadSkills, mentionedSkills, type Skill } from './skills.js';
 import { startOpPump } from './op-pump.js';
 import { QuestionDesk } from './question-desk.js';
@@ -60,6 +60,11 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       return { skills: [] as Skill[], problems: [] };
     });
     for (const p of problems) await emit({ type: 'skill_invalid', path: p.path, problem: p.problem });
+    if (!opened.resumed && task.attachments) {
+      // The files of the message that opened the turn: images as image parts, the rest named.
+      const files = await deps.attachments?.loadAttachments(task.attachments);
+      opened.conversation.addUserWithImages(attachmentsNote(files, true), files?.images.map((i) => i.dataUrl) ?? []);
+    }
     if (!opened.resumed) {
       // `$<name>` in this turn's words puts that skill whole into the conversation.
       for (const skill of mentionedSkills(task.turn > 1 && task.turnPrompt ? task.turnPrompt : task.prompt, skills)) opened.conversation.addUser(skillMessage(skill));

@@ -217,7 +217,8 @@ const opBase = {
 };
 
 export const taskOpSchema = z.discriminatedUnion('type', [
-  z.object({ ...opBase, type: z.literal('steer'), text: z.string().min(1) }),
+  /** `attachments`: the id of the reply's files (AttachmentStore). */
+  z.object({ ...opBase, type: z.literal('steer'), text: z.string(), attachments: z.string().optional() }),
   z.object({ ...opBase, type: z.literal('approval'), approvalId: z.string(), decision: approvalDecisionSchema }),
   /** An answer to an open question (a button's choice); a thread reply while a question is open answers it too (as a steer). */
   z.object({ ...opBase, type: z.literal('answer'), questionId: z.string(), answer: z.string().min(1) }),
@@ -267,4 +268,21 @@ export interface ConversationStore {
    * append-only), so only the rest are written; a store that finds otherwise writes them all.
    */
   save(taskId: string, conversation: SavedConversation, fromIndex?: number): Promise<void>;
+}
+
+/**
+ * The files of one Slack message, as the model gets them: images downloaded and downscaled by
+ * the app (data URLs, capped in count and size), and the names of everything else. Stored under
+ * a day (`<prefix>:attachments:<id>`); only the id travels (in a steer op or the task record).
+ */
+export const attachmentsSchema = z.object({
+  images: z.array(z.object({ name: z.string(), dataUrl: z.string() })),
+  /** Files that are not images, and images left out (over the cap, too large, unreadable). */
+  others: z.array(z.object({ name: z.string(), why: z.enum(['not_an_image', 'too_many', 'too_large', 'unreadable']) })),
+});
+export type Attachments = z.infer<typeof attachmentsSchema>;
+
+/** Where the agent reads a message's attachments (written by the app). Implementation: TaskStore. */
+export interface AttachmentStore {
+  loadAttachments(id: string): Promise<Attachments | undefined>;
 }
