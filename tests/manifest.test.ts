@@ -94,6 +94,7 @@ describe('manifest.json', () => {
       'chat.postMessage / chat.update / chat.postEphemeral / chat.startStream / chat.appendStream / chat.stopStream': 'chat:write',
       'reactions.add / reactions.remove': 'reactions:write',
       'files.getUploadURLExternal / files.completeUploadExternal': 'files:write',
+      'url_private of images people attach (downloaded for the model)': 'files:read',
       'app_mention event': 'app_mentions:read',
       'message.channels event, conversations.replies in channels': 'channels:history',
       'message.groups event, conversations.replies in private channels': 'groups:history',

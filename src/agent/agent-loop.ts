@@ -1,4 +1,4 @@
-import { NOT_RUN_CANCELLED, skillMessage, steeringNote } from './prompts.js';
+import { attachmentsNote, NOT_RUN_CANCELLED, skillMessage, steeringNote } from './prompts.js';
 import { mentionedSkills } from './skills.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
 import { callModel, messageText, webSearchSummary, type InputItem, type OutputItem } from './model-client.js';
@@ -77,7 +77,9 @@ async function applySteering(s: Session): Promise<void> {
   if (steers.length === 0) return;
   for (const { op, afterInterrupt } of steers) {
     const mark = steeringNote(op.by, afterInterrupt, s.deps.describePerson);
-    s.conversation.addUser(`${mark}\n${op.text}`);
+    const files = op.attachments ? await s.deps.attachments?.loadAttachments(op.attachments) : undefined;
+    const note = attachmentsNote(files, op.attachments !== undefined);
+    s.conversation.addUserWithImages([mark, op.text, note].filter(Boolean).join('\n'), files?.images.map((i) => i.dataUrl) ?? []);
     for (const skill of mentionedSkills(op.text, s.skills)) s.conversation.addUser(skillMessage(skill));
   }
   await s.emit({ type: 'steering_applied', opIds: steers.map((q) => q.op.opId) });

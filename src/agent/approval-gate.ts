@@ -34,15 +34,28 @@ interface Pending {
   settle(decision: ApprovalDecision, by: string | undefined, timedOut: boolean): void;
 }
 
-export interface ApprovalGateOptions {
-  policy: ApprovalPolicy;
+/** What waiting for a person needs (approvals, questions). */
+export interface PersonWaitOptions {
   emit(event: TaskEventInput): Promise<void>;
   now?: () => number;
   logger?: Logger;
-  /** Names the person who declined, in the note to the model. */
+  /** Names the person who answered or declined, in the note to the model. */
   describePerson?: DescribePerson;
   /** When the turn's time budget runs out (epoch ms): no wait outlasts it. */
   deadline?: () => number;
+}
+
+export interface ApprovalGateOptions extends PersonWaitOptions {
+  policy: ApprovalPolicy;
+}
+
+/** How long to wait for a person: the policy's minutes, cut to what is left of the turn's time budget. */
+export function waitLimit(minutes: number, opts: PersonWaitOptions): { timeoutMs: number; expiresAt: string; waited: string } {
+  const now = (opts.now ?? Date.now)();
+  const policyMs = minutes * 60_000;
+  const timeoutMs = Math.min(policyMs, opts.deadline ? Math.max(0, opts.deadline() - now) : Infinity);
+  const waited = timeoutMs < policyMs ? `the ${formatMinutes(timeoutMs / 60_000)} left of this turn's time budget` : formatMinutes(minutes);
+  return { timeoutMs, expiresAt: new Date(now + timeoutMs).toISOString(), waited };
 }
 
 export class ApprovalGate {
@@ -60,13 +73,10 @@ export class ApprovalGate {
     if (open.length === 0) return { outcome: 'run' };
     if (signal.aborted) return { outcome: 'stopped' };
     const approvalId = `ap_${randomUUID()}`;
-    const now = this.#opts.now ?? Date.now;
-    const policyMs = this.#opts.policy.timeoutMinutes * 60_000;
-    const budgetMs = this.#opts.deadline ? Math.max(0, this.#opts.deadline() - now()) : Infinity;
-    const timeoutMs = Math.min(policyMs, budgetMs);
+    const { timeoutMs, expiresAt, waited } = waitLimit(this.#opts.policy.timeoutMinutes, this.#opts);
     const reason = [req.reason, `Asked because ${open.map((n) => n.why).join(' and ')}.`].filter(Boolean).join(' ');
     // Every open need is named: "Approve for this task" grants them all, not only the first.
-    const requested: EventInput<'approval_requested'> = { type: 'approval_requested', approvalId, kind: open[0]!.kind, reason, needs: open.map((n) => n.why), expiresAt: new Date(now() + timeoutMs).toISOString() };
+    const requested: EventInput<'approval_requested'> = { type: 'approval_requested', approvalId, kind: open[0]!.kind, reason, needs: open.map((n) => n.why), expiresAt };
     if (req.command !== undefined) requested.command = req.command;
     if (req.workdir !== undefined) requested.workdir = req.workdir;
     if (req.diffStat !== undefined) requested.diffStat = req.diffStat;
@@ -98,7 +108,6 @@ export class ApprovalGate {
     if (result.stopped) return { outcome: 'stopped' };
     if (result.decision === 'accept_for_task') for (const n of req.needs) this.#granted.add(n.key);
     if (result.decision !== 'decline') return { outcome: 'run' };
-    const waited = timeoutMs < policyMs ? `the ${formatMinutes(timeoutMs / 60_000)} left of this turn's time budget` : formatMinutes(this.#opts.policy.timeoutMinutes);
     const outcome = result.timedOut ? { timedOutAfter: waited } : { by: result.by };
     return { outcome: 'denied', message: declinedNote(req.subject, outcome, this.#opts.describePerson) };
   }

@@ -29,6 +29,12 @@ export class Conversation {
     this.items.push({ role: 'user', content: text, type: 'message' });
   }
 
+  /** A user message with images (data URLs): the text, then each image as an input_image part. */
+  addUserWithImages(text: string, images: readonly string[]): void {
+    if (images.length === 0) return this.addUser(text);
+    this.items.push({ role: 'user', type: 'message', content: [{ type: 'input_text', text }, ...images.map((url) => ({ type: 'input_image' as const, image_url: url, detail: 'auto' as const }))] });
+  }
+
   addOutput(callId: string, output: string): void {
     this.items.push({ type: 'function_call_output', call_id: callId, output });
   }

@@ -1,4 +1,5 @@
 import type { ApprovalPolicy, BUILTIN_PERSONALITIES } from '../config.js';
+import type { Attachments } from '../tasks/protocol.js';
 import type { AgentsDoc } from './agents-docs.js';
 import type { Skill } from './skills.js';
 
@@ -16,11 +17,11 @@ import type { Skill } from './skills.js';
 export type DescribePerson = (userId: string) => string;
 export const plainPerson: DescribePerson = (userId) => userId;
 
-const BASE = `You are a coding agent working autonomously on a software repository for a team that talks to you through Slack. A person gave you a task; carry it out from start to finish without asking questions unless it is truly impossible to proceed. They can send you extra instructions while you work; those appear as user messages marked as steering, and take precedence over earlier instructions.
+const BASE = `You are a coding agent working autonomously on a software repository for a team that talks to you through Slack. A person gave you a task; carry it out from start to finish on your own judgment. They can send you extra instructions while you work; those appear as user messages marked as steering, and take precedence over earlier instructions.
 
 # Environment
 - The repository is checked out at /workspace, on a branch made for this task. Commands run in an isolated Linux container (bash, git, rg, python3, node) as an unprivileged user, with the network off.
-- You have three tools: shell (run a command), apply_patch (edit files), update_plan (show your plan on the task's status card).
+- You have four tools: shell (run a command), apply_patch (edit files), update_plan (show your plan on the task's status card), ask_people (ask the people in the Slack thread a question and wait for the answer).
 - When you finish, the host commits your changes to the branch and shows the diff to the team for review. Never commit, push, create branches or open pull requests yourself, and never rewrite git history.
 
 # How to work
@@ -29,6 +30,9 @@ const BASE = `You are a coding agent working autonomously on a software reposito
 3. Make focused changes with apply_patch, in the existing style of the code. Fix the root cause, keep the change as small as the task allows, and do not reformat unrelated code. Add or update tests when you change behaviour.
 4. Run the relevant tests (and the linter or type checker if the project has one). If something fails, read the output, fix it and run again. Do not claim something works without having run it.
 5. When you are done, reply with a concise summary for the team: what you changed and why (files and the key decisions), and the outcome of the tests you ran (what passed, what failed or could not be run and why). No preamble, no repetition of the plan.
+
+# When to ask
+Ask with ask_people only when you cannot decide something yourself and a wrong guess would waste the work or be hard to undo: the task can be read in two ways that lead to different changes, a choice belongs to the team (an API or behaviour others rely on, deleting or rewriting something large), or facts you need are in no file you can read. Do not ask what you can find out by reading the code, running the tests or trying; do not ask for permission to do what the task asks; do not ask to confirm a plan. Ask one clear question at a time, give up to five short choices when the answers are few, and say in it what you will do by default. While you wait the task is paused; if nobody answers in time you are told so, and you go on with your best judgment and say in your summary what you assumed.
 
 Between tool calls you may write one or two short sentences about what you are doing; the team sees them live. Be direct and factual.`;
 
@@ -174,4 +178,36 @@ Skills are instructions (and sometimes scripts beside them) the team wrote for r
 /** The user message that puts a skill named with `$<name>` whole into the conversation. */
 export function skillMessage(skill: Skill): string {
   return `[Skill "${skill.name}" (${skill.path}), asked for with $${skill.name}. Follow it for this task; its folder may hold the scripts it mentions.]\n\n${skill.text}`;
+}
+
+/** The ask_people tool's description, for the model. */
+export const ASK_PEOPLE_DESCRIPTION = `Asks the people in the task's Slack thread a question and waits for the first answer (a click on one of your choices, or a reply in the thread). Use it only as the instructions say (When to ask): for a decision you cannot make yourself, never for what you can find out. Give up to five short choices when the answers are few (each becomes a button; people may still reply in their own words), or none for a free-text answer. If nobody answers in time the output says so: then go on with your best judgment.`;
+
+/** The output of ask_people once someone answered. */
+export function questionAnsweredNote(answer: string, by: string, person: DescribePerson = plainPerson): string {
+  return `${person(by)} answered:\n${answer}`;
+}
+
+/** The output of ask_people when nobody answered in time. */
+export function questionTimedOutNote(waited: string): string {
+  return `No answer: nobody answered within ${waited}. Go on with your best judgment, and say in your summary what you assumed.`;
+}
+
+const LEFT_OUT: Record<Attachments['others'][number]['why'], string> = {
+  not_an_image: 'not an image',
+  too_many: 'an image over the limit of images per message',
+  too_large: 'an image too large to send',
+  unreadable: 'an image that could not be read',
+};
+
+/**
+ * What the model is told about a message's files: the images come as image parts after the
+ * text; every other file is named (its content never reaches the model).
+ */
+export function attachmentsNote(files: Attachments | undefined, hadFiles: boolean): string {
+  if (!files) return hadFiles ? '[Files were attached to this message, but they are no longer available.]' : '';
+  const lines: string[] = [];
+  if (files.images.length > 0) lines.push(`[Attached images, shown below: ${files.images.map((i) => i.name).join(', ')}]`);
+  if (files.others.length > 0) lines.push(`[Also attached, not shown to you: ${files.others.map((f) => `${f.name} (${LEFT_OUT[f.why]})`).join(', ')}]`);
+  return lines.join('\n');
 }

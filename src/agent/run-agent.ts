@@ -6,10 +6,12 @@ import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
 import { openConversation } from './conversation.js';
-import { buildInstructions, skillMessage, turnMessages } from './prompts.js';
+import { attachmentsNote, buildInstructions, skillMessage, turnMessages } from './prompts.js';
 import { loadSkills, mentionedSkills, type Skill } from './skills.js';
 import { startOpPump } from './op-pump.js';
+import { QuestionDesk } from './question-desk.js';
 import { RunControl } from './run-control.js';
+import { createAskPeopleTool } from './tools/ask-people.js';
 import type { Session } from './session.js';
 import { createApplyPatchTool } from './tools/apply-patch-tool.js';
 import { createShellTool } from './tools/shell.js';
@@ -35,7 +37,8 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
   // Approval waits count against the turn's time: a wait never outlasts the turn's budget.
   const budget = new BudgetTracker(task.budgets, now);
   const gate = new ApprovalGate({ policy: task.approval, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
-  const control = new RunControl({ emit, gate, logger });
+  const questions = new QuestionDesk({ timeoutMinutes: task.approval.timeoutMinutes, emit, now, logger, describePerson: deps.describePerson, deadline: () => now() + budget.remainingMs() });
+  const control = new RunControl({ emit, gate, questions, logger });
   const pump = startOpPump(deps.ops, task.taskId, (op) => control.onOp(op), logger);
   const halt = () => control.halt(haltError(deps.signal?.reason));
   if (deps.signal?.aborted) halt();
@@ -47,7 +50,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
     // The task's token budget spans its turns: what earlier turns used counts.
     budget.addPriorTokens(opened.conversation.usage.inputTokens + opened.conversation.usage.outputTokens);
     const plan: PlanState = { steps: [] };
-    const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan)];
+    const tools = [createShellTool(task.approval), createApplyPatchTool(task.approval), createUpdatePlanTool(plan), createAskPeopleTool(questions)];
     const agentsDocs = await loadAgentsDocs(deps.sandbox).catch((e: unknown) => {
       logger.warn({ err: e }, 'could not read AGENTS.md; continuing without it');
       return [];
@@ -57,6 +60,11 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       return { skills: [] as Skill[], problems: [] };
     });
     for (const p of problems) await emit({ type: 'skill_invalid', path: p.path, problem: p.problem });
+    if (!opened.resumed && task.attachments) {
+      // The files of the message that opened the turn: images as image parts, the rest named.
+      const files = await deps.attachments?.loadAttachments(task.attachments);
+      opened.conversation.addUserWithImages(attachmentsNote(files, true), files?.images.map((i) => i.dataUrl) ?? []);
+    }
     if (!opened.resumed) {
       // `$<name>` in this turn's words puts that skill whole into the conversation.
       for (const skill of mentionedSkills(task.turn > 1 && task.turnPrompt ? task.turnPrompt : task.prompt, skills)) opened.conversation.addUser(skillMessage(skill));

@@ -2,6 +2,7 @@ import type { CodexError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TaskEventInput, TaskOp } from '../tasks/protocol.js';
 import type { ApprovalGate } from './approval-gate.js';
+import type { QuestionDesk } from './question-desk.js';
 import type { StopReason } from './stop-reason.js';
 
 /*
@@ -12,7 +13,9 @@ import type { StopReason } from './stop-reason.js';
  *   the loop then records it and waits for the next steer;
  * - cancel: aborts the task's signal; the loop ends;
  * - halt (from the worker, not an op): aborts the task's signal; the loop ends as failed;
- * - approval: handed to the approval gate.
+ * - approval: handed to the approval gate;
+ * - answer: handed to the question desk; a steer that comes while a question is open is its
+ *   answer (acknowledged and applied at once), not steering.
  */
 
 type SteerOp = Extract<TaskOp, { type: 'steer' }>;
@@ -34,7 +37,7 @@ export class RunControl {
   #halted: CodexError | undefined;
 
   constructor(
-    private readonly deps: { emit(event: TaskEventInput): Promise<void>; gate: ApprovalGate; logger: Logger },
+    private readonly deps: { emit(event: TaskEventInput): Promise<void>; gate: ApprovalGate; questions: QuestionDesk; logger: Logger },
   ) {
     this.#stepSignal = AbortSignal.any([this.#task.signal, this.#step.signal]);
   }
@@ -79,6 +82,10 @@ export class RunControl {
     switch (op.type) {
       case 'steer':
         await this.deps.emit({ type: 'steering_received', opId: op.opId, text: op.text, by: op.by });
+        if (this.deps.questions.answerWithReply(op)) {
+          await this.deps.emit({ type: 'steering_applied', opIds: [op.opId] });
+          break;
+        }
         this.#steers.push({ op, afterInterrupt: this.#interrupted !== undefined });
         this.#wakeUp();
         break;
@@ -95,6 +102,9 @@ export class RunControl {
         break;
       case 'approval':
         if (!this.deps.gate.settle(op)) this.deps.logger.info({ approvalId: op.approvalId }, 'approval op for an unknown or settled request ignored');
+        break;
+      case 'answer':
+        if (!this.deps.questions.settle(op)) this.deps.logger.info({ questionId: op.questionId }, 'answer to a closed or unknown question ignored');
         break;
     }
   }

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import type { DescribePerson, Personality, TurnText } from './prompts.js';
 import type { Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
-import type { ConversationStore, EventSink, OpSource } from '../tasks/protocol.js';
+import type { AttachmentStore, ConversationStore, EventSink, OpSource } from '../tasks/protocol.js';
 
 /** One turn of a task, as the worker hands it to the agent: only what the agent reads. */
 export interface AgentTask extends TurnText {
@@ -19,6 +19,8 @@ export interface AgentTask extends TurnText {
   budgets: Budgets;
   approval: ApprovalPolicy;
   limits: Limits;
+  /** The files of the message that opened this turn (AttachmentStore id): images go to the model. */
+  attachments?: string;
   /** Offer the Responses API's hosted web_search tool (config `tools.webSearch`). */
   webSearch?: boolean;
 }
@@ -32,6 +34,8 @@ export interface AgentDeps {
   events: EventSink;
   ops: OpSource;
   store: ConversationStore;
+  /** The files of thread replies (images the model sees, names of the rest). */
+  attachments?: AttachmentStore;
   logger?: Logger;
   /** Clock for budgets and approval expiry (epoch ms). */
   now?: () => number;

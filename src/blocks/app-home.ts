@@ -41,7 +41,7 @@ export interface HomeView {
 /** Slack's limit for a Home tab is 100 blocks; each list is capped so the whole stays under it. */
 export const HOME_LIMITS = { active: 15, recent: 8, automations: 10 } as const;
 
-const STOPPABLE: ReadonlySet<TaskStatus> = new Set(['starting', 'working', 'waiting_for_approval']);
+const STOPPABLE: ReadonlySet<TaskStatus> = new Set(['starting', 'working', 'waiting_for_approval', 'waiting_for_answer']);
 
 function taskLine(t: HomeTask): string {
   const { icon, label } = STATUS_LABELS[t.status];

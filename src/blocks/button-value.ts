@@ -17,6 +17,8 @@ export const ACTION_IDS = {
   openPullRequest: 'codex_open_pr',
   undo: 'codex_undo',
   fixFindings: 'codex_fix_findings',
+  /** The prefix of a question's choice buttons (`codex_answer_<index>`: action ids are unique within a message). */
+  answer: 'codex_answer',
   automationPause: 'codex_auto_pause',
   automationResume: 'codex_auto_resume',
   automationRun: 'codex_auto_run',
@@ -38,7 +40,16 @@ export type ApprovalButtonValue = z.infer<typeof approvalButtonValueSchema>;
 export const turnButtonValueSchema = z.strictObject({ t: idSchema, n: z.number().int().min(1).max(10_000) });
 export type TurnButtonValue = z.infer<typeof turnButtonValueSchema>;
 
-export const buttonValueSchema = z.union([approvalButtonValueSchema, turnButtonValueSchema, taskButtonValueSchema]);
+/** A question's choice: `{"t":"<taskId>","q":"<questionId>","c":<choice index>}`. */
+export const questionButtonValueSchema = z.strictObject({ t: idSchema, q: idSchema, c: z.number().int().min(0).max(4) });
+export type QuestionButtonValue = z.infer<typeof questionButtonValueSchema>;
+
+/** The action id of a question's `index`-th choice. */
+export function answerActionId(index: number): string {
+  return `${ACTION_IDS.answer}_${index}`;
+}
+
+export const buttonValueSchema = z.union([approvalButtonValueSchema, turnButtonValueSchema, questionButtonValueSchema, taskButtonValueSchema]);
 export type ButtonValue = z.infer<typeof buttonValueSchema>;
 
 /** Serialises a button value; throws when the ids are not ids (a bug, not user input). */
@@ -71,6 +82,11 @@ export function parseApprovalButtonValue(raw: unknown): ApprovalButtonValue | un
 /** Task id and turn of an Undo button's `value`, or undefined when it is not one of ours. */
 export function parseTurnButtonValue(raw: unknown): TurnButtonValue | undefined {
   return parseWith(turnButtonValueSchema, raw);
+}
+
+/** Task id, question id and choice index of a question's button `value`, or undefined when it is not one of ours. */
+export function parseQuestionButtonValue(raw: unknown): QuestionButtonValue | undefined {
+  return parseWith(questionButtonValueSchema, raw);
 }
 
 /** Either shape; undefined when the value is malformed or carries anything else. */

@@ -24,7 +24,7 @@ export type ErrorView =
    * Someone other than the owner or an approver pressed a button or replied. `others`: who
    * else may (configured approvers, steerers); when given, they are named instead of "an approver".
    */
-  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer' | 'unschedule' | 'pull_request' | 'undo'; owner: string; others?: string[] }
+  | { kind: 'not_permitted'; action: 'approve' | 'stop' | 'cancel' | 'steer' | 'unschedule' | 'pull_request' | 'undo' | 'answer'; owner: string; others?: string[] }
   /** `/codex schedule` with a cron line that is invalid or too frequent. */
   | { kind: 'invalid_schedule'; reason: string; example: string; next: string[]; timezone: string }
   | { kind: 'automation_not_found'; id: string }
@@ -37,6 +37,8 @@ export type ErrorView =
   | { kind: 'task_not_found'; taskId: string }
   | { kind: 'task_finished'; taskId: string; status: TaskStatus }
   | { kind: 'approval_closed' }
+  /** A question's button clicked after it was answered or expired. */
+  | { kind: 'question_closed' }
   /** The policy says `selfApprove: false` and the owner clicked. */
   | { kind: 'self_approval'; approvers: string[] }
   /** A person of another Slack workspace (Slack Connect) that the config does not allow. */
@@ -78,6 +80,7 @@ const ACTION_TEXT: Record<Extract<ErrorView, { kind: 'not_permitted' }>['action'
   unschedule: 'unschedule',
   pull_request: 'open a pull request for',
   undo: 'undo turns of',
+  answer: 'answer questions of',
 };
 
 function sentence(view: ErrorView): string {
@@ -123,6 +126,8 @@ function sentence(view: ErrorView): string {
       return `This task's pull request is already open (${/^https?:\/\/[^\s|<>]+$/.test(view.url) ? `<${view.url}>` : inlineCode(view.url, 200)}): reply in the thread to add to it.`;
     case 'no_code_host':
       return `Pull requests need a repo on GitHub, and ${inlineCode(view.repo, 60)} has no \`github\` in the repo config: name a branch instead (or leave out \`--pr\`), or ask an admin to set it.`;
+    case 'question_closed':
+      return 'This question is already answered or has expired, so your click changed nothing. The thread shows the answer that counted.';
     case 'approval_closed':
       return 'This request is already decided or has expired, so nothing changed. The thread shows its outcome.';
     case 'self_approval':

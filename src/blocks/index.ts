@@ -19,3 +19,4 @@ export * from './app-home.js';
 export * from './thread.js';
 export * from './delivery.js';
 export * from './review.js';
+export * from './question.js';

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * `include_all_metadata`). Read back through the schema: anything in a channel could carry it.
  */
 
-export const taskMessageKindSchema = z.enum(['status', 'narration', 'commands', 'approval', 'summary', 'failure', 'cancelled', 'interrupted', 'notice']);
+export const taskMessageKindSchema = z.enum(['status', 'narration', 'commands', 'approval', 'summary', 'failure', 'cancelled', 'interrupted', 'notice', 'question']);
 export type TaskMessageKind = z.infer<typeof taskMessageKindSchema>;
 
 export const taskMessageMetadataSchema = z.object({

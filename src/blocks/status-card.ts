@@ -58,14 +58,15 @@ export const STATUS_LABELS: Record<TaskStatus, { icon: string; label: string }> 
   starting: { icon: '🚀', label: 'Starting' },
   working: { icon: '🔄', label: 'Working' },
   waiting_for_approval: { icon: '✋', label: 'Waiting for approval' },
+  waiting_for_answer: { icon: '❓', label: 'Waiting for your answer' },
   interrupted: { icon: '⏸️', label: 'Interrupted: waiting for instructions' },
   done: { icon: '✅', label: 'Done' },
   failed: { icon: '❌', label: 'Failed' },
   cancelled: { icon: '🚫', label: 'Cancelled' },
 };
 
-const STOPPABLE: ReadonlySet<TaskStatus> = new Set(['starting', 'working', 'waiting_for_approval']);
-const CANCELLABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'starting', 'working', 'waiting_for_approval', 'interrupted']);
+const STOPPABLE: ReadonlySet<TaskStatus> = new Set(['starting', 'working', 'waiting_for_approval', 'waiting_for_answer']);
+const CANCELLABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'starting', 'working', 'waiting_for_approval', 'waiting_for_answer', 'interrupted']);
 
 const PROMPT_MAX = 500;
 const PROMPT_LINES = 6;

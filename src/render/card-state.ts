@@ -107,6 +107,10 @@ export function applyEvent(state: CardState, event: TaskEvent): CardState {
       return { ...s, status: 'waiting_for_approval', currentStep: 'Waiting for approval' };
     case 'approval_resolved':
       return { ...s, status: s.status === 'waiting_for_approval' ? 'working' : s.status, currentStep: undefined };
+    case 'question_asked':
+      return { ...s, status: 'waiting_for_answer', currentStep: `Waiting for your answer: ${firstLine(event.question)}` };
+    case 'question_answered':
+      return { ...s, status: s.status === 'waiting_for_answer' ? 'working' : s.status, currentStep: undefined };
     case 'steering_received':
       return { ...s, steeringPending: s.steeringPending + 1, status: s.status === 'interrupted' ? 'working' : s.status };
     case 'steering_applied':

@@ -228,6 +228,8 @@ export class TaskRenderer {
         const ts = await poster.post(this.taskId, where.channel, output.message, { threadTs: where.threadTs, kind: output.kind, approvalId: output.approval?.approvalId, seq: output.seq });
         const a = output.approval;
         if (a) await refs.saveApproval({ approvalId: a.approvalId, taskId: this.taskId, channel: where.channel, ts, kind: a.kind, command: a.command, diffStat: a.diffStat, expiresAt: a.expiresAt });
+        const q = output.question;
+        if (q) await refs.saveQuestion({ questionId: q.questionId, taskId: this.taskId, channel: where.channel, ts, choices: q.choices, expiresAt: q.expiresAt });
         return;
       }
       case 'summary': {
@@ -247,6 +249,13 @@ export class TaskRenderer {
         // Whatever a click already claimed, the agent's event is the final word (a timeout that won the race).
         await refs.claimDecision(output.approvalId, output.by ?? 'timeout');
         await poster.update(this.taskId, ref.channel, ref.ts, output.message, 'approval');
+        return;
+      }
+      case 'answered': {
+        // Later clicks are told the question is closed, whoever (or whatever) closed it.
+        await refs.claimAnswer(output.questionId, output.by ?? 'closed');
+        const ref = await refs.getQuestion(output.questionId);
+        if (ref) await poster.update(this.taskId, ref.channel, ref.ts, output.message, 'question');
         return;
       }
       case 'react':

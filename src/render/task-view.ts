@@ -15,6 +15,8 @@ import {
   renderFailure,
   renderInterrupted,
   renderNarration,
+  renderQuestion,
+  renderQuestionAnswered,
   renderSkillInvalid,
   renderSetupRestored,
   renderSummary,
@@ -41,9 +43,10 @@ export type CommandLogEntry = LogEntry & { seq: number; at: string };
  * event whose content the output carries: once it is delivered, everything up to `seq` is.
  */
 export type ThreadOutput =
-  | { type: 'post'; seq: number; kind: TaskMessageKind; message: SlackMessage; approval?: Event<'approval_requested'>; text?: string; commands?: CommandLogEntry[] }
+  | { type: 'post'; seq: number; kind: TaskMessageKind; message: SlackMessage; approval?: Event<'approval_requested'>; question?: Event<'question_asked'>; text?: string; commands?: CommandLogEntry[] }
   | { type: 'summary'; seq: number; message: SlackMessage; diff?: { turn: number; filename: string; branch: string } }
   | { type: 'settle'; seq: number; approvalId: string; message: SlackMessage; by?: string }
+  | { type: 'answered'; seq: number; questionId: string; message: SlackMessage; by?: string }
   | { type: 'react'; seq: number; opIds: string[] };
 
 /**
@@ -63,6 +66,7 @@ export class TaskView {
   private narration?: Event<'agent_message'>;
   private lastTestRun?: CommandResult;
   private readonly approvals = new Map<string, Event<'approval_requested'>>();
+  private readonly questions = new Map<string, Event<'question_asked'>>();
   /** Skill problems already shown (each turn reports them again; the thread shows each once). */
   private readonly skillProblems = new Set<string>();
   /** This turn's summary went out with `turn_summarized`. */
@@ -118,6 +122,16 @@ export class TaskView {
         const asked = this.approvals.get(event.approvalId);
         const message = renderApprovalSettled({ kind: asked?.kind ?? 'command', command: asked?.command, diffStat: asked?.diffStat, decision: event.decision, by: event.by, at: event.at, timedOut: event.timedOut });
         out.push({ type: 'settle', seq: event.seq, approvalId: event.approvalId, message, by: event.by });
+        break;
+      }
+      case 'question_asked':
+        this.flushCommands(out);
+        this.questions.set(event.questionId, event);
+        out.push({ type: 'post', seq: event.seq, kind: 'question', question: event, message: renderQuestion({ ...event, taskId: s.taskId }) });
+        break;
+      case 'question_answered': {
+        const message = renderQuestionAnswered({ question: this.questions.get(event.questionId)?.question ?? '', answer: event.answer, by: event.by, at: event.at, timedOut: event.timedOut });
+        out.push({ type: 'answered', seq: event.seq, questionId: event.questionId, message, by: event.by });
         break;
       }
       case 'steering_applied':

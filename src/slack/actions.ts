@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseAutomationButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
-import { canApprove, canDecide, decidersOf, isForeignTeam } from '../tasks/access.js';
+import { ACTION_IDS, findingsPrompt, parseApprovalButtonValue, parseAutomationButtonValue, parseQuestionButtonValue, parseTaskButtonValue, parseTurnButtonValue, renderApprovalSettled, renderError, type ErrorView } from '../blocks/index.js';
+import { canApprove, canDecide, canSteer, decidersOf, isForeignTeam, steerersOf } from '../tasks/access.js';
 import { runOccurrence } from './automation-runner.js';
 import type { ApprovalDecision } from '../tasks/protocol.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
@@ -45,7 +45,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
   if (automation) return handleAutomationAction(deps, action.action_id, automation.s, user, refuse);
   // A click on the App Home refreshes it once handled (the task list there has no thread to answer in).
   if (body.view?.type === 'home') setTimeout(() => void deps.home.publish(user), 1_000).unref();
-  const value = parseApprovalButtonValue(action.value) ?? parseTurnButtonValue(action.value) ?? parseTaskButtonValue(action.value);
+  const value = parseApprovalButtonValue(action.value) ?? parseTurnButtonValue(action.value) ?? parseQuestionButtonValue(action.value) ?? parseTaskButtonValue(action.value);
   if (!value) return refuse({ kind: 'internal' });
   const task = await deps.store.getTask(value.t);
   if (!task) return refuse({ kind: 'task_not_found', taskId: value.t });
@@ -59,7 +59,7 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
       return refuse(user === task.owner ? { kind: 'self_approval', approvers: decidersOf(repo, policy, task.owner) } : { kind: 'not_permitted', action: 'approve', owner: task.owner });
     }
     const approvalId = parseApprovalButtonValue(action.value)?.a;
-    const ref = approvalId ? await approvalRef(deps, approvalId) : undefined;
+    const ref = approvalId ? await linkedRef(() => deps.refs.getApproval(approvalId)) : undefined;
     if (!ref || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'approval_closed' });
     if (!(await deps.refs.claimDecision(ref.approvalId, user))) return refuse({ kind: 'approval_closed' });
     await deps.store.appendOp(task.id, { type: 'approval', approvalId: ref.approvalId, decision, by: user });
@@ -67,6 +67,18 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
     // `approval_resolved` follows and is the final word.
     const settled = renderApprovalSettled({ kind: ref.kind, command: ref.command, diffStat: ref.diffStat, decision, by: user, at: new Date().toISOString() });
     await deps.poster.update(task.id, ref.channel, ref.ts, settled, 'approval').catch((e: unknown) => deps.logger.warn({ err: e }, 'could not settle the approval message'));
+    return;
+  }
+
+  // A question's choice: whoever may steer answers; the first answer counts (a reply may have come first).
+  const question = parseQuestionButtonValue(action.value);
+  if (question && action.action_id.startsWith(`${ACTION_IDS.answer}_`)) {
+    if (!canSteer(repo, task.owner, user)) return refuse({ kind: 'not_permitted', action: 'answer', owner: task.owner, others: steerersOf(repo, task.owner) });
+    const ref = await linkedRef(() => deps.refs.getQuestion(question.q));
+    const answer = ref?.choices[question.c];
+    if (!ref || answer === undefined || ref.taskId !== task.id || Date.parse(ref.expiresAt) < Date.now() || FINAL_STATUSES.has(task.status)) return refuse({ kind: 'question_closed' });
+    if (!(await deps.refs.claimAnswer(ref.questionId, user))) return refuse({ kind: 'question_closed' });
+    await deps.store.appendOp(task.id, { type: 'answer', questionId: ref.questionId, answer, by: user });
     return;
   }
 
@@ -106,12 +118,13 @@ export async function handleAction(deps: SlackDeps, body: BlockAction<ButtonActi
 }
 
 /**
- * The approval's message link. The reporter stores it just after posting the prompt, so a click
- * that comes within that moment looks again briefly before calling the request closed.
+ * A prompt's message link (an approval's, a question's). The renderer stores it just after
+ * posting the prompt, so a click that comes within that moment looks again briefly before
+ * calling the request closed.
  */
-async function approvalRef(deps: SlackDeps, approvalId: string) {
+async function linkedRef<T>(get: () => Promise<T | undefined>): Promise<T | undefined> {
   for (let attempt = 0; attempt < 8; attempt++) {
-    const ref = await deps.refs.getApproval(approvalId);
+    const ref = await get();
     if (ref) return ref;
     await new Promise((r) => setTimeout(r, 200));
   }

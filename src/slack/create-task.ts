@@ -40,6 +40,8 @@ export interface NewTaskInput {
   threadTs?: string;
   /** Earlier thread messages given to the agent as context. */
   context?: string;
+  /** The id of the files of the message the task starts from (images reach the model). */
+  attachments?: string;
   /** The automation this task is a run of. */
   automation?: { id: string; cron: string };
 }
@@ -63,6 +65,7 @@ export async function createTask(deps: SlackDeps, input: NewTaskInput, deadlineM
     baseBranch: input.asked.branch ?? input.repo.baseBranch,
     prompt: input.asked.prompt,
     context: input.context,
+    attachments: input.attachments,
     owner: input.owner,
     teamId: input.teamId,
     channel: input.channel,

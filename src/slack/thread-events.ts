@@ -9,6 +9,7 @@ import { resolveTarget } from './task-target.js';
 import { redactDeep } from '../util/redact.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { readThreadContext } from './thread-context.js';
+import { storeAttachments, threadRootFiles, type SlackFile } from './attachments.js';
 
 /** The fields of a Slack `message` / `app_mention` event this module reads. */
 export interface IncomingMessage {
@@ -22,6 +23,8 @@ export interface IncomingMessage {
   team?: string;
   /** The author's own workspace (differs from `team` in a shared channel). */
   user_team?: string;
+  /** Files shared with the message (images reach the model). */
+  files?: SlackFile[];
 }
 
 /** Replies that carry a person's words; every other subtype (edits, deletions, joins, bots) is ignored. */
@@ -44,17 +47,17 @@ export function registerThreadEvents(app: App, deps: SlackDeps): void {
 }
 
 export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {
-  if (!HUMAN_SUBTYPES.has(msg.subtype) || msg.bot_id || !msg.user || !msg.text?.trim()) return;
+  if (!HUMAN_SUBTYPES.has(msg.subtype) || msg.bot_id || !msg.user || (!msg.text?.trim() && !msg.files?.length)) return;
   if (!msg.thread_ts || msg.thread_ts === msg.ts) return;
   // A mention of the bot also arrives as app_mention; that listener handles it.
-  if (deps.botUserId && msg.text.includes(`<@${deps.botUserId}>`)) return;
+  if (deps.botUserId && msg.text?.includes(`<@${deps.botUserId}>`)) return;
   const user = msg.user;
   try {
     const taskId = await deps.store.taskForThread(msg.channel, msg.thread_ts);
     if (!taskId) return;
     if (eventId && !(await deps.store.markSeen(`event:${eventId}`))) return;
     const task = await deps.store.getTask(taskId);
-    if (task) await replyToTask(deps, task, msg, msg.text.trim());
+    if (task) await replyToTask(deps, task, msg, (msg.text ?? '').trim());
   } catch (e) {
     // Redis is down (or the reply could not be delivered): say so rather than look like it worked.
     deps.logger.warn({ err: e }, 'could not handle a thread reply');
@@ -76,7 +79,8 @@ async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessa
   }
   // The link to the reply goes first: once the op is in the stream, the agent may apply it (and
   // a renderer mark the reply ✅) before a later write here would land.
-  await deps.lifecycle.deliver(task, text, user, (opId) => deps.refs.saveSteer(opId, { channel: msg.channel, ts: msg.ts }));
+  const attachments = await storeAttachments(deps, msg.files);
+  await deps.lifecycle.deliver(task, text, user, (opId) => deps.refs.saveSteer(opId, { channel: msg.channel, ts: msg.ts }), attachments);
   await deps.poster.react(msg.channel, msg.ts, 'eyes');
 }
 
@@ -91,7 +95,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
     const existing = inThread ? await withTimeout(deps.store.taskForThread(msg.channel, inThread), REDIS_DEADLINE_MS) : undefined;
     if (existing) {
       const task = await deps.store.getTask(existing);
-      if (task && text) await replyToTask(deps, task, msg, text);
+      if (task && (text || msg.files?.length)) await replyToTask(deps, task, msg, text);
       return;
     }
   } catch {
@@ -118,7 +122,10 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
   }
   const context = inThread ? await readThreadContext(deps, msg.channel, inThread, msg.ts).catch(() => undefined) : undefined;
   try {
-    const created = await createTask(deps, { repo: target.repo, asked: parsed, owner: user, channel: msg.channel, teamId: msg.team, threadTs: inThread ?? msg.ts, context, model: target.model, personality: target.personality });
+    // The files of the mention, and of the thread's first message when the task starts from a thread.
+    const rootFiles = inThread ? await threadRootFiles(deps, msg.channel, inThread).catch(() => []) : [];
+    const attachments = await storeAttachments(deps, [...rootFiles, ...(msg.files ?? [])]);
+    const created = await createTask(deps, { repo: target.repo, asked: parsed, owner: user, channel: msg.channel, teamId: msg.team, threadTs: inThread ?? msg.ts, context, attachments, model: target.model, personality: target.personality });
     await created.publish();
   } catch (e) {
     if (e instanceof TaskCreationError) await fail({ kind: 'service_unavailable', service: e.service });

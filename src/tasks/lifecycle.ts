@@ -143,21 +143,21 @@ export class TaskLifecycle {
    * undefined. If the job cannot be queued, the task is put back as it was (`turn_withdrawn`)
    * and the error is rethrown, so a later reply can try again.
    */
-  async startNextTurn(task: TaskRecord, prompt: string, by: string): Promise<TaskRecord | undefined> {
+  async startNextTurn(task: TaskRecord, prompt: string, by: string, attachments?: string): Promise<TaskRecord | undefined> {
     // Operations sent before the new turn (to the ended one) must not reach it, e.g. a late cancel.
     const opCursor = await this.store.lastOpId(task.id);
     const turn = task.turn + 1;
     const started = await this.store.transition(
       task.id,
       { turn: task.turn, final: true },
-      { turn, turnPrompt: prompt, turnBy: by, opCursor, status: 'queued', error: null, endedAt: null, startedAt: null, ending: null },
+      { turn, turnPrompt: prompt, turnBy: by, turnAttachments: attachments ?? null, opCursor, status: 'queued', error: null, endedAt: null, startedAt: null, ending: null },
       { type: 'turn_queued', turn, prompt, by },
     );
     if (!started) return undefined;
     try {
       await this.queue.enqueue({ taskId: task.id, turn });
     } catch (e) {
-      const back = { turn: task.turn, turnPrompt: task.turnPrompt ?? null, turnBy: task.turnBy ?? null, opCursor: task.opCursor ?? null, status: task.status, error: task.error ?? null, endedAt: task.endedAt ?? null, startedAt: task.startedAt ?? null };
+      const back = { turn: task.turn, turnPrompt: task.turnPrompt ?? null, turnBy: task.turnBy ?? null, turnAttachments: task.turnAttachments ?? null, opCursor: task.opCursor ?? null, status: task.status, error: task.error ?? null, endedAt: task.endedAt ?? null, startedAt: task.startedAt ?? null };
       await this.store.transition(task.id, { turn, statuses: ['queued'] }, back, { type: 'turn_withdrawn', turn }).catch(() => undefined);
       throw e;
     }
@@ -171,15 +171,15 @@ export class TaskLifecycle {
    * worker reads them as steering, or they start (or steer) the next turn. `beforeSteer` runs
    * before a steer operation is written (to link it to the reply it came from).
    */
-  async deliver(task: TaskRecord, text: string, by: string, beforeSteer?: (opId: string) => Promise<void>): Promise<'steered' | 'follow_up'> {
+  async deliver(task: TaskRecord, text: string, by: string, beforeSteer?: (opId: string) => Promise<void>, attachments?: string): Promise<'steered' | 'follow_up'> {
     let current: TaskRecord | undefined = task;
     for (let attempt = 0; current && attempt < REPLY_ATTEMPTS; attempt++) {
       if (FINAL_STATUSES.has(current.status)) {
-        if (await this.startNextTurn(current, text, by)) return 'follow_up';
+        if (await this.startNextTurn(current, text, by, attachments)) return 'follow_up';
       } else {
         const opId = crypto.randomUUID();
         await beforeSteer?.(opId);
-        if (await this.store.appendOpIfRunning(task.id, { type: 'steer', text, by, opId })) return 'steered';
+        if (await this.store.appendOpIfRunning(task.id, attachments ? { type: 'steer', text, by, opId, attachments } : { type: 'steer', text, by, opId })) return 'steered';
       }
       current = await this.store.getTask(task.id);
     }

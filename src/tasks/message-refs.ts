@@ -7,6 +7,8 @@ import { approvalKindSchema, diffStatSchema } from './protocol.js';
  * (worker side, which posts) and the listeners (app side, which receives clicks and replies):
  *   <p>:approval:<id>          the approval prompt: where it is and what it asks
  *   <p>:approval:<id>:decided  set once, by the first valid click (or the timeout)
+ *   <p>:question:<id>          a question of the agent: where it is, its choices, until when
+ *   <p>:question:<id>:answered set once, by the first click (or the agent's own close)
  *   <p>:steer:<opId>           the thread reply a steering operation came from
  */
 
@@ -25,6 +27,10 @@ export type ApprovalRef = z.infer<typeof approvalRefSchema>;
 export const messageRefSchema = z.object({ channel: z.string(), ts: z.string() });
 export type MessageRef = z.infer<typeof messageRefSchema>;
 
+/** Where a question is, its choices (a click's answer is read from here) and until when. */
+export const questionRefSchema = messageRefSchema.extend({ questionId: z.string(), taskId: z.string(), choices: z.array(z.string()).max(5), expiresAt: z.string() });
+export type QuestionRef = z.infer<typeof questionRefSchema>;
+
 const TTL_SEC = 7 * 24 * 3600;
 
 export class MessageRefs {
@@ -33,30 +39,31 @@ export class MessageRefs {
     private readonly prefix = 'codex',
   ) {}
 
-  async saveApproval(ref: ApprovalRef): Promise<void> {
-    await this.redis.set(`${this.prefix}:approval:${ref.approvalId}`, JSON.stringify(approvalRefSchema.parse(ref)), 'EX', TTL_SEC);
-  }
-
-  async getApproval(approvalId: string): Promise<ApprovalRef | undefined> {
-    const raw = await this.redis.get(`${this.prefix}:approval:${approvalId}`);
-    if (raw === null) return undefined;
-    const parsed = approvalRefSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  }
+  readonly saveApproval = (ref: ApprovalRef): Promise<void> => this.#save(`approval:${ref.approvalId}`, approvalRefSchema, ref);
+  readonly getApproval = (approvalId: string): Promise<ApprovalRef | undefined> => this.#get(`approval:${approvalId}`, approvalRefSchema);
+  readonly saveQuestion = (ref: QuestionRef): Promise<void> => this.#save(`question:${ref.questionId}`, questionRefSchema, ref);
+  readonly getQuestion = (questionId: string): Promise<QuestionRef | undefined> => this.#get(`question:${questionId}`, questionRefSchema);
+  readonly saveSteer = (opId: string, ref: MessageRef): Promise<void> => this.#save(`steer:${opId}`, messageRefSchema, ref);
+  readonly getSteer = (opId: string): Promise<MessageRef | undefined> => this.#get(`steer:${opId}`, messageRefSchema);
 
   /** Claims the single decision of an approval; true only for the first claimant. */
   async claimDecision(approvalId: string, by: string): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}:approval:${approvalId}:decided`, by, 'EX', TTL_SEC, 'NX')) === 'OK';
   }
 
-  async saveSteer(opId: string, ref: MessageRef): Promise<void> {
-    await this.redis.set(`${this.prefix}:steer:${opId}`, JSON.stringify(ref), 'EX', TTL_SEC);
+  /** Claims the single answer of a question; true only for the first claimant. */
+  async claimAnswer(questionId: string, by: string): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}:question:${questionId}:answered`, by, 'EX', TTL_SEC, 'NX')) === 'OK';
   }
 
-  async getSteer(opId: string): Promise<MessageRef | undefined> {
-    const raw = await this.redis.get(`${this.prefix}:steer:${opId}`);
+  async #save<S extends z.ZodType>(key: string, schema: S, value: z.infer<S>): Promise<void> {
+    await this.redis.set(`${this.prefix}:${key}`, JSON.stringify(schema.parse(value)), 'EX', TTL_SEC);
+  }
+
+  async #get<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | undefined> {
+    const raw = await this.redis.get(`${this.prefix}:${key}`);
     if (raw === null) return undefined;
-    const parsed = messageRefSchema.safeParse(JSON.parse(raw));
+    const parsed = schema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   }
 }

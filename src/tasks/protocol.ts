@@ -148,6 +148,10 @@ export const taskEventSchema = z.discriminatedUnion('type', [
     by: z.string().optional(),
     timedOut: z.boolean().default(false),
   }),
+  /** The agent asked the people in the thread (ask_people): up to five choices, or free text. */
+  z.object({ ...base, type: z.literal('question_asked'), questionId: z.string(), question: z.string(), choices: z.array(z.string()).max(5).default([]), /** With no answer by then, the agent goes on with its best judgment. */ expiresAt: z.string() }),
+  /** The question's one outcome: the first answer (a button or a reply), or none in time (`timedOut`). */
+  z.object({ ...base, type: z.literal('question_answered'), questionId: z.string(), answer: z.string().optional(), by: z.string().optional(), timedOut: z.boolean().default(false) }),
   z.object({ ...base, type: z.literal('steering_received'), opId: z.string(), text: z.string(), by: z.string() }),
   z.object({ ...base, type: z.literal('steering_applied'), opIds: z.array(z.string()) }),
   /** Cumulative for the task so far; `model`: the model that served the latest response, as it named itself. */
@@ -215,8 +219,11 @@ const opBase = {
 };
 
 export const taskOpSchema = z.discriminatedUnion('type', [
-  z.object({ ...opBase, type: z.literal('steer'), text: z.string().min(1) }),
+  /** `attachments`: the id of the reply's files (AttachmentStore). */
+  z.object({ ...opBase, type: z.literal('steer'), text: z.string(), attachments: z.string().optional() }),
   z.object({ ...opBase, type: z.literal('approval'), approvalId: z.string(), decision: approvalDecisionSchema }),
+  /** An answer to an open question (a button's choice); a thread reply while a question is open answers it too (as a steer). */
+  z.object({ ...opBase, type: z.literal('answer'), questionId: z.string(), answer: z.string().min(1) }),
   /** Stop the current step (model request and running command) and wait for the next instruction. */
   z.object({ ...opBase, type: z.literal('interrupt') }),
   /** End the task; the branch keeps whatever was done. */
@@ -263,4 +270,21 @@ export interface ConversationStore {
    * append-only), so only the rest are written; a store that finds otherwise writes them all.
    */
   save(taskId: string, conversation: SavedConversation, fromIndex?: number): Promise<void>;
+}
+
+/**
+ * The files of one Slack message, as the model gets them: images downloaded and downscaled by
+ * the app (data URLs, capped in count and size), and the names of everything else. Stored under
+ * a day (`<prefix>:attachments:<id>`); only the id travels (in a steer op or the task record).
+ */
+export const attachmentsSchema = z.object({
+  images: z.array(z.object({ name: z.string(), dataUrl: z.string() })),
+  /** Files that are not images, and images left out (over the cap, too large, unreadable). */
+  others: z.array(z.object({ name: z.string(), why: z.enum(['not_an_image', 'too_many', 'too_large', 'unreadable']) })),
+});
+export type Attachments = z.infer<typeof attachmentsSchema>;
+
+/** Where the agent reads a message's attachments (written by the app). Implementation: TaskStore. */
+export interface AttachmentStore {
+  loadAttachments(id: string): Promise<Attachments | undefined>;
 }

@@ -7,6 +7,8 @@ export const taskStatusSchema = z.enum([
   'starting',
   'working',
   'waiting_for_approval',
+  /** Shown on the card only (folded from `question_asked`): the agent waits for an answer in the thread. */
+  'waiting_for_answer',
   'interrupted',
   'done',
   'failed',
@@ -34,6 +36,8 @@ export const taskRecordSchema = z.object({
   prompt: z.string(),
   /** Earlier messages of the thread the task was started from (mentions), capped. */
   context: z.string().optional(),
+  /** The files of the message the task was started from (TaskStore.saveAttachments id), for turn 1. */
+  attachments: z.string().optional(),
   /** Slack user id of who asked; the owner may steer, approve, stop and cancel. */
   owner: z.string(),
   teamId: z.string().optional(),
@@ -63,6 +67,8 @@ export const taskRecordSchema = z.object({
   turnBy: z.string().optional(),
   /** Follow-up prompt of the current turn (turn > 1). */
   turnPrompt: z.string().optional(),
+  /** The files of the reply that started this turn (turn > 1). */
+  turnAttachments: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   startedAt: z.string().optional(),

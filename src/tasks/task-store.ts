@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CodexError } from '../errors.js';
 import {
+  attachmentsSchema,
   savedConversationSchema,
   taskEventSchema,
   taskOpSchema,
+  type AttachmentStore,
+  type Attachments,
   type ConversationStore,
   type SavedConversation,
   type TaskEvent,
@@ -14,6 +17,9 @@ import {
 } from './protocol.js';
 import { APPEND_EVENT, APPEND_EVENT_FENCED, APPEND_OP_IF_RUNNING, CREATE_TASK, SAVE_CONVERSATION, TRANSITION } from './store-scripts.js';
 import { taskRecordSchema, type TaskRecord } from './task-record.js';
+
+/** A message's attachments outlive any turn they could reach (they are read at the next step). */
+const ATTACHMENTS_TTL_SEC = 24 * 3600;
 
 /** Which records a transition may change: at this turn, in one of these statuses, ended or not. */
 export interface TransitionGuard {
@@ -52,7 +58,7 @@ export type DetailPatch = Omit<RecordPatch, 'status' | 'turn' | 'id' | 'turnProm
  *   <p>:owner:<u>:queued       a person's tasks waiting in the queue
  *   <p>:seen:<key>             de-duplication marks (Slack event ids, …)
  */
-export class TaskStore implements ConversationStore {
+export class TaskStore implements ConversationStore, AttachmentStore {
   constructor(
     readonly redis: Redis,
     readonly prefix = 'codex',
@@ -213,6 +219,19 @@ export class TaskStore implements ConversationStore {
     const op = taskOpSchema.parse({ ...input, taskId, opId: input.opId ?? randomUUID(), at: new Date().toISOString() });
     const added = await this.redis.eval(APPEND_OP_IF_RUNNING, 2, this.key('task', taskId), this.key('task', taskId, 'ops'), JSON.stringify(op));
     return added === 1 ? op : undefined;
+  }
+
+  /** Stores a message's attachments for a day (ATTACHMENTS_TTL_SEC); returns their id. */
+  async saveAttachments(attachments: Attachments): Promise<string> {
+    const id = randomUUID();
+    await this.redis.set(this.key('attachments', id), JSON.stringify(attachmentsSchema.parse(attachments)), 'EX', ATTACHMENTS_TTL_SEC);
+    return id;
+  }
+
+  async loadAttachments(id: string): Promise<Attachments | undefined> {
+    const raw = await this.redis.get(this.key('attachments', id));
+    const parsed = raw === null ? undefined : attachmentsSchema.safeParse(JSON.parse(raw));
+    return parsed?.success ? parsed.data : undefined;
   }
 
   /** Operations after stream id `after` ('0' for all), with their stream ids. */

@@ -123,6 +123,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         turn: task.turn,
         prompt: review && reviewed ? reviewPrompt({ ...review, ...reviewed }) : task.prompt,
         turnPrompt: task.turnPrompt,
+        attachments: task.turn > 1 ? task.turnAttachments : task.attachments,
         context: task.context,
         owner: task.owner,
         by: task.turnBy,
@@ -134,7 +135,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         limits: repo.limits,
         webSearch: deps.config.file.tools.webSearch,
       },
-      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store.forRun(run.runId), logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store.forRun(run.runId), attachments: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
     );
 
     // The commit must not walk a tree the sandbox can still change (finishCheckout measures it

@@ -121,7 +121,7 @@ describe('runAgent', () => {
       expect((bodies[i].input as unknown[]).slice(0, prev.length)).toEqual(prev);
       expect(JSON.stringify(bodies[i].input).startsWith(JSON.stringify(prev).slice(0, -1))).toBe(true);
     }
-    expect(bodies[0].tools.map((t: { name: string }) => t.name)).toEqual(['shell', 'apply_patch', 'update_plan']);
+    expect(bodies[0].tools.map((t: { name: string }) => t.name)).toEqual(['shell', 'apply_patch', 'update_plan', 'ask_people']);
   });
 
   it('continues the saved conversation on a follow-up turn', async () => {

@@ -35,7 +35,7 @@ describe('tool call errors', () => {
     expect(outputs).toHaveLength(7);
     expect(outputs[0]).toMatch(/^Error: the arguments of shell are not valid JSON \(.+\)\. Send one JSON object, for example \{"command": …\}\.$/);
     expect(outputs[1]).toMatch(/invalid arguments for shell:[\s\S]*expected string, received number[\s\S]*→ at command[\s\S]*→ at timeout_ms/);
-    expect(outputs[2]).toBe('Error: there is no tool named "browse_web". Available tools: shell, apply_patch, update_plan.');
+    expect(outputs[2]).toBe('Error: there is no tool named "browse_web". Available tools: shell, apply_patch, update_plan, ask_people.');
     expect(outputs[3]).toMatch(/^Error: Failed to apply hunk 1 of 1 \(patch line 5\) for 'src\/math\.js': these lines were not found after the context line "@@ export function add\(a, b\) \{":\n {2}return a \* b;\nNothing was changed\./);
     expect(outputs[4]).toMatch(/^Error: Invalid patch: the first line of the patch must be '\*\*\* Begin Patch'/);
     expect(outputs[5]).toMatch(/at most one step may be in_progress/);

@@ -2,6 +2,7 @@ import { ErrorCode, LogLevel, WebClient, type Logger, type WebAPIPlatformError, 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderStatusCard } from '../../src/blocks/status-card.js';
 import { FAKE_IDS, startFakeSlack, type FakeSlack } from './slack-server.js';
+import { messageEvent } from './slack-signing.js';
 
 /*
  * The fake Slack, exercised only through the real @slack/web-api client: if these pass, the
@@ -78,6 +79,20 @@ describe('fake Slack through the real WebClient', () => {
     const a = await client.chat.postMessage({ channel: FAKE_IDS.channel, text: 'a' });
     const b = await client.chat.postMessage({ channel: FAKE_IDS.channel, text: 'b' });
     expect(Number(b.ts)).toBeGreaterThan(Number(a.ts));
+  });
+
+  it('serves a shared file at url_private only with the bot token and files:read, and puts files on message events', async () => {
+    const file = fake.addFile({ name: 'bug.png', mimetype: 'image/png', bytes: Buffer.from('png-bytes') });
+    const ok = await fetch(file.url_private!, { headers: { authorization: `Bearer ${fake.token}` } });
+    expect([ok.status, ok.headers.get('content-type'), Buffer.from(await ok.arrayBuffer()).toString()]).toEqual([200, 'image/png', 'png-bytes']);
+    expect((await fetch(file.url_private!)).status).toBe(403);
+    expect((await fetch(file.url_private!, { headers: { authorization: 'Bearer xoxb-wrong' } })).status).toBe(403);
+    const m = fake.injectMessage({ channel: FAKE_IDS.channel, user: FAKE_IDS.owner, text: 'see', files: [file] });
+    expect(messageEvent(m)).toMatchObject({ subtype: 'file_share', files: [{ id: file.id, name: 'bug.png', mimetype: 'image/png', url_private: file.url_private }] });
+    const scopeless = await startFakeSlack({ scopes: ['chat:write'] });
+    const other = scopeless.addFile({ name: 'a.png', mimetype: 'image/png', bytes: Buffer.from('x') });
+    expect((await fetch(other.url_private!, { headers: { authorization: `Bearer ${scopeless.token}` } })).status).toBe(403);
+    await scopeless.close();
   });
 
   it('refuses a missing or wrong token', async () => {

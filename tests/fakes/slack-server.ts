@@ -9,13 +9,14 @@ import {
   type FakeChannel,
   type FakeEphemeral,
   type FakeFile,
+  type FakeFileObject,
   type FakeMessage,
   type FakeUser,
 } from './slack-workspace.js';
 
 const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS };
 
-export { FAKE_IDS, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeMessage, type FakeUser };
+export { FAKE_IDS, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
 
 /*
  * A fake Slack Web API on a local port, reached through the real `@slack/web-api` client:
@@ -186,9 +187,20 @@ export class FakeSlack {
    * Stores a message as if a person had posted it (a prompt, a thread reply), so
    * `conversations.replies` serves it. Returns it with its ts.
    */
-  injectMessage(message: { channel: string; user: string; text: string; thread_ts?: string; ts?: string; blocks?: unknown[] }): FakeMessage {
+  injectMessage(message: { channel: string; user: string; text: string; thread_ts?: string; ts?: string; blocks?: unknown[]; files?: FakeFileObject[] }): FakeMessage {
     if (!this.ws.channels.has(message.channel)) throw new Error(`unknown channel ${message.channel}: addChannel it first`);
-    return this.ws.addMessage({ ...message });
+    // A message with files is a `file_share`, as Slack sends it.
+    return this.ws.addMessage(message.files?.length ? { ...message, subtype: 'file_share' } : { ...message });
+  }
+
+  /**
+   * A file a person uploaded: held here and served at its `url_private` only with the bot token
+   * (as Slack does). Put the returned object in `injectMessage({ files })`.
+   */
+  addFile(file: { name: string; mimetype: string; bytes: Buffer; user?: string }): FakeFileObject {
+    const id = this.ws.newId('F');
+    this.ws.files.set(id, { id, filename: file.name, length: file.bytes.length, bytes: file.bytes, completed: true, mimetype: file.mimetype });
+    return { id, name: file.name, title: file.name, mimetype: file.mimetype, filetype: file.name.split('.').pop() ?? '', size: file.bytes.length, url_private: `${this.baseUrl}/files-pri/T0FAKE-${id}/${encodeURIComponent(file.name)}` };
   }
 
   /** A `response_url` on this server; what is posted to it shows up in `responses(id)`. */
@@ -285,6 +297,8 @@ export class FakeSlack {
     if (api?.[1]) return this.handleApi(api[1], req, res, url, body, contentType);
     const upload = /^\/upload\/v1\/([A-Z0-9]+)$/.exec(url.pathname);
     if (upload?.[1] && req.method === 'POST') return this.handleUpload(upload[1], res, body, contentType);
+    const shared = /^\/files-pri\/T0FAKE-([A-Z0-9]+)\/[^/]+$/.exec(url.pathname);
+    if (shared?.[1] && req.method === 'GET') return this.servePrivateFile(shared[1], req, res);
     const response = /^\/response\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
     if (response?.[1] && req.method === 'POST') {
       this.responsesReceived.push({ id: response[1], body: parseLoose(body, contentType), at: Date.now() });
@@ -292,6 +306,21 @@ export class FakeSlack {
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
+  }
+
+  /** `url_private`: the bytes with the bot token in `Authorization`; anything else is refused. */
+  private servePrivateFile(fileId: string, req: IncomingMessage, res: ServerResponse): void {
+    const file = this.ws.files.get(fileId);
+    const token = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const status = token !== this.token || !this.scopes.includes('files:read') ? 403 : !file?.bytes || !file.mimetype ? 404 : 200;
+    this.calls.push({ method: 'files-pri', args: { file: fileId }, at: Date.now(), status, response: {}, contentType: '' });
+    if (status !== 200 || !file?.bytes || !file.mimetype) {
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end('<html>sign in to Slack</html>');
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) });
+    res.end(file.bytes);
   }
 
   private async handleApi(method: string, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, contentType: string): Promise<void> {

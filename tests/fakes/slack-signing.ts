@@ -208,7 +208,7 @@ function channelType(channel: string): 'channel' | 'group' | 'im' {
  * fake: `sender.event(messageEvent(fake.injectMessage({ … thread_ts })))` is a thread reply
  * that both reaches the app and is served back by `conversations.replies`.
  */
-export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>, options: { userTeam?: string } = {}): Record<string, unknown> {
+export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'> & Partial<Pick<FakeMessage, 'files' | 'subtype'>>, options: { userTeam?: string } = {}): Record<string, unknown> {
   return {
     type: 'message',
     channel: m.channel,
@@ -221,11 +221,12 @@ export function messageEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 
     // A person of another workspace in a shared channel: their own team differs from the channel's.
     ...(options.userTeam ? { user_team: options.userTeam } : {}),
     ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: FAKE_IDS.botUser } : {}),
+    ...(m.files?.length ? { subtype: m.subtype ?? 'file_share', files: m.files } : {}),
   };
 }
 
 /** The `app_mention` event for a message that mentions the bot (`<@U0FAKEBOT1> …`). */
-export function appMentionEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'>): Record<string, unknown> {
+export function appMentionEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text' | 'ts' | 'thread_ts'> & Partial<Pick<FakeMessage, 'files'>>): Record<string, unknown> {
   return {
     type: 'app_mention',
     channel: m.channel,
@@ -235,6 +236,7 @@ export function appMentionEvent(m: Pick<FakeMessage, 'channel' | 'user' | 'text'
     event_ts: m.ts,
     team: FAKE_IDS.team,
     ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.files?.length ? { files: m.files } : {}),
   };
 }
 

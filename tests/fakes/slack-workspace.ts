@@ -57,6 +57,19 @@ export interface FakeFile {
   channelId?: string;
   threadTs?: string;
   initialComment?: string;
+  /** A file a person shared (addFile): its type, served at `url_private` with the bot token only. */
+  mimetype?: string;
+}
+
+/** A file as Slack shows it on a message (`files`): a person's upload carries its type and private URL. */
+export interface FakeFileObject {
+  id: string;
+  name: string;
+  title?: string;
+  mimetype?: string;
+  filetype?: string;
+  size?: number;
+  url_private?: string;
 }
 
 export interface FakeReaction {
@@ -80,7 +93,7 @@ export interface FakeMessage {
   subtype?: string;
   edited?: { user: string; ts: string };
   reactions?: FakeReaction[];
-  files?: Array<{ id: string; name: string; title?: string }>;
+  files?: FakeFileObject[];
   /** Every earlier version, oldest first, for tests on edits (not sent by the API). */
   history: Array<{ text: string; blocks?: unknown[] }>;
 }

@@ -1,5 +1,5 @@
 import { userMessages, type RecordedRequest, type ScriptReply } from '../fakes/model-server.js';
-import type { FakeMessage } from '../fakes/slack-server.js';
+import type { FakeFileObject, FakeMessage } from '../fakes/slack-server.js';
 import { messageEvent } from '../fakes/slack-signing.js';
 import type { TaskEvent } from '../../src/tasks/protocol.js';
 import type { TaskRecord, TaskStatus } from '../../src/tasks/task-record.js';
@@ -58,8 +58,8 @@ export function waitStatus(e: E2E, taskId: string, status: TaskStatus, timeoutMs
 }
 
 /** A person's reply in a thread: stored in the fake (so conversations.replies serves it) and delivered as a `message` event. */
-export async function replyInThread(e: E2E, threadTs: string, user: string, text: string, options: { channel?: string; eventId?: string } = {}): Promise<FakeMessage> {
-  const m = e.fake.injectMessage({ channel: options.channel ?? FAKE_IDS.channel, user, text, thread_ts: threadTs });
+export async function replyInThread(e: E2E, threadTs: string, user: string, text: string, options: { channel?: string; eventId?: string; files?: FakeFileObject[] } = {}): Promise<FakeMessage> {
+  const m = e.fake.injectMessage({ channel: options.channel ?? FAKE_IDS.channel, user, text, thread_ts: threadTs, ...(options.files ? { files: options.files } : {}) });
   const res = await e.sender.event(messageEvent(m), options.eventId ? { eventId: options.eventId } : {});
   if (res.status !== 200) throw new Error(`message event answered ${res.status}: ${res.body}`);
   return m;
