@@ -95,7 +95,14 @@ function withButton(m: FakeMessage, actionId: string): { text: string; blocks?: 
  * version that had the button is used.
  */
 export async function click(e: E2E, m: FakeMessage, actionId: string, user: string): Promise<void> {
-  const seen = withButton(m, actionId);
+  // A person clicks what the message shows: wait (briefly) until some version of it has the button.
+  const has = (v: { blocks?: unknown[] }) => JSON.stringify(v.blocks ?? []).includes(`"action_id":"${actionId}"`);
+  const seen = await e.fake
+    .waitFor(() => {
+      const v = withButton(e.fake.message(m.channel, m.ts) ?? m, actionId);
+      return has(v) && v;
+    }, 10_000)
+    .catch(() => withButton(m, actionId));
   const res = await e.sender.blockAction({ actionId, value: buttonValue(seen, actionId), messageTs: m.ts, threadTs: m.thread_ts, channelId: m.channel, userId: user, message: { text: seen.text, blocks: seen.blocks } });
   if (res.status !== 200) throw new Error(`click answered ${res.status}: ${res.body}`);
 }
