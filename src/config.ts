@@ -13,8 +13,8 @@ export * from './config-policies.js';
 /*
  * One schema for the environment and one for the repo config file (CODEX_CONFIG).
  * `loadConfig` reads both and, when anything is wrong, throws one ConfigError naming every
- * problem, so a person fixes the whole set in one go. Names are the contract in
- * ../shared/ARCHITECTURE.md; the README's configuration reference lists the same names.
+ * problem, so a person fixes the whole set in one go. Names follow
+ * the target architecture's contracts; the README's configuration reference lists the same names.
  */
 
 

@@ -49,7 +49,7 @@ export class RedisOpSource implements OpSource {
     private lastId = '0',
     private readonly blockMs = 500,
     /** Operations to pass over (a resumed turn's steering and interrupts already handled). */
-    private readonly skip: (op: TaskOp) => boolean = () => false,
+    private readonly handled: (op: TaskOp) => boolean = () => false,
   ) {}
 
   async next(signal?: AbortSignal): Promise<TaskOp | undefined> {
@@ -71,7 +71,7 @@ export class RedisOpSource implements OpSource {
     const entries = await this.store.readOps(this.taskId, this.lastId, blockMs ? { redis: this.blocking, ms: blockMs } : undefined);
     for (const { id, op } of entries) {
       this.lastId = id;
-      if (!this.skip(op)) this.buffer.push(op);
+      if (!this.handled(op)) this.buffer.push(op);
     }
   }
 }
