@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'branch_exists'
   | 'branch_moved'
   | 'branch_not_found'
+  | 'checkpoint_missing'
   | 'codehost_auth_failed'
   | 'codehost_error'
   | 'codehost_not_installed'

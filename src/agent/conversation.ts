@@ -1,6 +1,6 @@
-import type { ConversationStore, SavedConversation, TokenUsage } from '../tasks/protocol.js';
-import type { CallUsage, InputItem } from './model-client.js';
-import { NOT_RUN_STOPPED, RESUMED_NOTE } from './prompts.js';
+import type { CheckpointRef, ConversationStore, SavedConversation, TokenUsage } from '../tasks/protocol.js';
+import type { CallUsage, InputItem, OutputItem } from './model-client.js';
+import { NOT_RUN_STOPPED } from './prompts.js';
 
 /*
  * The task's conversation: the Responses API input, only ever appended to (the prompt cache
@@ -11,6 +11,8 @@ import { NOT_RUN_STOPPED, RESUMED_NOTE } from './prompts.js';
 export class Conversation {
   /** How many items the store already holds (they never change: saves append the rest). */
   #persisted: number;
+  /** The work tree after the newest step that may have changed it; saved with the items, in the same write. */
+  checkpoint?: CheckpointRef;
 
   constructor(
     readonly items: InputItem[],
@@ -50,25 +52,31 @@ export class Conversation {
 
   /** Gives every function call without an output the output `text`, keeping the input valid. */
   closeDanglingCalls(text: string): void {
+    for (const call of this.danglingCalls()) this.addOutput(call.call_id, text);
+  }
+
+  /** The function calls that have no output yet (the ones a stopped worker never finished), in order. */
+  danglingCalls(): FunctionCall[] {
     const answered = new Set(this.items.flatMap((i) => (i.type === 'function_call_output' ? [i.call_id] : [])));
-    for (const item of [...this.items]) {
-      if (item.type === 'function_call' && !answered.has(item.call_id)) this.addOutput(item.call_id, text);
-    }
+    return this.items.filter((i): i is FunctionCall => i.type === 'function_call' && !answered.has(i.call_id));
   }
 
   async save(store: ConversationStore, taskId: string, lastSeq: number): Promise<void> {
-    const saved: SavedConversation = { items: this.items as unknown as SavedConversation['items'], lastSeq, turn: this.turn, usage: this.usage };
+    const saved: SavedConversation = { items: this.items as unknown as SavedConversation['items'], lastSeq, turn: this.turn, usage: this.usage, ...(this.checkpoint ? { checkpoint: this.checkpoint } : {}) };
     const count = this.items.length;
     await store.save(taskId, saved, this.#persisted);
     this.#persisted = count;
   }
 }
 
+type FunctionCall = Extract<OutputItem, { type: 'function_call' }>;
+
 const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
 
 /**
  * Opens the conversation of a turn. A saved conversation of the same turn is resumed as is
- * (a worker restarted mid-turn); one of an earlier turn is continued with `followUp`; with
+ * (a worker restarted mid-turn): its calls without an output come back as `pending`, for the
+ * caller to run again or close. One of an earlier turn is continued with `followUp`; with
  * none, the conversation starts with `firstMessage`.
  */
 export async function openConversation(
@@ -76,21 +84,19 @@ export async function openConversation(
   taskId: string,
   turn: number,
   messages: { firstMessage: string; followUp: string },
-): Promise<{ conversation: Conversation; lastSeq: number; resumed: boolean }> {
+): Promise<{ conversation: Conversation; lastSeq: number; resumed: boolean; pending: FunctionCall[] }> {
   const saved = await store.load(taskId);
   if (!saved || saved.items.length === 0) {
     const conversation = new Conversation([], { ...(saved?.usage ?? ZERO) }, turn);
     conversation.addUser(messages.firstMessage);
-    return { conversation, lastSeq: saved?.lastSeq ?? 0, resumed: false };
+    return { conversation, lastSeq: saved?.lastSeq ?? 0, resumed: false, pending: [] };
   }
   const conversation = new Conversation([...(saved.items as InputItem[])], { ...saved.usage }, turn, saved.items.length);
-  conversation.closeDanglingCalls(NOT_RUN_STOPPED);
   if (saved.turn >= turn) {
-    // The turn's edits lived only in the old checkout (the host commits at the end of a turn),
-    // so the model must not trust what it remembers of the files.
-    conversation.addUser(RESUMED_NOTE);
-    return { conversation, lastSeq: saved.lastSeq, resumed: true };
+    conversation.checkpoint = saved.checkpoint;
+    return { conversation, lastSeq: saved.lastSeq, resumed: true, pending: conversation.danglingCalls() };
   }
+  conversation.closeDanglingCalls(NOT_RUN_STOPPED);
   conversation.addUser(messages.followUp);
-  return { conversation, lastSeq: saved.lastSeq, resumed: false };
+  return { conversation, lastSeq: saved.lastSeq, resumed: false, pending: [] };
 }

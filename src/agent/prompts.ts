@@ -91,6 +91,21 @@ export const PLAN_ONLY = `Plan only, for now. Explore the repository and propose
 /** Told to the model when a turn resumes on a fresh checkout after its worker stopped. */
 export const RESUMED_NOTE = '[The worker running this task restarted. Changes you made in this turn may be gone: the checkout was rebuilt from the last commit of the branch. Check the files (git status, git diff, cat) before you go on, and redo what is missing.]';
 
+/**
+ * Told to the model when a turn resumes after its worker stopped and the work tree was restored
+ * from the checkpoint of its last completed step; `rerun` are the calls that were running then,
+ * run again (their outputs, just before this note, are from that second run).
+ */
+export function resumedFromCheckpointNote(step: number, rerun: readonly string[]): string {
+  const again = rerun.length === 0 ? '' : ` The call${rerun.length > 1 ? 's' : ''} that had not finished (${rerun.map((r) => `\`${oneLine(r, 120)}\``).join(', ')}) ran again on the restored files; ${rerun.length > 1 ? 'their outputs above are' : 'its output above is'} from that second run.`;
+  return `[The worker running this task restarted. The work tree was restored as it was after step ${step} of this turn (your last completed tool call that could change files), so your changes up to there are in place.${again} Go on from here.]`;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 /** What the opening messages of a turn need to know. */
 export interface TurnText {
   mode: 'task' | 'plan';

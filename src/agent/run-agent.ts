@@ -2,6 +2,7 @@ import { CodexError, errorMessage } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { TaskEventInput } from '../tasks/protocol.js';
 import { runLoop } from './agent-loop.js';
+import { resumeTurn } from './resume-turn.js';
 import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
@@ -82,6 +83,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       plan,
       tools,
       skills,
+      steps: opened.conversation.checkpoint?.turn === task.turn ? opened.conversation.checkpoint.step : 0,
       request: {
         model: task.model,
         instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality, webSearch: task.webSearch, skills }),
@@ -89,6 +91,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
         promptCacheKey: task.taskId,
       },
     };
+    if (opened.resumed) await resumeTurn(session, opened.pending);
     const outcome = await runLoop(session);
     logger.info({ status: outcome.status }, 'agent turn ended');
     return outcome;

@@ -28,6 +28,8 @@ export interface Session {
   skills: Skill[];
   /** Model, instructions, tools and cache key: fixed for the whole run. */
   request: Omit<ModelRequest, 'input'>;
+  /** Calls of this turn that may have changed files (the step numbers of checkpoints). */
+  steps: number;
   /** Text of the agent's latest message, for summaries. */
   lastMessage?: string;
 }

@@ -3,13 +3,15 @@ import { type Session, saveSession } from './session.js';
 import { stopReasonOf } from './stop-reason.js';
 import { runToolCall } from './tools/tool-runner.js';
 
-type FunctionCall = Extract<OutputItem, { type: 'function_call' }>;
+export type FunctionCall = Extract<OutputItem, { type: 'function_call' }>;
 
 /**
  * Runs the function calls of one model response in order, appending and saving an output after
- * each: a turn resumed after its worker died knows exactly which calls ran (the others get
- * "Not run"). When the step is stopped (interrupt or cancel), the running call is told so and
- * the calls after it are answered without running, so the input stays valid.
+ * each: a turn resumed after its worker died knows exactly which calls ran (the others are run
+ * again, or answered "Not run"). After a call that may have changed files, a checkpoint of the
+ * work tree is recorded first and saved with that output, in the same write. When the step is
+ * stopped (interrupt or cancel), the running call is told so and the calls after it are
+ * answered without running, so the input stays valid.
  */
 export async function runToolBatch(s: Session, calls: readonly FunctionCall[]): Promise<void> {
   const signal = s.control.stepSignal;
@@ -28,9 +30,34 @@ export async function runToolBatch(s: Session, calls: readonly FunctionCall[]): 
       logger: s.logger.child({ tool: call.name, callId: call.call_id }),
     });
     s.conversation.addOutput(call.call_id, signal.aborted ? `${capitalize(stoppedBy(signal))} while this call ran.\n${output}` : output);
+    await checkpointAfter(s, call, signal);
     await saveSession(s);
   }
   await saveSession(s);
+}
+
+/** A short line saying what a call does (its command, the files of its patch). */
+export function describeCall(s: Pick<Session, 'tools'>, call: Pick<FunctionCall, 'name' | 'arguments'>): string {
+  const tool = s.tools.find((t) => t.name === call.name);
+  try {
+    const args = tool?.parameters.safeParse(JSON.parse(call.arguments || '{}'));
+    if (tool?.describe && args?.success) return tool.describe(args.data).slice(0, 300);
+  } catch {
+    // not JSON: the tool's name says enough
+  }
+  return call.name;
+}
+
+/**
+ * Records a checkpoint after a call that may have changed files. Not for a run the worker
+ * halted (shutdown, lost lock): the next run owns the turn and its files.
+ */
+async function checkpointAfter(s: Session, call: FunctionCall, signal: AbortSignal): Promise<void> {
+  if (!s.deps.checkpoint || !s.tools.find((t) => t.name === call.name)?.changesFiles) return;
+  if (signal.aborted && stopReasonOf(signal)?.kind === 'halt') return;
+  s.steps += 1;
+  const ref = await s.deps.checkpoint({ turn: s.task.turn, step: s.steps, label: describeCall(s, call) });
+  if (ref) s.conversation.checkpoint = ref;
 }
 
 function stoppedBy(signal: AbortSignal): string {

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import type { DescribePerson, Personality, TurnText } from './prompts.js';
 import type { Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
-import type { AttachmentStore, ConversationStore, EventSink, OpSource } from '../tasks/protocol.js';
+import type { AttachmentStore, CheckpointRef, ConversationStore, EventSink, OpSource, RecordCheckpoint } from '../tasks/protocol.js';
 
 /** One turn of a task, as the worker hands it to the agent: only what the agent reads. */
 export interface AgentTask extends TurnText {
@@ -23,6 +23,11 @@ export interface AgentTask extends TurnText {
   attachments?: string;
   /** Offer the Responses API's hosted web_search tool (config `tools.webSearch`). */
   webSearch?: boolean;
+  /**
+   * This run resumes a turn whose worker stopped, and the worker restored the work tree from
+   * this checkpoint (the saved conversation's): the calls left without an output run again.
+   */
+  restored?: CheckpointRef;
 }
 
 /** The ports the agent works through; the worker wires the adapters. */
@@ -37,6 +42,8 @@ export interface AgentDeps {
   /** The files of thread replies (images the model sees, names of the rest). */
   attachments?: AttachmentStore;
   logger?: Logger;
+  /** Records a checkpoint of the work tree after each call that may have changed files; none: no checkpoints. */
+  checkpoint?: RecordCheckpoint;
   /** Clock for budgets and approval expiry (epoch ms). */
   now?: () => number;
   /** Names people (user ids) in text for the model; the front end decides how (Slack: a mention). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { parseNumstat, type TaskDiff } from './diff-stat.js';
 import { GIT_TIMEOUT, runHostGit } from './host-git.js';
+import { snapshotWorkTree } from './snapshot-tree.js';
 
 export interface CommitInput {
   dataDir: string;
@@ -56,15 +57,7 @@ export async function commitCheckout(input: CommitInput): Promise<CommitOutcome>
   const indexFile = join(tmpDir, `index-${randomBytes(6).toString('hex')}`);
   const gitDir = input.mirrorDir;
   try {
-    const withIndex = { gitDir, indexFile, workTree: input.dir, cwd: input.dir, timeoutMs: GIT_TIMEOUT.tree };
-    await runHostGit(['read-tree', input.startSha], withIndex);
-    // Repositories nested in the work tree would become gitlinks to commits nobody has (and a
-    // nested repo with no commit makes `git add` fail), so they are left out and reported.
-    const others = await runHostGit(['ls-files', '--others', '--exclude-standard', '-z'], withIndex);
-    const nestedRepos = others.stdout.split('\0').filter((p) => p.endsWith('/'));
-    const excludes = nestedRepos.map((p) => `:(top,literal,exclude)${p.slice(0, -1)}`);
-    await runHostGit(['add', '--all', '--', ':/', ...excludes], withIndex);
-    const tree = (await runHostGit(['write-tree'], withIndex)).stdout.trim();
+    const { tree, nestedRepos } = await snapshotWorkTree({ gitDir, indexFile, dir: input.dir, from: input.startSha });
     const startTree = (await runHostGit(['rev-parse', `${input.startSha}^{tree}`], { gitDir, timeoutMs: GIT_TIMEOUT.ref })).stdout.trim();
     let commitSha = input.startSha;
     if (tree !== startTree) {

@@ -184,6 +184,28 @@ export class DockerSandbox implements Sandbox {
     return this.files.exists(path);
   }
 
+  async freeze<T>(work: () => Promise<T>): Promise<T> {
+    const main = await this.started?.catch(() => undefined);
+    const containers = [...(main ? [main] : []), ...this.siblings];
+    const paused: Docker.Container[] = [];
+    try {
+      for (const c of containers) {
+        // A container that is not running has no process that could change anything.
+        const ok = await c.pause().then(
+          () => true,
+          (e: { statusCode?: number; message?: string }) => {
+            if (e.statusCode === 409 && /not running/i.test(e.message ?? '')) return false;
+            throw new CodexError('sandbox_exec_failed', `Could not freeze sandbox ${this.id}: ${e.message ?? 'unknown error'}`, { cause: e, retryable: true });
+          },
+        );
+        if (ok) paused.push(c);
+      }
+      return await work();
+    } finally {
+      await Promise.all(paused.map((c) => c.unpause().catch((e: unknown) => this.log.warn({ err: e }, 'could not unfreeze a sandbox container'))));
+    }
+  }
+
   /** Removes the container and any network sibling still running; idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;

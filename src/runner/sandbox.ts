@@ -49,6 +49,12 @@ export interface Sandbox {
   deleteFile(path: string): Promise<void>;
   /** True when the path exists as a regular file inside the checkout. */
   fileExists(path: string): Promise<boolean>;
+  /**
+   * Runs `work` while every process of the sandbox is frozen (Docker: `pause`, the cgroup
+   * freezer), so the host can read the checkout knowing nothing changes it meanwhile, not even a
+   * process the agent left running in the background. Throws when the sandbox cannot be frozen.
+   */
+  freeze<T>(work: () => Promise<T>): Promise<T>;
   /** Stops and removes the sandbox; idempotent. The checkout itself is left alone. */
   stop(): Promise<void>;
 }

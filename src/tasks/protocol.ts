@@ -121,6 +121,13 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('web_search'), callId: z.string(), action: z.enum(['search', 'open_page', 'find_in_page']), detail: z.string(), ok: z.boolean() }),
   /** A model call failed in a way a retry can help (5xx, 429, connection): the turn waits `retryInMs` and tries again, within its time budget. */
   z.object({ ...base, type: z.literal('model_retrying'), attempt: z.number().int().min(1), retryInMs: z.number().int().min(0), reason: z.string() }),
+  /**
+   * A run took over a turn whose worker stopped mid-turn (killed, or its lock lost). `restoredStep`:
+   * the step whose checkpoint the work tree was restored from (`restoredLabel` says what that
+   * step ran); absent when there was none, and the turn goes on from the branch's last commit.
+   * `rerun`: the calls that were running when the worker stopped and are run again.
+   */
+  z.object({ ...base, type: z.literal('turn_resumed'), turn: z.number().int().min(1), restoredStep: z.number().int().min(1).optional(), restoredLabel: z.string().optional(), rerun: z.array(z.string()) }),
   /** A SKILL.md whose front matter is not valid was skipped (emitted each turn; the thread shows it once). */
   z.object({ ...base, type: z.literal('skill_invalid'), path: z.string(), problem: z.string() }),
   z.object({ ...base, type: z.literal('files_changed'), files: z.array(fileChangeSchema) }),
@@ -248,6 +255,27 @@ export interface OpSource {
 }
 
 /**
+ * The last checkpoint of a turn's work tree (src/runner/checkpoints.ts): a commit in the repo's
+ * mirror, made after step `step` of turn `turn` (a tool call that may have changed files;
+ * `label` says what it ran). Saved with the conversation, in the same write, so a resumed turn
+ * restores exactly the files its conversation last saw.
+ */
+export const checkpointRefSchema = z.object({
+  commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/),
+  turn: z.number().int().min(1),
+  step: z.number().int().min(1),
+  label: z.string().max(300),
+});
+export type CheckpointRef = z.infer<typeof checkpointRefSchema>;
+
+/**
+ * Records a checkpoint of the work tree after a step, between steps (nothing of the turn's runs
+ * then; the implementation freezes the sandbox anyway). Undefined when it could not be made:
+ * the turn goes on, and a resume then starts from an earlier checkpoint.
+ */
+export type RecordCheckpoint = (step: Omit<CheckpointRef, 'commit'>) => Promise<CheckpointRef | undefined>;
+
+/**
  * What a task needs to resume from its last complete step, on any worker. The items are the
  * Responses API's input items, checked here only for the shape every item has (a `type` or a
  * `role`); the model server checks the rest when they are sent again.
@@ -259,6 +287,8 @@ export const savedConversationSchema = z.object({
   /** The turn number (1 for the first prompt, +1 for each follow-up). */
   turn: z.number().int().min(1),
   usage: tokenUsageSchema,
+  /** The work tree after the newest step that may have changed it (this turn's, or an earlier turn's: then it is not used). */
+  checkpoint: checkpointRefSchema.optional(),
 });
 export type SavedConversation = z.infer<typeof savedConversationSchema>;
 

@@ -43,6 +43,8 @@ export function createApplyPatchTool(policy: ApprovalPolicy): Tool {
     name: 'apply_patch',
     description: DESCRIPTION,
     parameters,
+    changesFiles: true,
+    describe: (args) => `apply_patch ${patchedFiles(args.input).join(' ')}`.trim(),
     async execute(args, ctx) {
       const plan = await preparePatch(ctx.sandbox, args.input);
       const diffStat: DiffStat = {
@@ -62,4 +64,9 @@ export function createApplyPatchTool(policy: ApprovalPolicy): Tool {
       return plan.files.length === 0 ? 'The patch changed nothing.' : `Success. Updated the following files:\n${summary}`;
     },
   }) as Tool;
+}
+
+/** The paths a patch names (added, updated or deleted), for a one-line description of it. */
+function patchedFiles(patch: string): string[] {
+  return [...patch.matchAll(/^\*\*\* (?:Add|Update|Delete) File: (.+)$/gm)].map((m) => m[1]!.trim()).slice(0, 5);
 }

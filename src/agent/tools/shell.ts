@@ -36,6 +36,8 @@ export function createShellTool(policy: ApprovalPolicy): Tool {
     name: 'shell',
     description: DESCRIPTION + (onRequest ? ON_REQUEST : ''),
     parameters,
+    changesFiles: true,
+    describe: (args) => args.command,
     async execute(args: z.infer<typeof base> & { require_approval?: boolean }, ctx) {
       const withNetwork = args.with_network === true;
       const needs = commandNeeds(args.command, { withNetwork, requireApproval: args.require_approval === true }, policy);

@@ -28,6 +28,10 @@ export interface Tool<P extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   parameters: P;
+  /** The call may change files of the work tree: a checkpoint of the tree follows it (src/runner/checkpoints.ts). */
+  changesFiles?: boolean;
+  /** A short line saying what a call did (a command, the files of a patch), for checkpoints and the resume notice. */
+  describe?(args: z.infer<P>): string;
   /** Returns the output for the model. Throwing a CodexError sends its message to the model. */
   execute(args: z.infer<P>, ctx: ToolContext): Promise<string>;
 }
