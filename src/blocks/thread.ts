@@ -150,6 +150,16 @@ export function renderSetupRestored(view: { commands: string[] }): SlackMessage 
   ]);
 }
 
+/** A run took over a turn whose worker stopped: where its files came from and what runs again. */
+export function renderTurnResumed(view: { restoredStep?: number; restoredLabel?: string; rerun: string[] }): SlackMessage {
+  const from =
+    view.restoredStep === undefined
+      ? 'the work tree was rebuilt from the branch\'s last commit, so edits made earlier in this turn may be redone'
+      : `restored the work tree from step ${view.restoredStep}${view.restoredLabel ? ` (after ${inlineCode(view.restoredLabel, 120)})` : ''}`;
+  const again = view.rerun.length === 0 ? '' : view.rerun.length === 1 ? `; re-running the last command ${inlineCode(view.rerun[0]!, 200)}` : `; re-running ${view.rerun.length} unfinished calls, from ${inlineCode(view.rerun[0]!, 120)}`;
+  return buildMessage('Resumed after the worker stopped', [section(`🔁 Resumed after the worker stopped: ${from}${again}.`)]);
+}
+
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */
 export function renderDiffFallback(view: { diff: string; branch: string }): SlackMessage {
   return buildMessage(`Diff of ${view.branch}`, [

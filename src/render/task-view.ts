@@ -19,6 +19,7 @@ import {
   renderQuestionAnswered,
   renderSkillInvalid,
   renderSetupRestored,
+  renderTurnResumed,
   renderSummary,
   type CommandResult,
   type LogEntry,
@@ -146,6 +147,9 @@ export class TaskView {
       }
       case 'setup_restored':
         this.notice(out, event.seq, renderSetupRestored(event));
+        break;
+      case 'turn_resumed':
+        this.notice(out, event.seq, renderTurnResumed(event));
         break;
       case 'branch_pushed':
         this.notice(out, event.seq, renderBranchPushed(event));

@@ -1,6 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { Limits } from '../config.js';
-import { LABEL_PROJECT, LABEL_ROLE, LABEL_TASK_ID, type ContainerRole } from './labels.js';
+import { LABEL_PROJECT, LABEL_ROLE, LABEL_RUN_ID, LABEL_TASK_ID, LABEL_WORKER, type ContainerRole } from './labels.js';
 import type { SandboxUser } from './sandbox-user.js';
 import type { ReadOnlyMount } from './workspace.js';
 
@@ -10,6 +10,9 @@ export interface ContainerSpecInput {
   taskId: string;
   project: string;
   role: ContainerRole;
+  /** The worker run and process the container belongs to (labels, for reaping). */
+  runId?: string;
+  workerId?: string;
   /** Host path of the checkout, mounted read-write at /workspace. */
   workspaceDir: string;
   readOnlyMounts: ReadOnlyMount[];
@@ -47,7 +50,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     WorkingDir: input.workingDir ?? '/workspace',
     Env: [`HOME=${input.home}`, ...(input.env ?? [])],
     Hostname: 'sandbox',
-    Labels: { [LABEL_TASK_ID]: input.taskId, [LABEL_PROJECT]: input.project, [LABEL_ROLE]: input.role },
+    Labels: { [LABEL_TASK_ID]: input.taskId, [LABEL_PROJECT]: input.project, [LABEL_ROLE]: input.role, ...(input.runId ? { [LABEL_RUN_ID]: input.runId } : {}), ...(input.workerId ? { [LABEL_WORKER]: input.workerId } : {}) },
     OpenStdin: input.openStdin ?? false,
     StdinOnce: input.openStdin ?? false,
     AttachStdin: input.openStdin ?? false,

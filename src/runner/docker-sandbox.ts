@@ -38,6 +38,9 @@ export interface DockerSandboxOptions {
   egressImage?: string;
   /** OCI runtime of the sandbox and its network siblings (RepoConfig.runtime; `runsc` for gVisor). */
   runtime?: string;
+  /** The worker run and process this sandbox belongs to (`codex.run-id` and `codex.worker` labels). */
+  runId?: string;
+  workerId?: string;
   /** Value of the `codex.project` label; reaping is scoped to it (default `codex-slack`). */
   project?: string;
   docker?: Docker;
@@ -91,6 +94,8 @@ export class DockerSandbox implements Sandbox {
       user: this.user,
       home: options.home ?? '/home/agent',
       runtime: options.runtime,
+      runId: options.runId,
+      workerId: options.workerId,
     };
     this.files = new SandboxFiles((script, args, stdin, capBytes) => this.runScript(script, args, stdin, capBytes), options.maxFileBytes ?? 8 * 1024 * 1024);
   }

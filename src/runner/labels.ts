@@ -12,6 +12,14 @@ export const LABEL_PROJECT = 'codex.project';
  */
 export const LABEL_ROLE = 'codex.role';
 
+/**
+ * The worker run (TaskRecord.runId) and the worker process (its id) that made the container: a
+ * run that takes a turn over removes the containers of the task's earlier runs at once (see
+ * reapSupersededRuns), without waiting for the task to end.
+ */
+export const LABEL_RUN_ID = 'codex.run-id';
+export const LABEL_WORKER = 'codex.worker';
+
 export const DEFAULT_PROJECT = 'codex-slack';
 
 export type ContainerRole = 'sandbox' | 'network' | 'egress';

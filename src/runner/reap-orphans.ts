@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { silentLogger, type Logger } from '../logger.js';
-import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_TASK_ID } from './labels.js';
+import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_RUN_ID, LABEL_TASK_ID } from './labels.js';
 
 export interface ReapOptions {
   /** True when the task still runs somewhere; its containers are left alone. */
@@ -61,4 +61,27 @@ export async function reapOrphans(options: ReapOptions): Promise<ReapResult> {
     }
   }
   return result;
+}
+
+/**
+ * Removes the containers of task `taskId` made by runs other than `runId`: a run that takes a
+ * turn over (its worker was killed, or lost the job's lock) calls it before it makes its own
+ * sandbox, so the stopped run's containers neither linger until the task ends nor keep
+ * changing files. Containers without a run label (made before the label existed) are left to
+ * reapOrphans. Returns the names of the removed containers.
+ */
+export async function reapSupersededRuns(options: { docker: Docker; project: string; taskId: string; runId: string }): Promise<string[]> {
+  const { docker } = options;
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_TASK_ID}=${options.taskId}`, LABEL_RUN_ID] } });
+  const stale = containers.filter((c) => c.Labels[LABEL_RUN_ID] !== options.runId);
+  const removed: string[] = [];
+  for (const info of stale) {
+    await docker.getContainer(info.Id).remove({ force: true }).then(
+      () => removed.push(info.Names[0]?.replace(/^\//, '') ?? info.Id),
+      (e: { statusCode?: number }) => {
+        if (e.statusCode !== 404) throw e;
+      },
+    );
+  }
+  return removed;
 }

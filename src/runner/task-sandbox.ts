@@ -16,6 +16,9 @@ export function createTaskSandbox(input: {
   checkout: TaskCheckout;
   docker?: Docker;
   project?: string;
+  /** The worker run and process (container labels). */
+  runId?: string;
+  workerId?: string;
   logger?: Logger;
   /** The installation's skills folder on the host (config `skillsDir`), mounted read-only at INSTALLATION_SKILLS_DIR. */
   skillsDir?: string;
@@ -33,6 +36,8 @@ export function createTaskSandbox(input: {
     user: checkout.sandboxUser,
     docker: input.docker,
     project: input.project,
+    runId: input.runId,
+    workerId: input.workerId,
     logger: input.logger,
   });
 }

@@ -63,6 +63,11 @@ export interface TaskCheckout {
    * else counts, `.git` included: it is on the same disk and the sandbox writes it.
    */
   hostShare: { bytes: number; entries: number };
+  /**
+   * The checkpoint (a commit of the mirror) whose files this checkout was given after it was
+   * made (src/runner/checkpoints.ts): the tree is then the agent's work, not the branch's.
+   */
+  restoredFrom?: string;
 }
 
 export interface TaskResult extends CommitOutcome {

@@ -5,6 +5,7 @@ import { personalityOf, reviewPrompt, type DescribePerson } from '../agent/promp
 import { resolveBudgets, type Config, type RepoConfig } from '../config.js';
 import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
+import type { Checkpoints } from '../runner/checkpoints.js';
 import type { Sandbox } from '../runner/sandbox.js';
 import type { SetupCache } from '../runner/setup-cache.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
@@ -14,6 +15,7 @@ import { FINAL_STATUSES, type TaskRecord } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { JobData } from '../tasks/task-queue.js';
 import { watchForCancel } from './cancel-watch.js';
+import { checkpointRecorder, checkpointToResume, dropCheckpoints, pushesCheckpoints, restoreCheckpoint, type CheckpointRecorder } from './checkpoint-step.js';
 import { watchCheckout, type CheckoutWatchdog } from './checkout-watchdog.js';
 import { pushStep } from './push-step.js';
 import { finishReview, resolveReviewTarget } from './review.js';
@@ -30,8 +32,10 @@ export interface WorkerDeps {
   lifecycle: TaskLifecycle;
   workspace: Workspace;
   openai: OpenAI;
-  /** The sandbox of one turn on its checkout (DockerSandbox in production), not started yet. */
-  createSandbox: (repo: RepoConfig, checkout: TaskCheckout) => Sandbox;
+  /** The sandbox of one run of a turn on its checkout (DockerSandbox in production), not started yet. */
+  createSandbox: (repo: RepoConfig, checkout: TaskCheckout, runId: string) => Sandbox;
+  /** Removes the sandboxes of the task's runs other than `runId` (a stopped worker's), before this run makes its own. */
+  reapSupersededRuns?: (taskId: string, runId: string) => Promise<void>;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
@@ -42,6 +46,8 @@ export interface WorkerDeps {
   checkoutWatchMs?: number;
   /** Where each repo is hosted (pull requests, tokens); none for plain git remotes. */
   codeHosts?: CodeHostFor;
+  /** Checkpoints of the work tree after each step (a killed worker's turn resumes from them); none: no checkpoints. */
+  checkpoints?: Checkpoints;
 }
 
 /**
@@ -63,6 +69,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
   let watchdog: CheckoutWatchdog | undefined;
+  let recorder: CheckpointRecorder | undefined;
   let final: FinalEventInput;
   let commit: string | undefined;
   // Until the agent reads the turn's operations itself, a cancel is watched for here.
@@ -83,7 +90,8 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     const continues =
       (await deps.workspace.branchTip(repo, task.branch).catch(() => undefined)) !== undefined ||
       (task.turn > 1 && repo.pushBranches && (await deps.workspace.adoptUpstreamBranch(repo, task.branch)));
-    if (!continues && task.turn > 1 && (await deps.store.load(task.id))) {
+    const saved = await deps.store.load(task.id);
+    if (!continues && task.turn > 1 && saved) {
       throw new CodexError('branch_not_found', `branch ${task.branch} is missing from the mirror`, {
         userMessage: `The task's branch ${task.branch} is not on this worker any more (its data directory was removed, or the follow-up ran on another host), so its earlier work cannot be continued. Start a new task with \`/codex task\`.`,
       });
@@ -94,10 +102,17 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     checkout = !continues
       ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
       : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
+    // A worker stopped in this turn: its files come back as they were after its last completed step.
+    const policy = deps.config.approvalFor(repo, task.channel);
+    const pushTo = pushesCheckpoints(repo, policy) ? repo.pushUrl : undefined;
+    const resumeFrom = deps.checkpoints && checkpointToResume(task, saved);
+    const restored = resumeFrom && deps.checkpoints && (await restoreCheckpoint({ checkpoints: deps.checkpoints, repo, checkout, ref: resumeFrom, fetchFrom: pushTo, log })) ? resumeFrom : undefined;
     // A setup cache hit is mounted into the sandbox, which unpacks it instead of running setup.
     const setupPlan = await planSetup(deps.setupCache, repo, checkout, log);
     const mounts = setupMounts(setupPlan);
-    sandbox = deps.createSandbox(repo, mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout);
+    // Whatever an earlier run of this turn left running (its worker was killed) goes first.
+    await deps.reapSupersededRuns?.(task.id, run.runId);
+    sandbox = deps.createSandbox(repo, mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout, run.runId);
     // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
     // started; the fence refuses whatever it still tries to write.
     const started = sandbox;
@@ -108,7 +123,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     const watched = checkout;
     watchdog = watchCheckout(() => deps.workspace.checkSize(watched), { intervalMs: deps.checkoutWatchMs, logger: log });
     if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
-    const policy = deps.config.approvalFor(repo, task.channel);
+    if (deps.checkpoints) recorder = checkpointRecorder({ checkpoints: deps.checkpoints, repo, checkout, sandbox, task, parent: restored?.commit, pushTo, log });
     const setupSignal = AbortSignal.any([cancel.signal, watchdog.signal]);
     const setupFailure = await setupStep({ task, repo, checkout, policy, sandbox, events: sink, ops, plan: setupPlan, cache: deps.setupCache, log, signal: setupSignal });
     cancelled();
@@ -134,8 +149,9 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
         approval: policy,
         limits: repo.limits,
         webSearch: deps.config.file.tools.webSearch,
+        restored,
       },
-      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store.forRun(run.runId), attachments: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal },
+      { sandbox, openai: deps.openai, events: sink, ops, store: deps.store.forRun(run.runId), attachments: deps.store, logger: log, describePerson: deps.describePerson, signal: watchdog.signal, checkpoint: recorder?.record },
     );
 
     // The commit must not walk a tree the sandbox can still change (finishCheckout measures it
@@ -197,6 +213,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   } finally {
     cancel.stop();
     watchdog?.stop();
+    await recorder?.close();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
@@ -213,6 +230,8 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     log.error({ err: e }, 'could not record the end of the turn');
     return undefined;
   });
+  // The turn's work is in its commit (or was dropped): its checkpoints are not needed any more.
+  if (ended && repo && deps.checkpoints) await dropCheckpoints({ checkpoints: deps.checkpoints, repo, taskId: task.id, pushedTo: pushesCheckpoints(repo, deps.config.approvalFor(repo, task.channel)) ? repo.pushUrl : undefined, log });
   if (!ended || ended.status === 'cancelled') return;
   // Replies that came in as the turn ended were acknowledged (👀) but never reached the model:
   // they become the next turn rather than being dropped. (A reply can no longer be added as

@@ -28,7 +28,8 @@ export interface SetupPlan {
 export async function planSetup(cache: SetupCache | undefined, repo: RepoConfig, checkout: TaskCheckout, log: Logger): Promise<SetupPlan> {
   if (!cache || repo.setup.length === 0) return {};
   try {
-    const key = await cache.key({ repo: repo.name, image: repo.image, setup: repo.setup, mirrorDir: checkout.mirrorDir, commit: checkout.startSha });
+    // A checkout restored from a checkpoint has that checkpoint's lockfiles.
+    const key = await cache.key({ repo: repo.name, image: repo.image, setup: repo.setup, mirrorDir: checkout.mirrorDir, commit: checkout.restoredFrom ?? checkout.startSha });
     return { key, file: await cache.lookup(key) };
   } catch (e) {
     log.warn({ err: e }, 'could not look the setup up in the setup cache; running it');
@@ -83,9 +84,9 @@ export async function setupStep(input: SetupInput): Promise<CodexError | undefin
   return undefined;
 }
 
-/** The checkout holds the base branch's own content (a first turn on the repo's base branch). */
+/** The checkout holds the base branch's own content (a first turn on the repo's base branch, not restored from a checkpoint of the agent's work). */
 function onBaseContent({ task, repo, checkout }: Pick<SetupInput, 'task' | 'repo' | 'checkout'>): boolean {
-  return task.baseBranch === repo.baseBranch && checkout.startSha === checkout.baseSha;
+  return task.baseBranch === repo.baseBranch && checkout.startSha === checkout.baseSha && checkout.restoredFrom === undefined;
 }
 
 /**
@@ -96,9 +97,9 @@ function onBaseContent({ task, repo, checkout }: Pick<SetupInput, 'task' | 'repo
  * policy asks for network commands; declined or unanswered, setup runs without network.
  */
 async function setupMayUseNetwork(input: SetupInput): Promise<boolean> {
-  const { task, repo, policy } = input;
+  const { task, repo, policy, checkout } = input;
   if (onBaseContent(input) || !policy.network) return true;
-  const what = task.baseBranch !== repo.baseBranch ? `branch ${task.baseBranch}` : 'changes the agent made in earlier turns';
+  const what = task.baseBranch !== repo.baseBranch ? `branch ${task.baseBranch}` : checkout.restoredFrom ? 'changes the agent made in this turn (restored after its worker stopped)' : 'changes the agent made in earlier turns';
   const answer = await askPerson(input, {
     kind: 'network',
     command: repo.setup.join('\n'),

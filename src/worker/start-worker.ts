@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { Checkpoints } from '../runner/checkpoints.js';
 import { createDockerClient } from '../runner/docker-client.js';
-import { reapOrphans } from '../runner/reap-orphans.js';
+import { reapOrphans, reapSupersededRuns } from '../runner/reap-orphans.js';
 import { snapshotSkills } from '../runner/skills-snapshot.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { SetupCache } from '../runner/setup-cache.js';
@@ -85,12 +86,20 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     store,
     lifecycle: new TaskLifecycle(store, followUps, { progress: new RenderProgress(redis, prefix), timeoutMs: DELIVERY_WAIT_MS }),
     workspace: new Workspace({ dataDir: config.dataDir, logger, gitAuth }),
+    checkpoints: new Checkpoints({ dataDir: config.dataDir, gitAuth }),
     codeHosts,
     setupCache: new SetupCache({ dir: join(config.dataDir, 'setup-cache'), maxBytes: config.file.cache.maxGb * 1024 ** 3, docker, logger }),
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
-    createSandbox: (repo, checkout) => createTaskSandbox({ repo, checkout, docker, project: prefix, logger, skillsDir }),
+    createSandbox: (repo, checkout, runId) => createTaskSandbox({ repo, checkout, docker, project: prefix, runId, workerId: id, logger, skillsDir }),
+    reapSupersededRuns: async (taskId, runId) => {
+      const removed = await reapSupersededRuns({ docker, project: prefix, taskId, runId }).catch((e: unknown) => {
+        logger.warn({ err: e, taskId }, 'could not remove the sandboxes of earlier runs of the task');
+        return [];
+      });
+      if (removed.length) logger.info({ taskId, removed }, 'removed the sandboxes of a stopped run of the task');
+    },
     describePerson: input.describePerson,
     blockingRedis: () => {
       const blocking = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
