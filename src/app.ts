@@ -7,6 +7,7 @@ import type { Worker } from 'bullmq';
 import { registerCodexCommand } from './slack/codex-command.js';
 import { readStartConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { withTimeout } from './util/with-timeout.js';
 import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
 import { registerSessionEvents } from './slack/session-events.js';
@@ -124,15 +125,18 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     port,
     worker,
     stop(graceMs?: number) {
+      // Every step after the worker's is bounded: with Redis (or Slack) gone, each would wait for
+      // it for ever, and a stopping process must exit within its grace period whatever is down.
+      const bounded = (what: string, step: Promise<unknown>) => withTimeout(step, STOP_STEP_MS, 'timeout', what).catch((e: unknown) => logger.warn({ err: e }, `could not stop cleanly: ${what}`));
       stopping ??= (async () => {
         identity.stop();
-        await slackApp?.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not stop the slack app'));
+        await bounded('the slack app', slackApp?.stop() ?? Promise.resolve());
         await worker?.stop(graceMs);
         home.stop();
-        await automationRunner?.close().catch(() => undefined);
-        await automations.close().catch(() => undefined);
-        await renderers.stop();
-        await queue.close().catch(() => undefined);
+        await bounded('the automation runner', automationRunner?.close() ?? Promise.resolve());
+        await bounded('the automations queue', automations.close());
+        await bounded('the renderers', renderers.stop());
+        await bounded('the task queue', queue.close());
         redis.disconnect();
       })();
       return stopping;
@@ -158,9 +162,22 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  exitOnSignals(codex, logger, config.env.CODEX_STOP_GRACE_SEC * 1000);
+}
+
+/**
+ * SIGTERM and SIGINT stop the process: no new tasks, running turns handed back within
+ * `graceMs`, then exit. Whatever hangs (Redis, Docker, Slack gone), the process exits at
+ * `graceMs` + STOP_MARGIN_MS; docker-compose.yml's stop_grace_period is longer than that.
+ */
+export function exitOnSignals(codex: CodexProcess, logger: Logger, graceMs: number): void {
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down: no new tasks; waiting for running ones');
-    codex.stop().then(
+    logger.info({ signal, graceMs }, 'shutting down: no new tasks; waiting for running ones');
+    setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown did not finish within the grace period; exiting anyway');
+      process.exit(1);
+    }, graceMs + STOP_MARGIN_MS).unref();
+    codex.stop(graceMs).then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error({ err: e }, 'shutdown failed');
@@ -171,6 +188,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
+
+/** How long each step of the shutdown after the worker's may take. */
+const STOP_STEP_MS = 3_000;
+/** What the whole shutdown may take beyond the grace period (the bounded steps after the worker's). */
+const STOP_MARGIN_MS = 20_000;
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 if (invokedDirectly) {

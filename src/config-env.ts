@@ -27,6 +27,12 @@ export const envSchema = z.object({
     CODEX_DATA_DIR: nonEmpty.default('.codex-data'),
     CODEX_SANDBOX_IMAGE: nonEmpty.default('codex-sandbox:latest'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /**
+     * Seconds a stopping process (SIGTERM) gives itself: running turns are handed back within
+     * it, and the process exits by then whatever state Redis, Docker, Slack or the model are in.
+     * docker-compose.yml's stop_grace_period must be longer.
+     */
+    CODEX_STOP_GRACE_SEC: z.coerce.number().int().min(1).max(3600).default(60),
     /** Key prefix in Redis, so several installations (or test runs) can share one Redis. */
     CODEX_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').default('codex'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { silentLogger, type Logger } from '../logger.js';
-import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_RUN_ID, LABEL_TASK_ID } from './labels.js';
+import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_RUN_ID, LABEL_TASK_ID, LABEL_WORKER } from './labels.js';
 
 export interface ReapOptions {
   /** True when the task still runs somewhere; its containers are left alone. */
@@ -84,4 +84,12 @@ export async function reapSupersededRuns(options: { docker: Docker; project: str
     );
   }
   return removed;
+}
+
+/** Removes every container worker `workerId` made (its `codex.worker` label): the end of a shutdown whose turns did not stop in time. */
+export async function removeWorkerContainers(options: { docker: Docker; project: string; workerId: string }): Promise<string[]> {
+  const { docker } = options;
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_WORKER}=${options.workerId}`] } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)))));
+  return containers.map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id);
 }

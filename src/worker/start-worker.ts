@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { Checkpoints } from '../runner/checkpoints.js';
 import { createDockerClient } from '../runner/docker-client.js';
-import { reapOrphans, reapSupersededRuns } from '../runner/reap-orphans.js';
+import { reapOrphans, reapSupersededRuns, removeWorkerContainers } from '../runner/reap-orphans.js';
 import { snapshotSkills } from '../runner/skills-snapshot.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { SetupCache } from '../runner/setup-cache.js';
@@ -27,6 +27,7 @@ import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-
 import { holdLock } from './hold-lock.js';
 import { warnUnreachable } from './warn-unreachable.js';
 import { runDeliveryJob } from './delivery-job.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 const HEARTBEAT_MS = 5_000;
 const REAP_MS = 5 * 60_000;
@@ -34,8 +35,10 @@ const SWEEP_MS = 60_000;
 const SWEEP_GRACE_MS = 2 * 60_000;
 /** On shutdown, running turns get this long to finish before they are handed back to the queue. */
 const HAND_BACK_AFTER_MS = 15_000;
-/** The whole shutdown; docker-compose.yml's stop_grace_period must be longer. */
-const STOP_GRACE_MS = 60_000;
+/** How long each Redis call of the shutdown may take: Redis may be gone, and the process must exit anyway. */
+const SHUTDOWN_CALL_MS = 2_000;
+/** How long removing this worker's sandboxes at the end of a shutdown may take (the Docker engine may be gone). */
+const SHUTDOWN_DOCKER_MS = 10_000;
 /** A turn's end waits at most this long for its summary to reach Slack (see TaskLifecycle.endTurn): as long as Slack's rate limits make it take, but not for ever. */
 const DELIVERY_WAIT_MS = 10 * 60_000;
 
@@ -226,7 +229,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   return {
     id,
     sweep,
-    async stop(graceMs = STOP_GRACE_MS, handBackAfterMs = HAND_BACK_AFTER_MS) {
+    async stop(graceMs = config.env.CODEX_STOP_GRACE_SEC * 1000, handBackAfterMs = HAND_BACK_AFTER_MS) {
       clearInterval(heartbeat);
       clearInterval(reaper);
       clearInterval(sweeper);
@@ -236,13 +239,21 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       // jobs left are resumed elsewhere once their locks expire.
       const closing = worker.close();
       const wait = (ms: number) => Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
-      if (!(await wait(Math.min(handBackAfterMs, graceMs)))) {
+      // Half the grace period at most, so the turns handed back have time to stop their sandboxes.
+      const handBackAt = Math.min(handBackAfterMs, graceMs / 2);
+      if (!(await wait(handBackAt))) {
         logger.info({ workerId: id, running: [...running] }, 'handing running tasks back to the queue');
         worker.cancelAllJobs(SHUTDOWN);
-        if (!(await wait(Math.max(0, graceMs - handBackAfterMs)))) logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; stopping without them');
+        if (!(await wait(Math.max(0, graceMs - handBackAt)))) {
+          // Their runs are stuck (Redis or Docker gone): remove their sandboxes here, so nothing
+          // of this process keeps running; the turns resume elsewhere once their locks expire.
+          logger.warn({ workerId: id, running: [...running] }, 'tasks still running after the grace period; removing their sandboxes and stopping without them');
+          await withTimeout(removeWorkerContainers({ docker, project: prefix, workerId: id }), SHUTDOWN_DOCKER_MS).catch((e: unknown) => logger.warn({ err: e }, 'could not remove the sandboxes of this worker'));
+        }
       }
-      await removeHeartbeat(redis, prefix, id).catch(() => undefined);
-      await followUps.close().catch(() => undefined);
+      // Each bounded: with Redis gone, these would wait for it for ever.
+      await withTimeout(removeHeartbeat(redis, prefix, id), SHUTDOWN_CALL_MS).catch(() => undefined);
+      await withTimeout(followUps.close(), SHUTDOWN_CALL_MS).catch(() => undefined);
       redis.disconnect();
       logger.info({ workerId: id }, 'worker stopped');
     },
