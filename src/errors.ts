@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'branch_moved'
   | 'branch_not_found'
   | 'checkpoint_missing'
+  | 'docker_unavailable'
   | 'codehost_auth_failed'
   | 'codehost_error'
   | 'codehost_not_installed'

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
 import { execInContainer } from './docker-exec.js';
 import { egressFor } from './egress.js';
+import { ENGINE_RESTARTED_OUTPUT, isEngineLost, neverConnected, waitForEngine } from './engine-watch.js';
 import { DEFAULT_PROJECT } from './labels.js';
 import { runInSibling } from './network-sibling.js';
 import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
@@ -52,6 +53,8 @@ export interface DockerSandboxOptions {
 }
 
 const FILE_OP_TIMEOUT_MS = 30_000;
+/** A command the engine's restart stopped (see engine-watch.ts). */
+const ENGINE_RESTARTED = 'engine-restarted' as const;
 /**
  * Commands start in /workspace and change to their cwd themselves: Docker would fail an exec
  * whose WorkingDir is missing, and for a new container it would create it as root inside the
@@ -125,13 +128,21 @@ export class DockerSandbox implements Sandbox {
     const base = { timeoutMs: this.timeoutMs(options.timeoutMs), signal: options.signal, capBytes: this.options.outputCapBytes ?? 64 * 1024, stdin };
     if (this.stopped) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
     if (options.signal?.aborted) return { exitCode: -1, stdout: '', stderr: '', durationMs: 0, timedOut: false, aborted: true, truncated: false };
-    const raw = await this.run(command, cwd, env, base, options.network === true).catch((e: unknown) => {
+    const raw = await this.run(command, cwd, env, base, options.network === true).catch(async (e: unknown) => {
       if (CodexError.isInstance(e)) throw e;
       // stop() removed the container under the command (it was being started): the command was stopped, not broken.
       if (this.stopped) return undefined;
+      // Nothing reached the engine: once it is back, the command runs as if nothing happened.
+      if (neverConnected(e)) return this.recover().then(() => this.run(command, cwd, env, base, options.network === true));
+      if (isEngineLost(e)) return this.recover();
       throw new CodexError('sandbox_exec_failed', `Docker could not run the command: ${(e as Error).message}`, { cause: e, retryable: true, userMessage: 'The sandbox could not run a command; check that Docker is running, then retry the task.' });
     });
     if (!raw) return { exitCode: 137, stdout: '', stderr: 'The sandbox was stopped while this command started.\n', durationMs: 0, timedOut: false, aborted: true, truncated: false };
+    // -1: Docker could not tell the exit code; 137, 143: killed. If the container (or the engine) is down, the engine stopped the command.
+    if (raw === ENGINE_RESTARTED || ([-1, 137, 143].includes(raw.exitCode) && !raw.aborted && !raw.timedOut && (await this.containerDown()))) {
+      if (raw !== ENGINE_RESTARTED) await this.recover();
+      return { exitCode: -1, stdout: '', stderr: ENGINE_RESTARTED_OUTPUT, durationMs: raw === ENGINE_RESTARTED ? 0 : raw.durationMs, timedOut: false, aborted: false, truncated: false };
+    }
     const result: ExecResult = {
       exitCode: raw.exitCode,
       stdout: raw.stdout.text(),
@@ -211,9 +222,41 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
+  /** True when the engine cannot be reached or says the sandbox's container is not running. */
+  private async containerDown(): Promise<boolean> {
+    const container = await this.started?.catch(() => undefined);
+    if (!container || this.stopped) return false;
+    return container.inspect().then(
+      (info) => !info.State.Running,
+      (e: unknown) => isEngineLost(e),
+    );
+  }
+
+  /**
+   * The engine went away under a command (see engine-watch.ts): waits for it to answer again
+   * (throws `docker_unavailable` when it does not in time) and starts the container again.
+   */
+  private async recover(): Promise<typeof ENGINE_RESTARTED> {
+    this.log.warn('the Docker engine went away under a command; waiting for it to come back');
+    await waitForEngine(this.docker);
+    const container = await this.started?.catch(() => undefined);
+    if (container && !this.stopped) {
+      await container.start().catch(async (e: { statusCode?: number }) => {
+        if (e.statusCode === 304) return; // already running
+        if (e.statusCode !== 404) throw e;
+        this.started = undefined; // the engine lost it: a new one on the same checkout
+        await this.start();
+      });
+    }
+    this.log.info('the Docker engine is back; the sandbox runs again');
+    return ENGINE_RESTARTED;
+  }
+
   /** Removes the container and any network sibling still running; idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // An engine that is restarting gets its time to come back: the containers must be removed.
+    if (!(await this.docker.ping().then(() => true, () => false))) await waitForEngine(this.docker).catch(() => undefined);
     const started = this.started;
     this.started = undefined;
     const containers = [...this.siblings];
@@ -272,9 +315,20 @@ export class DockerSandbox implements Sandbox {
   }
 
   private async runScript(script: string, args: string[], stdin?: Buffer, capBytes = 64 * 1024) {
-    const raw = await this.withContainer((container) =>
-      execInContainer({ container, argv: ['bash', '-c', script, 'sandbox-file', ...args], user: this.userSpec(), workingDir: '/workspace', stdin, timeoutMs: FILE_OP_TIMEOUT_MS, capBytes, restart: () => this.restart(), logger: this.log }),
-    );
+    const once = () =>
+      this.withContainer((container) =>
+        execInContainer({ container, argv: ['bash', '-c', script, 'sandbox-file', ...args], user: this.userSpec(), workingDir: '/workspace', stdin, timeoutMs: FILE_OP_TIMEOUT_MS, capBytes, restart: () => this.restart(), logger: this.log }),
+      );
+    // A file operation is atomic and can simply run again once the engine is back.
+    let raw = await once().catch(async (e: unknown) => {
+      if (!isEngineLost(e) || this.stopped) throw e;
+      await this.recover();
+      return once();
+    });
+    if (raw.exitCode === -1 && !raw.timedOut && (await this.containerDown())) {
+      await this.recover();
+      raw = await once();
+    }
     return { exitCode: raw.exitCode, stdout: raw.stdout.bytes(), stderr: raw.stderr.text(), truncated: raw.stdout.truncated };
   }
 }

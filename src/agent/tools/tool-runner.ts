@@ -39,6 +39,8 @@ export async function runToolCall(tools: readonly Tool[], call: { name: string; 
   } catch (e) {
     // A run that lost its turn stops here: nothing more of it may reach the model or Redis.
     if (CodexError.isInstance(e) && e.code === 'run_superseded') throw e;
+    // Nor one whose sandbox is gone for good (the Docker engine did not come back): its sentence ends the turn.
+    if (CodexError.isInstance(e) && e.code === 'docker_unavailable') throw e;
     if (CodexError.isInstance(e)) return `Error: ${e.message}`;
     ctx.logger.error({ err: e, tool: tool.name }, 'tool failed');
     return `Error: ${tool.name} failed: ${errorMessage(e)}`;
