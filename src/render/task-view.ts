@@ -146,14 +146,8 @@ export class TaskView {
         break;
       }
       case 'setup_restored':
-        this.notice(out, event.seq, renderSetupRestored(event));
-        break;
       case 'turn_resumed':
-        this.notice(out, event.seq, renderTurnResumed(event));
-        break;
       case 'branch_pushed':
-        this.notice(out, event.seq, renderBranchPushed(event));
-        break;
       case 'pull_request_opened':
       case 'pull_request_updated':
       case 'pull_request_closed':
@@ -261,9 +255,13 @@ export class TaskView {
   }
 }
 
-type DeliveryEvent = Event<'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
+/** Events the thread shows as one notice each: the turn's setup, a resume, and the delivery of its work. */
+type DeliveryEvent = Event<'setup_restored' | 'turn_resumed' | 'branch_pushed' | 'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
 
 const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<DeliveryEvent, { type: K }>) => SlackMessage } = {
+  setup_restored: renderSetupRestored,
+  turn_resumed: renderTurnResumed,
+  branch_pushed: renderBranchPushed,
   pull_request_opened: renderPullRequestOpened,
   pull_request_updated: renderPullRequestUpdated,
   pull_request_closed: renderPullRequestClosed,
@@ -286,3 +284,4 @@ export function replayTask(taskId: string, events: readonly TaskEvent[], decider
   outputs.push(...view.flush());
   return { state: view.state, outputs };
 }
+
