@@ -1,13 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 
 /*
  * A Docker engine of the test's own (a second `dockerd` with its own socket, data root, exec
- * root and containerd namespace, no bridge and no iptables rules), so a test can restart the
+ * root, containerd namespace and bridge, and no iptables rules), so a test can restart the
  * engine under a running task without touching the shared engine other tests use. Needs root,
  * as dockerd does. The sandbox image is copied in with `docker save | docker load`.
+ *
+ * Never `--bridge=none`: a dockerd started so deletes the host's `docker0` interface, which
+ * the shared engine's default network needs. This engine gets a bridge of its own instead.
  */
 
 export interface PrivateDocker {
@@ -22,13 +26,17 @@ export interface PrivateDocker {
 export async function startPrivateDocker(options: { images: string[] }): Promise<PrivateDocker> {
   // Short: the socket path must fit in sun_path.
   const dir = mkdtempSync('/tmp/cpd-');
+  const bridge = `cpd${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  execFileSync('ip', ['addr', 'add', `10.254.${randomInt(256)}.1/24`, 'dev', bridge]);
+  execFileSync('ip', ['link', 'set', bridge, 'up']);
   const socket = join(dir, 'docker.sock');
   const host = `unix://${socket}`;
   const docker = new Docker({ socketPath: socket });
   let child: ChildProcess | undefined;
   let log = '';
   const launch = async () => {
-    const proc = spawn('dockerd', ['--host', host, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false', '--ip6tables=false', '--containerd-namespace', `cpd-${dir.slice(-6)}`, '--containerd-plugins-namespace', `cpd-plugins-${dir.slice(-6)}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('dockerd', ['--host', host, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--containerd-namespace', `cpd-${dir.slice(-6)}`, '--containerd-plugins-namespace', `cpd-plugins-${dir.slice(-6)}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     child = proc;
@@ -48,13 +56,29 @@ export async function startPrivateDocker(options: { images: string[] }): Promise
     await exited;
     child = undefined;
   };
-  await launch();
-  for (const image of options.images) {
-    await new Promise<void>((resolve, reject) => {
-      const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const load = spawn('docker', ['load', '--quiet'], { env: { ...process.env, DOCKER_HOST: host }, stdio: [save.stdout!, 'ignore', 'inherit'] });
-      load.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker load of ${image} failed (${code})`))));
-    });
+  const cleanup = async () => {
+    const left = await docker.listContainers({ all: true }).catch(() => []);
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      execFileSync('ip', ['link', 'del', bridge]);
+    } catch {
+      // already gone
+    }
+  };
+  try {
+    await launch();
+    for (const image of options.images) {
+      await new Promise<void>((resolve, reject) => {
+        const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const load = spawn('docker', ['load', '--quiet'], { env: { ...process.env, DOCKER_HOST: host }, stdio: [save.stdout!, 'ignore', 'inherit'] });
+        load.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker load of ${image} failed (${code})`))));
+      });
+    }
+  } catch (e) {
+    await cleanup();
+    throw e;
   }
   return {
     host,
@@ -64,11 +88,6 @@ export async function startPrivateDocker(options: { images: string[] }): Promise
       if (restartOptions.downForMs) await new Promise((r) => setTimeout(r, restartOptions.downForMs));
       await launch();
     },
-    async stop() {
-      const left = await docker.listContainers({ all: true }).catch(() => []);
-      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-      await halt();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: cleanup,
   };
 }
