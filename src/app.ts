@@ -192,7 +192,7 @@ export function exitOnSignals(codex: CodexProcess, logger: Logger, graceMs: numb
 /** How long each step of the shutdown after the worker's may take. */
 const STOP_STEP_MS = 3_000;
 /** What the whole shutdown may take beyond the grace period (the bounded steps after the worker's). */
-const STOP_MARGIN_MS = 20_000;
+export const STOP_MARGIN_MS = 20_000;
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 if (invokedDirectly) {
