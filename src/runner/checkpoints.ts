@@ -51,7 +51,7 @@ export class Checkpoints {
     this.author = options.author ?? { name: 'Codex', email: 'codex@localhost' };
   }
 
-  /** The private index of one run's checkpoints; delete it with `forget` when the run ends. */
+  /** The private index of one run's checkpoints; delete it with `forget` when the run ends (Workspace.reapCheckouts deletes a dead run's by this name). */
   indexFileOf(checkout: Pick<TaskCheckout, 'dir'>): string {
     return join(this.options.dataDir, 'tmp', `checkpoint-index-${basename(checkout.dir)}`);
   }

@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { CodexError } from '../errors.js';
@@ -221,6 +221,8 @@ export class Workspace {
       const taskId = name.split('.')[0]!;
       if (await Promise.resolve(input.isLive(taskId)).catch(() => true)) continue;
       await removeTree(join(root, name));
+      // The dead run's checkpoint index (named after its checkout: Checkpoints.indexFileOf).
+      await rm(join(this.options.dataDir, 'tmp', `checkpoint-index-${name}`), { force: true });
       removed.push(taskId);
     }
     if (removed.length) this.log.info({ removed }, 'removed checkouts of tasks that no longer run');

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, message, reply, userMessages, type RecordedRequest } from '../fakes/model-server.js';
@@ -81,10 +83,50 @@ describe('a worker killed mid-turn', () => {
     expect(e.mirrorGit('rev-list', '--count', `${git(e.upstream, 'rev-parse', 'main')}..${task.branch}`)).toBe('1');
     expect(e.mirrorGit('show', `${task.branch}:src/math.js`)).toContain('a + b');
     expect(e.mirrorGit('show', `${task.branch}:notes/progress.txt`)).toBe('restored-from-checkpoint');
+    for (let i = 0; i < 100 && e.mirrorGit('for-each-ref', 'refs/codex/'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(e.mirrorGit('for-each-ref', 'refs/codex/')).toBe('');
 
     // Nothing of the dead worker's run is left on the engine.
     expect(await deadContainers()).toEqual([]);
     expect(await docker.listContainers({ all: true, filters: { label: [`codex.run-id=${dead.runId}`] } })).toEqual([]);
+  });
+
+  it('resumes on another host from the checkpoint pushed upstream, with pushBranches on', { timeout: 240_000 }, async () => {
+    let step = 0;
+    e = await startE2E({
+      env: { CODEX_ROLE: 'app' },
+      repo: { pushBranches: true },
+      script: (req) => {
+        if (resumed(req)) return reply(message('Fixed add on the other host.'));
+        step += 1;
+        if (step === 1) return reply(functionCall('apply_patch', { input: FIX_PATCH }), functionCall('apply_patch', { input: NOTES_PATCH }));
+        return reply(functionCall('shell', { command: SLOW, timeout_ms: 60_000 }));
+      },
+    });
+    const first = await startWorkerProcess(workerEnv(e, { LOCK_MS: '5000', STALLED_MS: '2000' }));
+    workers.push(first);
+    const { taskId } = await startTask(e, 'fix add, take notes, then check');
+    await waitEvent(e, taskId, 'command_started', (ev) => ev.command === SLOW, 90_000);
+    // The checkpoint of step 2 reached the upstream.
+    const checkpointRef = `refs/codex/checkpoints/${taskId}`;
+    const pushed = () => execFileSync('git', ['-c', 'safe.directory=*', 'for-each-ref', '--format=%(objectname)', checkpointRef], { cwd: e!.upstream, encoding: 'utf8' }).trim();
+    for (let i = 0; i < 100 && !pushed(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pushed()).not.toBe('');
+    await killWorker(first);
+
+    // Another host: its own data directory, so its own mirror, without the checkpoint or the branch.
+    const otherHost = join(e.dataDir, '..', 'other-host');
+    const second = await startWorkerProcess(workerEnv(e, { LOCK_MS: '5000', STALLED_MS: '2000', CODEX_DATA_DIR: otherHost }));
+    workers.push(second);
+    const task = await waitStatus(e, taskId, 'done', 150_000);
+    const events = await e.store.readEvents(taskId);
+    expect(events.filter((ev) => ev.type === 'turn_resumed')).toEqual([expect.objectContaining({ restoredStep: 2, rerun: [SLOW] })]);
+    expect(outputs(e.model.requests.find(resumed)!).at(-1)).toContain('restored-from-checkpoint');
+    // The branch was pushed from the other host with both edits; the pushed checkpoint is gone.
+    expect(git(e.upstream, 'show', `${task.branch}:src/math.js`)).toContain('a + b');
+    expect(git(e.upstream, 'show', `${task.branch}:notes/progress.txt`)).toBe('restored-from-checkpoint');
+    // (dropped right after the turn's end is recorded)
+    for (let i = 0; i < 100 && pushed(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pushed()).toBe('');
   });
 });
