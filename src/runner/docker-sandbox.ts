@@ -39,6 +39,8 @@ export interface DockerSandboxOptions {
   egressImage?: string;
   /** OCI runtime of the sandbox and its network siblings (RepoConfig.runtime; `runsc` for gVisor). */
   runtime?: string;
+  /** How long to wait for an engine that went away before the turn is given up (default ENGINE_WAIT_MS). */
+  engineWaitMs?: number;
   /** The worker run and process this sandbox belongs to (`codex.run-id` and `codex.worker` labels). */
   runId?: string;
   workerId?: string;
@@ -238,7 +240,7 @@ export class DockerSandbox implements Sandbox {
    */
   private async recover(): Promise<typeof ENGINE_RESTARTED> {
     this.log.warn('the Docker engine went away under a command; waiting for it to come back');
-    await waitForEngine(this.docker);
+    await waitForEngine(this.docker, this.options.engineWaitMs);
     const container = await this.started?.catch(() => undefined);
     if (container && !this.stopped) {
       await container.start().catch(async (e: { statusCode?: number }) => {
@@ -256,7 +258,7 @@ export class DockerSandbox implements Sandbox {
   async stop(): Promise<void> {
     this.stopped = true;
     // An engine that is restarting gets its time to come back: the containers must be removed.
-    if (!(await this.docker.ping().then(() => true, () => false))) await waitForEngine(this.docker).catch(() => undefined);
+    if (!(await this.docker.ping().then(() => true, () => false))) await waitForEngine(this.docker, this.options.engineWaitMs).catch(() => undefined);
     const started = this.started;
     this.started = undefined;
     const containers = [...this.siblings];

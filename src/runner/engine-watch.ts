@@ -29,11 +29,12 @@ export function neverConnected(e: unknown): boolean {
 }
 
 /** The turn's end when the engine does not come back in time. */
-export function engineGoneError(cause?: unknown): CodexError {
-  return new CodexError('docker_unavailable', `the Docker engine did not answer within ${ENGINE_WAIT_MS} ms`, {
+export function engineGoneError(waitedMs: number, cause?: unknown): CodexError {
+  const waited = waitedMs >= 60_000 ? `${Math.round(waitedMs / 60_000)} minute${waitedMs >= 90_000 ? 's' : ''}` : `${Math.round(waitedMs / 1000)} seconds`;
+  return new CodexError('docker_unavailable', `the Docker engine did not answer within ${waitedMs} ms`, {
     cause,
     retryable: true,
-    userMessage: `The Docker engine on the worker stopped while this turn ran and did not come back within ${ENGINE_WAIT_MS / 60_000} minutes, so the turn was stopped; its earlier turns' work is on the branch. Reply in this thread to try again once Docker runs again (whoever runs this bot can check it with \`npm run doctor\`).`,
+    userMessage: `The Docker engine on the worker stopped while this turn ran and did not come back within ${waited}, so the turn was stopped; its earlier turns' work is on the branch. Reply in this thread to try again once Docker runs again (whoever runs this bot can check it with \`npm run doctor\`).`,
   });
 }
 
@@ -48,7 +49,7 @@ export async function waitForEngine(docker: Docker, timeoutMs = ENGINE_WAIT_MS):
     } catch (e) {
       last = e;
     }
-    if (Date.now() >= deadline) throw engineGoneError(last);
+    if (Date.now() >= deadline) throw engineGoneError(timeoutMs, last);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -20,6 +20,9 @@ export interface PrivateDocker {
   docker: Docker;
   /** Stops the engine as `systemctl restart docker` does (SIGTERM: it stops its containers), and starts it again. */
   restart(options?: { downForMs?: number }): Promise<void>;
+  /** Stops the engine (SIGTERM) and leaves it down until `up`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +91,8 @@ export async function startPrivateDocker(options: { images: string[] }): Promise
       if (restartOptions.downForMs) await new Promise((r) => setTimeout(r, restartOptions.downForMs));
       await launch();
     },
+    down: halt,
+    up: launch,
     stop: cleanup,
   };
 }
