@@ -62,7 +62,18 @@ export interface CheckpointRecorder {
  * checkpoint that cannot be made is logged and skipped: the turn goes on. With `pushTo`, each
  * is pushed in the background, newest last; a push that fails is logged.
  */
-export function checkpointRecorder(input: { checkpoints: Checkpoints; repo: RepoConfig; checkout: TaskCheckout; sandbox: Sandbox; task: Pick<TaskRecord, 'id'>; parent?: string; pushTo?: string; log: Logger }): CheckpointRecorder {
+export function checkpointRecorder(input: {
+  checkpoints: Checkpoints;
+  repo: RepoConfig;
+  checkout: TaskCheckout;
+  sandbox: Sandbox;
+  task: Pick<TaskRecord, 'id'>;
+  /** Whether the checkout is over its limits (Workspace.measureCheckout): such a tree is not hashed; the watchdog ends the turn. */
+  overLimits: () => Promise<boolean>;
+  parent?: string;
+  pushTo?: string;
+  log: Logger;
+}): CheckpointRecorder {
   const { checkpoints, checkout, sandbox, log } = input;
   let parent = input.parent;
   let pushing: Promise<void> = Promise.resolve();
@@ -80,7 +91,11 @@ export function checkpointRecorder(input: { checkpoints: Checkpoints; repo: Repo
       const started = performance.now();
       try {
         const message = `codex: checkpoint of task ${input.task.id}, turn ${step.turn}, step ${step.step}\n\n${step.label}\n`;
-        const commit = await sandbox.freeze(() => checkpoints.record(checkout, { parent, message }));
+        const commit = await sandbox.freeze(async () => ((await input.overLimits()) ? undefined : checkpoints.record(checkout, { parent, message })));
+        if (!commit) {
+          log.warn({ step: step.step }, 'the checkout is over its limits: no checkpoint of it');
+          return undefined;
+        }
         parent = commit;
         log.debug({ step: step.step, commit, ms: Math.round(performance.now() - started) }, 'checkpoint recorded');
         if (input.pushTo) push(input.pushTo);
