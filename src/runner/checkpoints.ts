@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { assertTaskId } from '../tasks/branch-name.js';
@@ -131,6 +131,28 @@ export class Checkpoints {
     const gitDir = mirrorPath(this.options.dataDir, repo.name);
     const r = await runHostGit(['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--', url, `+${ref}:${ref}`], { gitDir, env: await this.authEnv(repo.name), okExitCodes: [128], timeoutMs: GIT_TIMEOUT.transfer });
     return r.exitCode === 0;
+  }
+
+  /**
+   * Deletes the checkpoint refs of tasks that no longer run, in every mirror (a turn whose
+   * worker died and that was then failed by the sweep never dropped its own). A task whose
+   * liveness check throws keeps its ref. Returns the task ids whose refs were deleted.
+   */
+  async reap(isLive: (taskId: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const root = join(this.options.dataDir, 'mirrors');
+    const mirrors = (await readdir(root).catch(() => [] as string[])).filter((n) => n.endsWith('.git'));
+    const removed: string[] = [];
+    for (const mirror of mirrors) {
+      const gitDir = join(root, mirror);
+      const refs = (await runHostGit(['for-each-ref', '--format=%(refname)', REF_PREFIX], { gitDir, timeoutMs: GIT_TIMEOUT.ref })).stdout.split('\n').filter(Boolean);
+      for (const ref of refs) {
+        const taskId = ref.slice(REF_PREFIX.length);
+        if (await Promise.resolve(isLive(taskId)).catch(() => true)) continue;
+        await runHostGit(['update-ref', '-d', ref], { gitDir, timeoutMs: GIT_TIMEOUT.ref });
+        removed.push(taskId);
+      }
+    }
+    return removed;
   }
 
   private async authEnv(repoName: string): Promise<Record<string, string>> {

@@ -130,6 +130,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       (e: unknown) => logger.warn({ err: e }, 'could not reap orphaned sandboxes'),
     );
     await deps.workspace.reapCheckouts({ isLive }).catch((e: unknown) => logger.warn({ err: e }, 'could not reap orphaned checkouts'));
+    await deps.checkpoints?.reap(isLive).catch((e: unknown) => logger.warn({ err: e }, 'could not reap the checkpoints of ended tasks'));
     // Mirrors are garbage-collected here too (`gc --auto`: cheap when there is nothing to do),
     // in the background so a long gc delays neither the start nor the next reap.
     maintaining ??= deps.workspace.maintainMirrors().finally(() => (maintaining = undefined));

@@ -98,4 +98,21 @@ describe('Checkpoints', () => {
     expect(git(remote, 'for-each-ref', checkpointRef(taskId))).toBe('');
     expect(await other.fetch(repo, taskId, remote)).toBe(false);
   });
+
+  it('reaps the refs of tasks that no longer run, and keeps the live ones', async () => {
+    const live = testTaskId();
+    const ended = testTaskId();
+    for (const taskId of [live, ended]) {
+      const c = await workspace.createCheckout({ repo, taskId, runId: 'r1', prompt: 'reap' });
+      writeFileSync(join(c.dir, 'x.txt'), taskId);
+      await checkpoints.record(c, { message: 'step 1\n' });
+      await checkpoints.forget(c);
+      await workspace.removeCheckout(c);
+    }
+    const removed = await checkpoints.reap((taskId) => taskId !== ended);
+    expect(removed).toContain(ended);
+    expect(removed).not.toContain(live);
+    expect(git(mirror(), 'for-each-ref', '--format=%(refname)', checkpointRef(live))).toBe(checkpointRef(live));
+    expect(git(mirror(), 'for-each-ref', checkpointRef(ended))).toBe('');
+  });
 });
