@@ -23,6 +23,7 @@ import { HomeRefresher } from './render/home-refresher.js';
 import { decidersOf } from './tasks/access.js';
 import { Automations } from './tasks/automations.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
+import { CodeChannels } from './tasks/code-channels.js';
 import { MessageRefs } from './tasks/message-refs.js';
 import { TaskQueue } from './tasks/task-queue.js';
 import { TaskStore } from './tasks/task-store.js';
@@ -40,7 +41,7 @@ export interface CodexProcess {
  * Wires the process from config: the Slack app (role `app` or `all`) and the worker (role
  * `worker` or `all`) over one Redis. The only place where adapters meet.
  */
-export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL }), options: { workerTuning?: WorkerTuning } = {}): Promise<CodexProcess> {
+export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL }), options: { workerTuning?: WorkerTuning; archiveSweepMs?: number } = {}): Promise<CodexProcess> {
   const { env } = config;
   const role = env.CODEX_ROLE;
   const prefix = env.CODEX_REDIS_PREFIX;
@@ -87,7 +88,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, home, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, home, refs, codeChannels: new CodeChannels(redis, prefix), poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
@@ -116,6 +117,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     },
     // The App Homes that show a task that moved: its owner's and its repo's approvers'.
     onStatus: (task) => home.touch([task.owner, ...(config.findRepo(task.repo)?.access.approvers ?? [])]),
+    archiveSweepMs: options.archiveSweepMs,
   });
   const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention, tuning: options.workerTuning }) : undefined;
 

@@ -92,6 +92,11 @@ export const slackSettingsSchema = z.object({
   streaming: z.enum(['auto', 'off']).default('auto'),
   /** A stream is stopped and a new one started before it is this old (Slack ends them after five minutes). */
   streamMaxSeconds: z.number().int().min(1).max(290).default(270),
+  /**
+   * One Slack Code channel per task (agents.conversations.create, scope `code_channels:manage`):
+   * context bar, diff and pull request views, steering, approvals and Stop there too. Off by default.
+   */
+  codeChannels: z.boolean().default(false),
 });
 export type SlackSettings = z.infer<typeof slackSettingsSchema>;
 
