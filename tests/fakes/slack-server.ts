@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JSON_ARGS, METHODS, SlackApiError, type Args, type Handler } from './slack-methods.js';
+import { AGENT_METHODS, METHOD_SCOPES, type FakeCodeChannel } from './slack-agents.js';
 import { STREAM_METHODS, type FakeStream } from './slack-streams.js';
 import {
   FAKE_IDS,
@@ -11,12 +12,13 @@ import {
   type FakeFile,
   type FakeFileObject,
   type FakeMessage,
+  type FakeSession,
   type FakeUser,
 } from './slack-workspace.js';
 
-const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS };
+const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS, ...AGENT_METHODS };
 
-export { FAKE_IDS, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
+export { FAKE_IDS, type FakeCodeChannel, type FakeSession, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
 
 /*
  * A fake Slack Web API on a local port, reached through the real `@slack/web-api` client:
@@ -252,9 +254,26 @@ export class FakeSlack {
     return [...this.ws.streams.values()].filter((s) => s.channel === channel && s.threadTs === threadTs).sort((a, b) => Number(a.ts) - Number(b.ts));
   }
 
-  /** The agent session of a thread (agents.sessions.setStatus), with every status it was given. */
-  session(channel: string, threadTs: string): { status: string; title?: string; history: string[] } | undefined {
+  /** The agent session of a thread (agents.sessions.setStatus), with every status and title it was given. */
+  session(channel: string, threadTs: string): FakeSession | undefined {
     return this.ws.sessions.get(`${channel}:${threadTs}`);
+  }
+
+  /** The Slack Code channels created (agents.conversations.create), oldest first. */
+  codeChannels(): FakeCodeChannel[] {
+    return [...this.ws.codeChannels.values()];
+  }
+
+  /**
+   * A person stops a streamed message with Slack's own Stop: it streams no more (appends and
+   * stops answer `message_not_in_streaming_state`). Send the `agent_session_stopped` event
+   * naming it (`streaming_message_ts`) to tell the app.
+   */
+  stopStreamAsPerson(channel: string, ts: string): void {
+    const stream = this.ws.streams.get(`${channel}:${ts}`);
+    if (!stream) throw new Error(`no stream ${channel}:${ts}`);
+    stream.stopped = true;
+    stream.stoppedByPerson = true;
   }
 
   get files(): FakeFile[] {
@@ -348,6 +367,8 @@ export class FakeSlack {
 
     // Like Slack: every answer to a valid token names the scopes granted to it.
     const scopes = { 'x-oauth-scopes': this.scopes.join(',') };
+    const needed = METHOD_SCOPES[method];
+    if (needed && !this.scopes.includes(needed)) return finish(200, { ok: false, error: 'missing_scope', needed, provided: this.scopes.join(',') }, args, scopes);
     const limited = this.takeRateLimit(method);
     if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited), ...scopes });
     const failure = this.failures.get(method)?.shift();
