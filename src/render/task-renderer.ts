@@ -68,7 +68,7 @@ export class TaskRenderer {
   ) {
     this.view = new TaskView(taskId, (t) => deps.deciders({ ...t, channel: this.channel }));
     this.session = new SessionSurface(deps.poster, deps.logger);
-    this.stream = new StreamSurface(taskId, deps.poster, deps.logger);
+    this.stream = new StreamSurface(taskId, deps.poster, deps.logger, (channel, ts) => deps.refs.streamStopped(channel, ts));
     if (deps.poster.settings.codeChannels) this.codeChannel = new CodeChannelSurface(taskId, deps);
   }
 

@@ -11,6 +11,8 @@ export interface SessionStopped {
   thread_ts?: string;
   user: string;
   user_team?: string;
+  /** The streamed messages the person stopped: the app never appends to them again. */
+  streaming_message_ts?: string[];
 }
 
 /**
@@ -27,6 +29,8 @@ export function registerSessionEvents(app: App, deps: SlackDeps): void {
 }
 
 export async function handleSessionStopped(deps: SlackDeps, event: SessionStopped): Promise<void> {
+  // Whoever pressed it, Slack has ended those streams: the renderer must not append to them.
+  await deps.refs.markStreamsStopped(event.channel, event.streaming_message_ts ?? []);
   const taskId = event.thread_ts ? await deps.store.taskForThread(event.channel, event.thread_ts) : await deps.codeChannels.taskOf(event.channel);
   if (!taskId) return;
   const task = await deps.store.getTask(taskId);
