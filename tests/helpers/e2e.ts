@@ -49,6 +49,10 @@ export interface E2EOptions {
   workerTuning?: WorkerTuning;
   /** The product's logger (default: silent, or E2E_LOG's level). */
   logger?: Logger;
+  /** The scopes the fake Slack grants the bot token (default: the manifest's). */
+  slackScopes?: string[];
+  /** How often code channels of tasks whose retention ended are archived (default: a minute). */
+  archiveSweepMs?: number;
 }
 
 export interface E2E {
@@ -100,7 +104,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       slack: { streaming: 'off', ...(options.repoConfig?.slack as Record<string, unknown> | undefined) },
     }),
   );
-  const fake = await startFakeSlack();
+  const fake = await startFakeSlack(options.slackScopes ? { scopes: options.slackScopes } : {});
   const model = await startModelServer({ apiKey: MODEL_KEY, script: options.script });
   const config = loadConfig({
     SLACK_BOT_TOKEN: fake.token,
@@ -118,7 +122,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     ...options.env,
   });
   const logger = options.logger ?? (process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger());
-  const codex = await startCodex(config, logger, { workerTuning: options.workerTuning });
+  const codex = await startCodex(config, logger, { workerTuning: options.workerTuning, archiveSweepMs: options.archiveSweepMs });
   // The test's own view of the product's Redis (a test may point the product at a private one).
   const redis = new Redis(config.env.REDIS_URL);
   redis.on('error', () => undefined);
