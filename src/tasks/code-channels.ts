@@ -13,13 +13,13 @@ import { RETENTION_SEC } from './task-store.js';
  * process claims it first (`claimArchive`).
  */
 export class CodeChannels {
+  private readonly key: (...parts: string[]) => string;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'codex',
-  ) {}
-
-  private key(...parts: string[]): string {
-    return [this.prefix, ...parts].join(':');
+    prefix = 'codex',
+  ) {
+    this.key = (...parts) => [prefix, ...parts].join(':');
   }
 
   /** Links `channel` and `taskId` both ways and schedules a look at the task's retention. */
