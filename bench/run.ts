@@ -5,6 +5,7 @@ import { benchSandboxStart } from './sandbox-start.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
+import { benchStream } from './stream.js';
 
 /*
  * `npm run bench`: the product's figures beside baselines measured in the same run, on this
@@ -92,6 +93,14 @@ const SECTIONS: Section[] = [
     async run() {
       const pr = await benchPullRequest(TASKS);
       return { rows: [[`Open pull request click → PR link in thread, median of ${pr.runs}`, ms(pr.oursMs), ms(pr.apiMs), 'fake GitHub API alone: JWT, token, POST /pulls']] };
+    },
+  },
+  {
+    name: 'stream',
+    describe: `command start → first streamed line, and → first card update: ${TASKS} tasks`,
+    async run() {
+      const stream = await benchStream(TASKS);
+      return { rows: [[`command start → first streamed line, median of ${stream.runs}`, ms(stream.streamMs), ms(stream.cardMs), 'command start → first card update (same tasks)']] };
     },
   },
   // New sections go here, one entry each.
