@@ -70,14 +70,32 @@ export class CodeChannelSurface {
     if (!this.off) this.pending.push({ type: 'output', output });
   }
 
-  /** Opens the channel when needed, then brings it up to date with `state` and what is pending. */
-  async flush(where: Where, state: CardState): Promise<void> {
-    if (this.off || !state.prompt) return;
+  /**
+   * Opens the channel when needed, then brings it up to date with `state` (a snapshot: card
+   * states are never changed in place) and what is pending. Runs behind the thread, never in
+   * its way: the work is chained (in order) and this returns at once, so a slow or rate-limited
+   * code channel never delays the thread. `idle` resolves once the chain has run.
+   */
+  flush(where: Where, state: CardState): void {
+    const items = this.pending;
+    this.pending = [];
+    this.chain = this.chain.then(() => this.bringUpToDate(where, state, items));
+  }
+
+  /** Resolves once everything handed over so far has been shown (or has failed). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private chain: Promise<void> = Promise.resolve();
+
+  private async bringUpToDate(where: Where, state: CardState, items: Pending[]): Promise<void> {
+    if (this.off) return;
+    // Before the task's facts are known there is nothing to name the channel by: keep the items.
+    if (!state.prompt) return void this.pending.unshift(...items);
     if (!(await this.open(where, state))) return;
     const channel = this.channel!;
-    const pending = this.pending;
-    this.pending = [];
-    for (const item of pending) {
+    for (const item of items) {
       await this.safely(item.type === 'event' ? `show ${item.event.type}` : `copy ${item.output.type}`, () => (item.type === 'event' ? this.showEvent(channel, item.event, state) : this.copy(channel, item.output)));
     }
     await this.safely('context bar', () => this.showBar(channel, state));

@@ -160,7 +160,7 @@ export class TaskRenderer {
     await this.deliverAll(this.view.flushDue(Date.now()));
     if (this.where && sessionStatusOf(this.view.state) !== 'processing') await this.stream.end(this.where);
     if (this.where) await this.session.show(this.where, this.view.state);
-    if (this.where) await this.codeChannel?.flush(this.where, this.view.state);
+    if (this.where) this.codeChannel?.flush(this.where, this.view.state);
     if (this.view.state.status !== this.shownStatus) {
       this.shownStatus = this.view.state.status;
       this.deps.onStatus?.({ taskId: this.taskId, repo: this.view.state.repo, owner: this.view.state.owner, channel: this.channel });
@@ -175,7 +175,7 @@ export class TaskRenderer {
     if (!FINAL_STATUSES.has(state.status) || this.stopped) return false;
     // The turn has ended: the final card is delivered before the progress says so.
     await this.deliverAll(this.view.flush());
-    if (this.where) await this.codeChannel?.flush(this.where, state);
+    if (this.where) this.codeChannel?.flush(this.where, state);
     await this.card?.finish(state);
     this.card = undefined;
     await this.deps.progress.setRendered(this.taskId, state.lastSeq);

@@ -100,10 +100,17 @@ describe('Slack Code channels', () => {
     const { taskId } = await startTask(e, 'wait a while');
     await waitEvent(e, taskId, 'command_started');
     const code = await e.fake.waitFor(() => e!.fake.codeChannels()[0]?.status === 'processing' && e!.fake.codeChannels()[0], 20_000);
+    // A stranger's message there steers nothing: they are told, there.
+    await say(e, code.id, other, 'do something else');
+    await e.fake.waitFor(() => e!.fake.ephemerals.find((x) => x.user === other && x.channel === code.id && x.text.includes('steer')), 5_000);
+    expect((await e.store.readOps(taskId, '0')).filter((o) => o.op.type === 'steer')).toEqual([]);
     const stop = (user: string) => e!.sender.event({ type: 'agent_session_stopped', channel: code.id, user, streaming_message_ts: [] });
     await stop(other);
     await e.fake.waitFor(() => ephemeralsFor(e!, other).find((t) => t.includes('stop')), 5_000);
-    expect(e.fake.ephemerals.find((x) => x.user === other)?.channel).toBe(code.id);
+    expect(e.fake.ephemerals.filter((x) => x.user === other).map((x) => [x.channel, x.thread_ts])).toEqual([
+      [code.id, undefined],
+      [code.id, undefined],
+    ]);
     expect((await e.store.readOps(taskId, '0')).filter((o) => o.op.type === 'interrupt')).toEqual([]);
     await stop(owner);
     await waitEvent(e, taskId, 'task_interrupted');
