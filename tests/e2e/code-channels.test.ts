@@ -3,7 +3,8 @@ import { functionCall, lastToolOutput, message, reply, userMessages } from '../f
 import type { FakeMessage } from '../fakes/slack-server.js';
 import { messageEvent } from '../fakes/slack-signing.js';
 import { FAKE_IDS, FIX_PATCH, startE2E, type E2E } from '../helpers/e2e.js';
-import { click, ephemeralsFor, startTask, waitEvent, waitStatus } from '../helpers/thread.js';
+import { startGitHubE2E } from '../helpers/github-e2e.js';
+import { click, ephemeralsFor, replyInThread, startTask, waitEvent, waitStatus } from '../helpers/thread.js';
 
 /*
  * Slack Code channels (config slack.codeChannels): one channel per task, made from the task's
@@ -115,6 +116,28 @@ describe('Slack Code channels', () => {
     await stop(owner);
     await waitEvent(e, taskId, 'task_interrupted');
     await e.fake.waitFor(() => e!.fake.codeChannels()[0]!.status === 'active', 10_000);
+  });
+
+  it('shows the pull request delivery opened as a view and in the context bar, with its state', { timeout: 150_000 }, async () => {
+    const notes = '*** Begin Patch\n*** Add File: NOTES.md\n+notes\n*** End Patch';
+    const withGitHub = await startGitHubE2E({
+      repoConfig: CODE,
+      script: [reply(functionCall('apply_patch', { input: FIX_PATCH })), reply(message('Fixed add.')), reply(functionCall('apply_patch', { input: notes })), reply(message('Notes.'))],
+    });
+    e = withGitHub;
+    const { github } = withGitHub;
+    const { taskId, card } = await startTask(e, '--pr fix add');
+    const opened = await waitEvent(e, taskId, 'pull_request_opened', undefined, 60_000);
+    await waitStatus(e, taskId, 'done', 60_000);
+    const prItem = { key: 'pull-request', label: `PR #${opened.number} · open`, icon: 'link', url: opened.url, item_type: 'info' };
+    await e.fake.waitFor(() => e!.fake.codeChannels()[0]?.contextBar.some((i) => i.key === 'pull-request'), 20_000);
+    expect(e.fake.codeChannels()[0]!.contextBar).toContainEqual(prItem);
+    expect([...e.fake.codeChannels()[0]!.views.values()].find((v) => v.type === 'pull_request')).toMatchObject({ pr_url: opened.url });
+    // Merged on GitHub before a follow-up: the bar says so.
+    github.closePull('acme', 'calc', opened.number, true);
+    await replyInThread(e, card.ts, owner, 'add notes');
+    await waitEvent(e, taskId, 'pull_request_closed', undefined, 60_000);
+    await e.fake.waitFor(() => e!.fake.codeChannels()[0]!.contextBar.some((i) => i.key === 'pull-request' && i.label === `PR #${opened.number} · merged`), 30_000);
   });
 
   it('shows a diff over 1 MB cut, with a last line saying so', { timeout: 90_000 }, async () => {
