@@ -187,7 +187,8 @@ export class CodeChannelSurface {
   private async showSession(channel: string, state: CardState): Promise<void> {
     const status = sessionStatusOf(state);
     if (status !== undefined && status !== this.shown.status) {
-      await this.deps.poster.setSessionStatus(channel, undefined, status, { title: state.prompt, initiator: state.owner });
+      // The channel's session exists from its creation: title and initiator would be ignored.
+      await this.deps.poster.setSessionStatus(channel, undefined, status, { title: state.prompt });
       this.shown.status = status;
     }
     if (state.prompt && state.prompt !== this.shown.title) {
