@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { CodeChannelClient, type ContextBarItem } from '../slack-client/code-channel-client.js';
+import { isRetryableSlackError } from '../slack-client/slack-retry.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
 import type { CodeChannels } from '../tasks/code-channels.js';
 import type { TaskEvent } from '../tasks/protocol.js';
@@ -41,7 +42,9 @@ const STATUS_LABEL: Partial<Record<CardState['status'], string>> = {
  *
  * The thread is the fallback that always works: no call here ever throws into the renderer. A
  * channel that cannot be created (an older workspace, a missing scope) turns the surface off
- * for the task; any other failure is logged and the next change tries again. Messages here are
+ * for the task; a create that failed in a way a retry can fix (5xx, connection) is tried again
+ * with the next event (the same `session_id`: one channel however often); any other failure
+ * is logged and the next change tries again. Messages here are
  * best effort (a renderer that takes over does not repeat what its predecessor posted here).
  */
 export class CodeChannelSurface {
@@ -93,7 +96,11 @@ export class CodeChannelSurface {
     if (this.off) return;
     // Before the task's facts are known there is nothing to name the channel by: keep the items.
     if (!state.prompt) return void this.pending.unshift(...items);
-    if (!(await this.open(where, state))) return;
+    if (!(await this.open(where, state))) {
+      // Slack failed in a way a later attempt can fix: the next flush tries again, with these.
+      if (!this.off) this.pending.unshift(...items);
+      return;
+    }
     const channel = this.channel!;
     for (const item of items) {
       await this.safely(item.type === 'event' ? `show ${item.event.type}` : `copy ${item.output.type}`, () => (item.type === 'event' ? this.showEvent(channel, item.event, state) : this.copy(channel, item.output)));
@@ -114,6 +121,11 @@ export class CodeChannelSurface {
       this.shown.title = record?.prompt ?? state.prompt;
       return true;
     } catch (e) {
+      if (isRetryableSlackError(e)) {
+        // The channel may have been made with its answer lost: `session_id` returns the same one next time.
+        this.deps.logger.warn({ err: e, taskId: this.taskId }, 'could not make the task’s code channel yet; trying again with its next event');
+        return false;
+      }
       this.off = true;
       this.pending = [];
       this.deps.logger.info({ err: e, taskId: this.taskId }, 'Slack Code channels are not available here; the thread carries on without one');

@@ -153,6 +153,19 @@ describe('Slack Code channels', () => {
     expect(e.fake.callsTo('agents.conversations.setView').filter((c) => c.response.error === 'content_too_large')).toEqual([]);
   });
 
+  it('makes one channel however often the create is retried (its answer lost once)', { timeout: 90_000 }, async () => {
+    e = await startE2E({ repoConfig: CODE, script: [reply(message('Looking.'), functionCall('shell', { command: 'sleep 1; echo ok' })), reply(message('Fixed add.'))] });
+    // Slack makes the channel, but its answer never arrives.
+    e.fake.serverError('agents.conversations.create', { forMs: 400, afterHandling: true });
+    const { taskId } = await startTask(e, 'fix add');
+    await waitStatus(e, taskId, 'done', 60_000);
+    await e.fake.waitFor(() => e!.fake.codeChannels()[0]?.summaryMessageTs, 20_000);
+    const creates = e.fake.callsTo('agents.conversations.create');
+    expect(creates[0]!.status).toBe(503);
+    expect(creates.at(-1)).toMatchObject({ status: 200, response: { ok: true, channel_id: e.fake.codeChannels()[0]!.id } });
+    expect(e.fake.codeChannels()).toHaveLength(1);
+  });
+
   it('leaves the thread working alone when the token lacks code_channels:manage', { timeout: 90_000 }, async () => {
     const scopes = ['app_mentions:read', 'assistant:write', 'channels:history', 'chat:write', 'commands', 'files:read', 'files:write', 'groups:history', 'im:history', 'mpim:history', 'reactions:write'];
     e = await startE2E({ repoConfig: CODE, slackScopes: scopes, script: [reply(message('Fixing add.'), functionCall('apply_patch', { input: FIX_PATCH })), reply(message('Fixed add.'))] });
