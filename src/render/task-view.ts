@@ -18,6 +18,7 @@ import {
   renderQuestion,
   renderQuestionAnswered,
   renderSkillInvalid,
+  renderContextCompacted,
   renderSetupRestored,
   renderSummary,
   type CommandResult,
@@ -144,6 +145,9 @@ export class TaskView {
         this.notice(out, event.seq, renderSkillInvalid(event));
         break;
       }
+      case 'context_compacted':
+        this.notice(out, event.seq, renderContextCompacted(event));
+        break;
       case 'setup_restored':
         this.notice(out, event.seq, renderSetupRestored(event));
         break;

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
 import { mention } from '../../../src/blocks/format.js';
 import { runAgent, type AgentOutcome, type AgentTask } from '../../../src/agent/index.js';
-import { DEFAULT_APPROVAL, DEFAULT_BUDGETS, DEFAULT_LIMITS, type ApprovalPolicy, type Budgets, type Limits, type RepoConfig } from '../../../src/config.js';
+import { DEFAULT_APPROVAL, DEFAULT_LIMITS, withBudgetDefaults, type ApprovalPolicy, type Budgets, type Limits, type RepoConfig } from '../../../src/config.js';
 import { createLogger, silentLogger } from '../../../src/logger.js';
 import { DockerSandbox } from '../../../src/runner/docker-sandbox.js';
 import { startModelServer, type ModelServer, type Script } from '../../fakes/model-server.js';
@@ -83,7 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   const limits: Limits = { ...DEFAULT_LIMITS, memoryMb: 512, pids: 128, commandTimeoutSec: 30, maxCommandTimeoutSec: 120 };
   const approval: ApprovalPolicy = { ...DEFAULT_APPROVAL, mode: 'never', network: false, push: false, ...options.approval };
-  const budgets: Budgets = { ...DEFAULT_BUDGETS, maxSteps: 30, maxMinutes: 10, ...options.budgets };
+  const budgets: Budgets = withBudgetDefaults({ maxSteps: 30, maxMinutes: 10, ...options.budgets });
   const repo: RepoConfig = {
     name: 'calc',
     url: dir,
