@@ -65,8 +65,10 @@ const compactedSchema = z.object({
  */
 export async function compact(s: Session, tokensBefore: number): Promise<boolean> {
   const c = s.compaction;
-  const target = Math.floor(s.task.budgets.compactAtTokens / 2);
-  const maxChars = c.meter.charsFor(target) - TokenMeter.chars({ ...s.request, input: [] });
+  // The compacted input takes at most half the room the threshold leaves beside instructions
+  // and tools, so the task works a while before the next compaction.
+  const overhead = c.meter.tokens(TokenMeter.chars({ ...s.request, input: [] }));
+  const maxChars = c.meter.charsFor(Math.max(0, Math.floor((s.task.budgets.compactAtTokens - overhead) / 2)));
   const endpoint = await viaEndpoint(s);
   if (endpoint === 'aborted') return false;
   let items = endpoint;

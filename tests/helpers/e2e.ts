@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { CALC_REPO } from '../agent/support/harness.js';
-import { startModelServer, type ModelServer, type Script } from '../fakes/model-server.js';
+import { startModelServer, type ModelServer, type ModelServerOptions, type Script } from '../fakes/model-server.js';
 import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
 import { SlackSender } from '../fakes/slack-signing.js';
 import { deleteKeys, REDIS_URL } from './redis.js';
@@ -53,6 +53,8 @@ export interface E2EOptions {
   slackScopes?: string[];
   /** How often code channels of tasks whose retention ended are archived (default: a minute). */
   archiveSweepMs?: number;
+  /** More options of the scripted model server (its compact endpoint, its context window). */
+  model?: Pick<ModelServerOptions, 'compact' | 'compactSummaryChars' | 'contextWindowTokens'>;
 }
 
 export interface E2E {
@@ -105,7 +107,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     }),
   );
   const fake = await startFakeSlack(options.slackScopes ? { scopes: options.slackScopes } : {});
-  const model = await startModelServer({ apiKey: MODEL_KEY, script: options.script });
+  const model = await startModelServer({ ...options.model, apiKey: MODEL_KEY, script: options.script });
   const config = loadConfig({
     SLACK_BOT_TOKEN: fake.token,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
