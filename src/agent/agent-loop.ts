@@ -58,6 +58,7 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
       if (!tooLong(e) || s.compaction.justCompacted || s.compaction.ineffective >= 2 || s.conversation.items.length < 3) throw e;
       s.logger.warn({ chars: sentChars }, 'the model refused the request as too long; compacting first');
       s.compaction.due = s.compaction.meter.tokens(sentChars);
+      s.compaction.refusedAt = Math.min(s.compaction.refusedAt ?? Infinity, s.compaction.due);
       return 'compact' as const;
     });
     if (response === 'compact') continue;

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
+import { COMPACT_AT_SHARE } from '../config.js';
 import { buildInBand, fitForSummary, TokenMeter } from './compaction-items.js';
 import { callModel, messageText, type InputItem } from './model-client.js';
 import { COMPACTION_REQUEST, EMPTY_SUMMARY } from './prompts.js';
@@ -32,6 +33,22 @@ export interface CompactionState {
   ineffective: number;
   /** The last request was the first after a compaction. */
   justCompacted: boolean;
+  /**
+   * Tokens of a request the server refused as too long (context_length_exceeded): its window
+   * is smaller than configured, so the window and the threshold are taken below this from then on.
+   */
+  refusedAt?: number;
+}
+
+/** The context window the run works with: the configured one, or less after a refusal. */
+export function windowTokens(s: Session): number {
+  const refused = s.compaction.refusedAt;
+  return refused === undefined ? s.task.budgets.contextWindowTokens : Math.min(s.task.budgets.contextWindowTokens, Math.floor(refused * 0.95));
+}
+
+/** The threshold the run works with: `budgets.compactAtTokens`, kept at 80% of a smaller learned window. */
+function compactAtTokens(s: Session): number {
+  return Math.min(s.task.budgets.compactAtTokens, Math.floor(windowTokens(s) * COMPACT_AT_SHARE));
 }
 
 export function newCompactionState(): CompactionState {
@@ -42,7 +59,7 @@ export function newCompactionState(): CompactionState {
 export function noteResponse(s: Session, sentChars: number, inputTokens: number): void {
   const c = s.compaction;
   c.meter.calibrate(sentChars, inputTokens);
-  const over = inputTokens >= s.task.budgets.compactAtTokens;
+  const over = inputTokens >= compactAtTokens(s);
   if (!over) c.ineffective = 0;
   else if (c.justCompacted) c.ineffective += 1;
   c.justCompacted = false;
@@ -68,7 +85,7 @@ export async function compact(s: Session, tokensBefore: number): Promise<boolean
   // The compacted input takes at most half the room the threshold leaves beside instructions
   // and tools, so the task works a while before the next compaction.
   const overhead = c.meter.tokens(TokenMeter.chars({ ...s.request, input: [] }));
-  const maxChars = c.meter.charsFor(Math.max(0, Math.floor((s.task.budgets.compactAtTokens - overhead) / 2)));
+  const maxChars = c.meter.charsFor(Math.max(0, Math.floor((compactAtTokens(s) - overhead) / 2)));
   const endpoint = await viaEndpoint(s);
   if (endpoint === 'aborted') return false;
   let items = endpoint;
@@ -120,7 +137,7 @@ async function viaEndpoint(s: Session): Promise<InputItem[] | undefined | 'abort
 
 /** Asks the model for its hand-off summary (no tool calls); undefined when aborted. */
 async function inBandSummary(s: Session): Promise<string | undefined> {
-  const window = s.task.budgets.contextWindowTokens;
+  const window = windowTokens(s);
   const c = s.compaction;
   // The request must fit the window with room for the summary itself.
   const room = c.meter.charsFor(Math.floor(window * 0.85)) - TokenMeter.chars({ ...s.request, input: [] });
