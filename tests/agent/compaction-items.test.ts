@@ -12,8 +12,8 @@ const reasoning = (): InputItem => ({ type: 'reasoning', id: 'rs_1', summary: []
 
 /** The API's rule: every output has its call and every call its output; reasoning never ends the input before its item. */
 function valid(items: InputItem[]): boolean {
-  const calls = new Set(items.flatMap((i) => (i.type === 'function_call' ? [i.call_id] : [])));
-  const outs = new Set(items.flatMap((i) => (i.type === 'function_call_output' ? [i.call_id] : [])));
+  const calls = new Set(items.flatMap((i) => (i.type === 'function_call' ? [String(i.call_id)] : [])));
+  const outs = new Set(items.flatMap((i) => (i.type === 'function_call_output' ? [String(i.call_id)] : [])));
   return [...outs].every((id) => calls.has(id)) && [...calls].every((id) => outs.has(id));
 }
 
