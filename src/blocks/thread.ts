@@ -152,7 +152,7 @@ export function renderSetupRestored(view: { commands: string[] }): SlackMessage 
 
 /** The conversation was compacted to fit the model's context window; the task goes on. */
 export function renderContextCompacted(view: { tokensBefore: number; tokensAfter: number; method: 'endpoint' | 'summary' }): SlackMessage {
-  const how = view.method === 'endpoint' ? 'with the model API\'s compaction' : 'the agent summarized its work so far and kept the latest steps';
+  const how = view.method === 'endpoint' ? 'compacted by the model API' : 'the agent summarized its work so far and kept the latest steps';
   const line = `Compacted the conversation: ${formatTokens(view.tokensBefore)} → ${formatTokens(view.tokensAfter)} tokens`;
   return buildMessage(`🗜️ ${line}`, [section(`🗜️ ${line} (${how}), to stay within the model's context window. The task goes on.`)]);
 }
