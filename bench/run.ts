@@ -6,6 +6,7 @@ import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
 import { benchStream } from './stream.js';
+import { benchModel, minShare, share } from './model.js';
 
 /*
  * `npm run bench`: the product's figures beside baselines measured in the same run, on this
@@ -20,6 +21,7 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 25);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const MODEL_STEPS = Number(process.env.BENCH_MODEL_STEPS ?? 26);
 
 export type Row = [string, string, string, string];
 
@@ -101,6 +103,28 @@ const SECTIONS: Section[] = [
     async run() {
       const stream = await benchStream(TASKS);
       return { rows: [[`command start → first streamed line, median of ${stream.runs}`, ms(stream.streamMs), ms(stream.cardMs), 'command start → first card update (same tasks)']] };
+    },
+  },
+  {
+    name: 'model',
+    describe: `model requests: a ${MODEL_STEPS}-step scripted task with an 8k window (compact endpoint, in-band summary) and without compaction; an ordinary task`,
+    async run() {
+      const m = await benchModel(MODEL_STEPS);
+      const never = 'same task, window never filled';
+      const tokens = (n: number) => `${(n / 1000).toFixed(1)}k`;
+      return {
+        rows: [
+          [`long task: model requests (compact calls), endpoint`, `${m.endpoint.requests} (${m.endpoint.compactCalls})`, String(m.none.requests), never],
+          [`long task: model requests (summaries), in-band`, `${m.summary.requests} (${m.summary.compactions})`, String(m.none.requests), never],
+          ['long task: input tokens per task, endpoint / in-band', `${tokens(m.endpoint.inputTokens)} / ${tokens(m.summary.inputTokens)}`, tokens(m.none.inputTokens), never],
+          ['long task: largest request, endpoint / in-band', `${tokens(m.endpoint.largest)} / ${tokens(m.summary.largest)}`, tokens(m.none.largest), never],
+          ['long task: cached share of the request right after a compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareRightAfter)} / ${share(m.summary.cachedShareRightAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          ['long task: cached share of every request after the first compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareAfter)} / ${share(m.summary.cachedShareAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          [`ordinary task (${m.ordinary.requests} requests): share of the previous request repeated as the next one's prefix, min`, minShare(m.ordinary.repeated), '0.970', 'goal'],
+          ['ordinary task: cached share of each request after the first, median', share(m.ordinary.cached), '', ''],
+        ],
+        notes: [`model: ${m.endpoint.compactions} compactions through the endpoint and ${m.summary.compactions} in-band on the long task; none without compaction.`],
+      };
     },
   },
   // New sections go here, one entry each.
