@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { COMPACT_AT_SHARE } from '../config.js';
 import { buildInBand, fitForSummary, TokenMeter } from './compaction-items.js';
 import { callModel, messageText, type InputItem } from './model-client.js';
-import { COMPACTION_REQUEST, EMPTY_SUMMARY } from './prompts.js';
+import { COMPACTION_REQUEST, EMPTY_SUMMARY, SUMMARY_CUT_NOTE } from './prompts.js';
 import { saveSession, type Session } from './session.js';
 
 /*
@@ -92,7 +92,10 @@ export async function compact(s: Session, tokensBefore: number): Promise<boolean
   if (!items) {
     const summary = await inBandSummary(s);
     if (summary === undefined) return false;
-    items = buildInBand({ items: s.conversation.items, summary, maxChars, keepRecent: c.ineffective === 0 });
+    // A summary longer than half the target is cut: the latest items matter more than its tail.
+    const cut = Math.max(2000, Math.floor(maxChars / 2));
+    const kept = summary.length > cut ? `${summary.slice(0, cut)}\n${SUMMARY_CUT_NOTE}` : summary;
+    items = buildInBand({ items: s.conversation.items, summary: kept, maxChars, keepRecent: c.ineffective === 0 });
   }
   const tokensAfter = c.meter.tokens(TokenMeter.chars({ ...s.request, input: items }));
   s.conversation.replace(items);

@@ -241,3 +241,6 @@ export const IMAGES_DROPPED_NOTE = '[Images of this message were left out when t
 
 /** Used when the model answered the summary request without any text. */
 export const EMPTY_SUMMARY = 'No summary was written. Check git status and git diff to see what was done so far, then carry on with the task.';
+
+/** Ends a hand-off summary cut to fit the compacted conversation. */
+export const SUMMARY_CUT_NOTE = '[… the rest of this summary was cut to fit the context window.]';
