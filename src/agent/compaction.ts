@@ -20,7 +20,8 @@ import { saveSession, type Session } from './session.js';
  *
  * The compacted conversation replaces the saved one (a resumed run starts from it), and
  * `context_compacted` tells the thread. Never a loop: a compaction only follows a response (or
- * a request the server refused as too long), the second one in a row keeps no latest items,
+ * a request the server refused as too long), the second one in a row is in-band and keeps no
+ * latest items,
  * and after that compaction rests until a response comes in under the threshold again.
  */
 
@@ -86,7 +87,8 @@ export async function compact(s: Session, tokensBefore: number): Promise<boolean
   // and tools, so the task works a while before the next compaction.
   const overhead = c.meter.tokens(TokenMeter.chars({ ...s.request, input: [] }));
   const maxChars = c.meter.charsFor(Math.max(0, Math.floor((compactAtTokens(s) - overhead) / 2)));
-  const endpoint = await viaEndpoint(s);
+  // After one that did not help, the endpoint (whose output the server decides) is passed over.
+  const endpoint = c.ineffective === 0 ? await viaEndpoint(s) : undefined;
   if (endpoint === 'aborted') return false;
   let items = endpoint;
   if (!items) {

@@ -38,3 +38,18 @@ describe('compaction when the server refuses a request as too long', () => {
     expect(saved!.usage.inputTokens).toBe(answered.reduce((sum, r) => sum + r.usage!.input_tokens, 0));
   });
 });
+
+describe('a compaction that cannot get under the threshold', () => {
+  it('tries the endpoint once, then in-band without latest items, then stops compacting: no loop, the task completes', { timeout: 180_000 }, async () => {
+    const task = longTask(6, { lineCount: 5 });
+    // The instructions and tools alone are over this threshold: no compaction can get under it.
+    h = await startHarness({ script: task.script, budgets: { maxSteps: 30, contextWindowTokens: 100_000, compactAtTokens: 1000 } });
+    const outcome = await h.run();
+    expect(outcome).toEqual({ status: 'completed', summary: LONG_TASK_DONE });
+    expect(h.events.of('context_compacted').map((c) => c.method)).toEqual(['endpoint', 'summary']);
+    expect(h.server.requests.filter((r) => r.path.startsWith('/v1/responses/compact'))).toHaveLength(1);
+    expect(task.summaries).toBe(1);
+    // Six steps and the answer, plus the one summary request.
+    expect(h.server.requests.filter((r) => r.path === '/v1/responses')).toHaveLength(8);
+  });
+});
