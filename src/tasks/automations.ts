@@ -20,6 +20,11 @@ export const automationSchema = z.object({
   timezone: z.string(),
   prompt: z.string().min(1),
   repo: z.string(),
+  /** The model and personality each run asks for (`--model`, `--personality`); absent: the author's defaults at run time. */
+  model: z.string().optional(),
+  personality: z.string().optional(),
+  /** `--pr`: each run opens a pull request at its end. */
+  pullRequest: z.boolean().optional(),
   channel: z.string(),
   owner: z.string(),
   teamId: z.string().optional(),
