@@ -107,6 +107,16 @@ export interface FakeEphemeral {
   message_ts: string;
 }
 
+/** A modal a person has open (views.open). */
+export interface FakeModal {
+  id: string;
+  user: string;
+  view: Record<string, unknown>;
+  hash: string;
+  /** Closed by a submission that was answered with nothing or `clear`. */
+  closed: boolean;
+}
+
 export class FakeWorkspace {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, FakeUser>();
@@ -114,6 +124,12 @@ export class FakeWorkspace {
   readonly ephemerals: FakeEphemeral[] = [];
   readonly files = new Map<string, FakeFile>();
   readonly homeViews = new Map<string, { id: string; view: Record<string, unknown> }>();
+  /** trigger_ids handed out with interactions (slack-views.ts): whose, when, and whether exchanged. */
+  readonly triggers = new Map<string, { user: string; issuedAt: number; exchanged: boolean }>();
+  /** A trigger_id is good for this long (Slack: three seconds). */
+  triggerLifetimeMs = 3_000;
+  /** Modals opened with views.open, by view id. */
+  readonly modals = new Map<string, FakeModal>();
   /** Agent sessions by `<channel>:<thread_ts>`: their status and title, every status set in order. */
   readonly sessions = new Map<string, { status: string; title?: string; history: string[] }>();
   /** Whether the app subscribes to `agent_session_stopped` (setStatus warns when not). */
