@@ -39,12 +39,12 @@ export async function runOccurrence(deps: SlackDeps, automationId: string, optio
     return;
   }
   // The repo, model and personality as a task started here by its author would have them now (their defaults included).
-  const target = await resolveTarget(deps, a.channel, a.owner, { repo: a.repo, model: a.model, personality: a.personality });
+  const target = await resolveTarget(deps, a.channel, a.owner, { repo: a.repo, ...a.requested });
   if (!target.ok) {
     deps.logger.warn({ automationId: a.id, repo: a.repo, error: target.error.kind }, 'automation skipped: its repo is no longer configured or allowed');
     return;
   }
-  const created = await createTask(deps, { repo: target.repo, asked: { prompt: a.prompt, ...(a.pullRequest ? { pullRequest: true } : {}) }, owner: a.owner, channel: a.channel, teamId: a.teamId, model: target.model, personality: target.personality, automation: { id: a.id, cron: a.cron } });
+  const created = await createTask(deps, { repo: target.repo, asked: { prompt: a.prompt, ...(a.requested?.pullRequest ? { pullRequest: true } : {}) }, owner: a.owner, channel: a.channel, teamId: a.teamId, model: target.model, personality: target.personality, automation: { id: a.id, cron: a.cron } });
   await deps.automations.update(a.id, { lastTaskId: created.task.id, failures });
   await created.publish();
 }

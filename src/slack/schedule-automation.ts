@@ -46,9 +46,9 @@ export function planAutomation(deps: Pick<SlackDeps, 'config'>, req: AutomationR
     prompt: req.prompt,
     repo: target.repo.name,
     // A model or personality named at scheduling time is kept; otherwise each run takes the author's defaults then.
-    ...(req.model !== undefined ? { model: target.model } : {}),
-    ...(req.personality !== undefined && target.personality ? { personality: target.personality } : {}),
-    ...(req.pullRequest ? { pullRequest: true } : {}),
+    ...(req.model !== undefined || req.personality !== undefined || req.pullRequest
+      ? { requested: { ...(req.model !== undefined ? { model: target.model } : {}), ...(req.personality !== undefined && target.personality ? { personality: target.personality } : {}), ...(req.pullRequest ? { pullRequest: true } : {}) } }
+      : {}),
     channel: req.channel,
     owner: req.user,
     ...(req.teamId ? { teamId: req.teamId } : {}),

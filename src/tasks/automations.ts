@@ -20,11 +20,6 @@ export const automationSchema = z.object({
   timezone: z.string(),
   prompt: z.string().min(1),
   repo: z.string(),
-  /** The model and personality each run asks for (`--model`, `--personality`); absent: the author's defaults at run time. */
-  model: z.string().optional(),
-  personality: z.string().optional(),
-  /** `--pr`: each run opens a pull request at its end. */
-  pullRequest: z.boolean().optional(),
   channel: z.string(),
   owner: z.string(),
   teamId: z.string().optional(),
@@ -35,6 +30,8 @@ export const automationSchema = z.object({
   /** Occurrences skipped because the previous run was still going. */
   skipped: z.number().int().min(0).default(0),
   lastTaskId: z.string().optional(),
+  /** What each run asks for, when named at scheduling (`--model`, `--personality`); absent: the author's defaults at run time. */
+  requested: z.object({ model: z.string().optional(), personality: z.string().optional(), pullRequest: z.boolean().optional() }).optional(),
 });
 export type Automation = z.infer<typeof automationSchema>;
 

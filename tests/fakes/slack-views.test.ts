@@ -61,10 +61,10 @@ describe('views.open', () => {
     expect(await bad({ ...modal, private_metadata: 'x'.repeat(3001) })).toContain('/view/private_metadata');
     expect(await bad({ ...modal, callback_id: 'c'.repeat(256) })).toContain('/view/callback_id');
     expect(await bad({ ...modal, blocks: Array.from({ length: 101 }, () => ({ type: 'divider' })) })).toContain('at most 100');
-    const blocks = structuredClone(modal.blocks) as Array<Record<string, unknown>>;
+    const blocks = structuredClone(modal.blocks) as unknown as Array<Record<string, unknown>>;
     (blocks[0]!.element as Record<string, unknown>).type = 'datepickerish';
     expect(await bad({ ...modal, blocks })).toContain('unsupported element type');
-    const wrongInitial = structuredClone(modal.blocks) as Array<{ element: { initial_option?: unknown } }>;
+    const wrongInitial = structuredClone(modal.blocks) as unknown as Array<{ element: { initial_option?: unknown } }>;
     wrongInitial[2]!.element.initial_option = { text: { type: 'plain_text', text: 'nope' }, value: 'nope' };
     expect(await bad({ ...modal, blocks: wrongInitial })).toContain('must match one of the provided options');
     expect((await slackError(client.views.open({ trigger_id: fake.issueTrigger(FAKE_IDS.owner), view: { ...modal, private_metadata: 'x'.repeat(260_000) } }))).error).toBe('view_too_large');
