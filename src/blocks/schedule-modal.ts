@@ -96,6 +96,8 @@ export function scheduleFieldError(error: ErrorView): string {
       return `You may not start tasks on "${error.repo ?? 'this repo'}". Ask an admin for access, or pick another repo.`;
     case 'no_code_host':
       return `Pull requests need a repo on GitHub, and "${error.repo}" has none in the repo config: untick this, or ask an admin to set it.`;
+    case 'foreign_team':
+      return 'You are in another Slack workspace than this bot, so you cannot schedule its tasks. Ask an admin of this workspace to add yours to slack.allowedTeams if you should.';
     case 'service_unavailable':
       return 'The task store did not answer, so nothing was scheduled. Submit again in a minute.';
     default:

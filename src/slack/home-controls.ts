@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import { ACTION_IDS, NO_DEFAULT, renderScheduleModal, renderScheduled, SCHEDULE_MODAL_CALLBACK_ID, scheduleFieldError } from '../blocks/index.js';
+import { isForeignTeam } from '../tasks/access.js';
 import { EXAMPLE_CRON } from '../tasks/cron.js';
 import type { PreferenceField } from '../tasks/preferences.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -39,6 +40,7 @@ export function registerHomeControls(app: App, deps: SlackDeps): void {
 
   app.view(SCHEDULE_MODAL_CALLBACK_ID, async ({ ack, body, view }) => {
     const user = body.user.id;
+    if (isForeignTeam(deps.config, deps.teamId, body.user.team_id)) return ack({ response_action: 'errors', errors: submissionErrors('cron', scheduleFieldError({ kind: 'foreign_team' })) });
     const read = readScheduleModal(view.state.values);
     if (!read.ok) return ack({ response_action: 'errors', errors: read.errors });
     const plan = planAutomation(deps, { ...read.request, user, teamId: body.user.team_id ?? body.team?.id });
