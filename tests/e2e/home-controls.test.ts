@@ -142,6 +142,23 @@ describe('App Home: New automation', () => {
   });
 });
 
+describe('App Home: New automation with a pull request', () => {
+  it('keeps "open a pull request" for a repo on GitHub, and its runs ask for one', { timeout: 60_000 }, async () => {
+    await openHome(e, owner);
+    const modal = await openScheduleModal(e, owner);
+    expect(await submitModal(e, modal, { ...valid, repo: 'web', prompt: 'bump the dependencies', pr: ['open_pr'] })).toEqual({ action: 'close' });
+    const a = (await automations()).find((x) => x.prompt === 'bump the dependencies')!;
+    expect(a).toMatchObject({ repo: 'web', requested: { pullRequest: true } });
+    await e.fake.waitFor(() => homeBlocks(e, owner).some((b) => b.block_id === `home_auto_${a.id}`), 15_000);
+    await clickHome(e, owner, `home_auto_${a.id}`, 'codex_auto_run');
+    const card = await e.fake.waitFor(() => e.fake.messages(channel).find((m) => m.metadata?.event_type === 'codex_task_status' && JSON.stringify(m.blocks).includes(a.id)), 15_000);
+    const run = (await e.store.getTask(card.metadata!.event_payload.task_id as string))!;
+    expect({ repo: run.repo, autoPullRequest: run.autoPullRequest }).toEqual({ repo: 'web', autoPullRequest: true });
+    await e.redis.del(`${e.prefix}:automation:${a.id}`);
+    await e.redis.srem(`${e.prefix}:automations`, a.id);
+  });
+});
+
 describe('App Home: defaults', () => {
   type Select = { action_id: string; initial_option?: { value: string } };
   const selected = () => Object.fromEntries(((homeBlocks(e, owner).find((b) => b.block_id === 'home_defaults')?.elements ?? []) as Select[]).map((s) => [s.action_id.replace('codex_home_default_', ''), s.initial_option?.value]));
