@@ -39,6 +39,8 @@ export interface HomeView {
   defaults: { repo?: string; model?: string; personality?: string };
   /** What the defaults menus offer: the configured names. */
   choices: { repos: string[]; models: string[]; personalities: string[] };
+  /** A sentence about the viewer's last click on the Home that could not be carried out (shown on top until the next publish). */
+  notice?: string;
 }
 
 /** Slack's limit for a Home tab is 100 blocks; each list is capped so the whole stays under it. */
@@ -65,6 +67,7 @@ function more(count: number, shown: number, what: string): KnownBlock[] {
  */
 export function renderCommandCenter(view: HomeView): { type: 'home'; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [
+    ...(view.notice ? [section(`⚠️ ${escapeMrkdwn(view.notice)}`)] : []),
     section(`*Codex* · start a task in any channel I am in with ${escapeMrkdwn('`/codex task <what to do>`')}, or mention me. Reply in a task's thread to steer it.`),
     divider(),
     section(`*Running and queued* (${view.active.length})`),

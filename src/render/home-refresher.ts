@@ -60,10 +60,11 @@ export class HomeRefresher {
     })();
   }
 
-  async publish(user: string): Promise<void> {
+  /** Publishes the person's Home now; `notice` is shown on top of it (a click that could not be carried out). */
+  async publish(user: string, notice?: string): Promise<void> {
     this.published.set(user, Date.now());
     try {
-      const view = renderCommandCenter(await buildHomeView(this.src, user));
+      const view = renderCommandCenter({ ...(await buildHomeView(this.src, user)), ...(notice ? { notice } : {}) });
       await this.poster.publishHome(user, view);
     } catch (e) {
       this.logger.warn({ err: e, user }, 'could not publish the App Home');

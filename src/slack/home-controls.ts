@@ -27,7 +27,12 @@ const DEFAULT_MENUS: Record<string, PreferenceField> = {
 export function registerHomeControls(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.homeNewAutomation, async ({ ack, body }) => {
     await ack();
-    await openScheduleModal(deps, body.user.id, body.trigger_id).catch((e: unknown) => deps.logger.warn({ err: e, user: body.user.id }, 'could not open the schedule modal'));
+    await openScheduleModal(deps, body.user.id, body.trigger_id).catch(async (e: unknown) => {
+      deps.logger.warn({ err: e, user: body.user.id }, 'could not open the schedule modal');
+      // The Home is the only place this person is looking: say it there.
+      const code = (e as { data?: { error?: string } }).data?.error;
+      await deps.home.publish(body.user.id, `I could not open the New automation form${code ? ` (Slack said ${code})` : ''}. Click New automation again; if it keeps failing, use /codex schedule in a channel.`);
+    });
   });
 
   app.action<BlockAction<StaticSelectAction>>({ action_id: /^codex_home_default_/ }, async ({ ack, body, action }) => {

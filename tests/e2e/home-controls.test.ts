@@ -142,6 +142,21 @@ describe('App Home: New automation', () => {
   });
 });
 
+describe('App Home: New automation when Slack refuses the form', () => {
+  it('says so on the Home, with what to do, when the trigger has expired', { timeout: 60_000 }, async () => {
+    await openHome(e, owner);
+    const before = e.fake.modals(owner).length;
+    e.fake.setTriggerLifetime(-1);
+    try {
+      await clickHome(e, owner, 'home_automation_new', 'codex_home_new_automation');
+      await e.fake.waitFor(() => JSON.stringify(e.fake.homeView(owner)).includes('I could not open the New automation form (Slack said expired_trigger_id). Click New automation again'), 15_000);
+    } finally {
+      e.fake.setTriggerLifetime(3_000);
+    }
+    expect(e.fake.modals(owner)).toHaveLength(before);
+  });
+});
+
 describe('App Home: New automation with a pull request', () => {
   it('keeps "open a pull request" for a repo on GitHub, and its runs ask for one', { timeout: 60_000 }, async () => {
     await openHome(e, owner);
