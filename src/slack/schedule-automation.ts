@@ -1,5 +1,6 @@
 import type { ErrorView } from '../blocks/index.js';
 import type { Automation } from '../tasks/automations.js';
+import type { Preferences } from '../tasks/preferences.js';
 import { checkCron } from '../tasks/cron.js';
 import { newTaskId } from '../tasks/task-record.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -29,14 +30,14 @@ export type AutomationPlan = { ok: true; automation: Automation; next: Date[] } 
  * Checks an automation request the one way `/codex schedule` and the App Home's modal share:
  * the cron line (valid, not more frequent than `automations.minIntervalMinutes`), then the
  * repo, model and personality as a task started by this person in that channel would be
- * (taskTarget: names must be configured, the person and channel allowed), then `--pr` (a repo
- * on GitHub). Pure: nothing is written.
+ * (taskTarget with the person's defaults `prefs`: names must be configured, the person and
+ * channel allowed), then `--pr` (a repo on GitHub). Pure: nothing is written.
  */
-export function planAutomation(deps: Pick<SlackDeps, 'config'>, req: AutomationRequest, now = new Date()): AutomationPlan {
+export function planAutomation(deps: Pick<SlackDeps, 'config'>, req: AutomationRequest, prefs: Preferences = {}, now = new Date()): AutomationPlan {
   const { timezone, minIntervalMinutes } = deps.config.file.automations;
   const check = checkCron(req.cron, timezone, minIntervalMinutes, now);
   if (!check.ok) return { ok: false, field: 'cron', error: { kind: 'invalid_schedule', reason: check.reason, example: check.example.cron, next: check.example.next.map((d) => d.toISOString()), timezone } };
-  const target = taskTarget(deps.config, req.channel, req.user, { repo: req.repo, model: req.model, personality: req.personality });
+  const target = taskTarget(deps.config, req.channel, req.user, { repo: req.repo, model: req.model, personality: req.personality }, prefs);
   if (!target.ok) return { ok: false, field: fieldOf(target.error), error: target.error };
   if (req.pullRequest && !target.repo.github) return { ok: false, field: 'pullRequest', error: { kind: 'no_code_host', repo: target.repo.name } };
   const automation: Automation = {

@@ -7,6 +7,7 @@ import type { Ack } from './ack.js';
 import type { ParsedCommand } from './parse-command.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
 import { planAutomation, saveAutomation } from './schedule-automation.js';
+import { preferencesOf } from './task-target.js';
 
 /**
  * `/codex schedule "<cron>" [--repo NAME] [--model NAME] [--personality NAME] [--pr] <prompt>`,
@@ -18,7 +19,10 @@ export async function handleScheduleCommand(deps: SlackDeps, command: SlashComma
   const unavailable = () => ack({ response_type: 'ephemeral', ...renderError({ kind: 'service_unavailable', service: 'redis' }) });
   if (parsed.kind === 'schedule') {
     const { cron, prompt, repo, model, personality, pullRequest } = parsed;
-    const plan = planAutomation(deps, { cron, prompt, repo, model, personality, pullRequest, channel: command.channel_id, user: command.user_id, teamId: command.team_id });
+    // Without --repo, the person's default repo applies, as for /codex task.
+    const prefs = repo === undefined ? await withTimeout(preferencesOf(deps).get(command.user_id), REDIS_DEADLINE_MS).catch(() => undefined) : {};
+    if (!prefs) return unavailable();
+    const plan = planAutomation(deps, { cron, prompt, repo, model, personality, pullRequest, channel: command.channel_id, user: command.user_id, teamId: command.team_id }, prefs);
     if (!plan.ok) return ack({ response_type: 'ephemeral', ...renderError(plan.error) });
     const a = plan.automation;
     if (!(await saveAutomation(deps, a))) return unavailable();

@@ -193,6 +193,10 @@ describe('App Home: defaults', () => {
 
     const used = await taskOf('use my defaults');
     expect({ repo: used.repo, model: used.model, personality: used.personality }).toEqual({ repo: 'web', model: 'own-model', personality: 'pirate' });
+    // /codex schedule without --repo takes the default repo too.
+    const scheduled = /automation `?([a-z0-9]{8})/.exec(await ackText('schedule "0 9 * * 1-5" check the dependencies'))![1]!;
+    expect((await automations()).find((x) => x.id === scheduled)?.repo).toBe('web');
+    await e.redis.srem(`${e.prefix}:automations`, scheduled);
 
     for (const field of ['repo', 'model', 'personality']) {
       await clickHome(e, owner, 'home_defaults', `codex_home_default_${field}`, NO_DEFAULT);
