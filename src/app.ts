@@ -9,6 +9,7 @@ import { readStartConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
+import { registerHomeControls } from './slack/home-controls.js';
 import { registerSessionEvents } from './slack/session-events.js';
 import { startAutomationRunner } from './slack/automation-runner.js';
 import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
@@ -93,6 +94,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
     registerAppHome(slackApp, deps);
+    registerHomeControls(slackApp, deps);
     registerSessionEvents(slackApp, deps);
     // Automations' occurrences run where the listeners are (they post a task's card).
     automationRunner = startAutomationRunner(deps, { url: env.REDIS_URL, maxRetriesPerRequest: null }, bullPrefix);

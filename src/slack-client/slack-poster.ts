@@ -140,6 +140,11 @@ export class SlackPoster {
   }
 
   /** Posts a message that belongs to no task (an automation's notice) in a channel. */
+  /** Opens a modal with a click's `trigger_id` (it is good once, for three seconds: call at once). */
+  async openModal(triggerId: string, view: { type: 'modal'; blocks: unknown[] } & Record<string, unknown>): Promise<void> {
+    await this.client.views.open({ trigger_id: triggerId, view: { ...view, blocks: redactBlocks(view.blocks) } as never });
+  }
+
   async postMessage(channel: string, message: SlackMessage): Promise<void> {
     await this.withBudget(this.postBucket(channel), () => this.client.chat.postMessage({ channel, text: redactSecrets(message.text), blocks: redactBlocks(message.blocks), unfurl_links: false, unfurl_media: false }));
   }

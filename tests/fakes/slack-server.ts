@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { JSON_ARGS, METHODS, SlackApiError, type Args, type Handler } from './slack-methods.js';
 import { AGENT_METHODS, METHOD_SCOPES, type FakeCodeChannel } from './slack-agents.js';
 import { STREAM_METHODS, type FakeStream } from './slack-streams.js';
+import { issueTrigger, VIEW_METHODS } from './slack-views.js';
 import {
   FAKE_IDS,
   FakeWorkspace,
@@ -12,13 +13,14 @@ import {
   type FakeFile,
   type FakeFileObject,
   type FakeMessage,
+  type FakeModal,
   type FakeSession,
   type FakeUser,
 } from './slack-workspace.js';
 
-const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS, ...AGENT_METHODS };
+const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS, ...AGENT_METHODS, ...VIEW_METHODS };
 
-export { FAKE_IDS, type FakeCodeChannel, type FakeSession, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
+export { FAKE_IDS, type FakeCodeChannel, type FakeModal, type FakeSession, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
 
 /*
  * A fake Slack Web API on a local port, reached through the real `@slack/web-api` client:
@@ -282,6 +284,29 @@ export class FakeSlack {
 
   homeView(userId: string): Record<string, unknown> | undefined {
     return this.ws.homeViews.get(userId)?.view;
+  }
+
+  /** A person's published Home tab with its view id (what a click on it carries). */
+  homeTab(userId: string): { id: string; view: Record<string, unknown> } | undefined {
+    return this.ws.homeViews.get(userId);
+  }
+
+  /**
+   * A trigger_id for an interaction of `userId` (a click, a command), as Slack puts in the
+   * payload: views.open takes it once, within the trigger lifetime (three seconds by default).
+   */
+  issueTrigger(userId: string): string {
+    return issueTrigger(this.ws, userId);
+  }
+
+  /** Triggers live this long (to test expiry without waiting). */
+  setTriggerLifetime(ms: number): void {
+    this.ws.triggerLifetimeMs = ms;
+  }
+
+  /** The modals opened for a person (views.open), oldest first. */
+  modals(userId: string): FakeModal[] {
+    return [...this.ws.modals.values()].filter((m) => m.user === userId);
   }
 
   /** What was posted to `response_url`s, all or those of one id. */

@@ -117,6 +117,16 @@ export interface FakeEphemeral {
   message_ts: string;
 }
 
+/** A modal a person has open (views.open). */
+export interface FakeModal {
+  id: string;
+  user: string;
+  view: Record<string, unknown>;
+  hash: string;
+  /** Closed by a submission that was answered with nothing or `clear`. */
+  closed: boolean;
+}
+
 export class FakeWorkspace {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, FakeUser>();
@@ -128,6 +138,12 @@ export class FakeWorkspace {
   readonly sessions = new Map<string, FakeSession>();
   /** Slack Code channels by id (slack-agents.ts); each is in `channels` too. */
   readonly codeChannels = new Map<string, FakeCodeChannel>();
+  /** trigger_ids handed out with interactions (slack-views.ts): whose, when, and whether exchanged. */
+  readonly triggers = new Map<string, { user: string; issuedAt: number; exchanged: boolean }>();
+  /** A trigger_id is good for this long (Slack: three seconds). */
+  triggerLifetimeMs = 3_000;
+  /** Modals opened with views.open, by view id. */
+  readonly modals = new Map<string, FakeModal>();
   /** Whether the app subscribes to `agent_session_stopped` (setStatus warns when not). */
   subscribedToSessionStops = true;
   /** False: a workspace without agent sessions (agents.* answers `unknown_method`). */

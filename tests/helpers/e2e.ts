@@ -129,7 +129,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
   const redis = new Redis(config.env.REDIS_URL);
   redis.on('error', () => undefined);
   const store = new TaskStore(redis, prefix);
-  const sender = new SlackSender(`http://127.0.0.1:${codex.port}`, SIGNING_SECRET);
+  const sender = new SlackSender(`http://127.0.0.1:${codex.port}`, SIGNING_SECRET, (user) => fake.issueTrigger(user));
   return {
     fake,
     model,
