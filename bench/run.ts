@@ -2,9 +2,13 @@ import { benchAckLatency } from './ack-latency.js';
 import { benchCheckout } from './checkout.js';
 import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixtures.js';
 import { benchSandboxStart } from './sandbox-start.js';
+import { HOME_DEBOUNCE_MS } from '../src/render/home-refresher.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
+import { benchStream } from './stream.js';
+import { benchModel, minShare, share } from './model.js';
+import { benchHome } from './home.js';
 
 /*
  * `npm run bench`: the product's figures beside baselines measured in the same run, on this
@@ -19,6 +23,10 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 25);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const MODEL_STEPS = Number(process.env.BENCH_MODEL_STEPS ?? 26);
+const HOME_RUNNING = Number(process.env.BENCH_HOME_RUNNING ?? 50);
+const HOME_SAMPLES = Number(process.env.BENCH_HOME_SAMPLES ?? 10);
+const OCCURRENCES = Number(process.env.BENCH_OCCURRENCES ?? 8);
 
 export type Row = [string, string, string, string];
 
@@ -92,6 +100,55 @@ const SECTIONS: Section[] = [
     async run() {
       const pr = await benchPullRequest(TASKS);
       return { rows: [[`Open pull request click → PR link in thread, median of ${pr.runs}`, ms(pr.oursMs), ms(pr.apiMs), 'fake GitHub API alone: JWT, token, POST /pulls']] };
+    },
+  },
+  {
+    name: 'stream',
+    describe: `command start → first streamed line, and → first card update: ${TASKS} tasks`,
+    async run() {
+      const stream = await benchStream(TASKS);
+      return { rows: [[`command start → first streamed line, median of ${stream.runs}`, ms(stream.streamMs), ms(stream.cardMs), 'command start → first card update (same tasks)']] };
+    },
+  },
+  {
+    name: 'model',
+    describe: `model requests: a ${MODEL_STEPS}-step scripted task with an 8k window (compact endpoint, in-band summary) and without compaction; an ordinary task`,
+    async run() {
+      const m = await benchModel(MODEL_STEPS);
+      const never = 'same task, window never filled';
+      const tokens = (n: number) => `${(n / 1000).toFixed(1)}k`;
+      return {
+        rows: [
+          [`long task: model requests (compact calls), endpoint`, `${m.endpoint.requests} (${m.endpoint.compactCalls})`, String(m.none.requests), never],
+          [`long task: model requests (summaries), in-band`, `${m.summary.requests} (${m.summary.compactions})`, String(m.none.requests), never],
+          ['long task: input tokens per task, endpoint / in-band', `${tokens(m.endpoint.inputTokens)} / ${tokens(m.summary.inputTokens)}`, tokens(m.none.inputTokens), never],
+          ['long task: largest request, endpoint / in-band', `${tokens(m.endpoint.largest)} / ${tokens(m.summary.largest)}`, tokens(m.none.largest), never],
+          ['long task: cached share of the request right after a compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareRightAfter)} / ${share(m.summary.cachedShareRightAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          ['long task: cached share of every request after the first compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareAfter)} / ${share(m.summary.cachedShareAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          [`ordinary task (${m.ordinary.requests} requests): share of the previous request repeated as the next one's prefix, min`, minShare(m.ordinary.repeated), '0.970', 'goal'],
+          ['ordinary task: cached share of each request after the first, median', share(m.ordinary.cached), '', ''],
+        ],
+        notes: [`model: ${m.endpoint.compactions} compactions through the endpoint and ${m.summary.compactions} in-band on the long task; none without compaction.`],
+      };
+    },
+  },
+  {
+    name: 'home',
+    describe: `App Home publish at ${HOME_RUNNING} running tasks (${HOME_SAMPLES} samples) and scheduler overhead (${OCCURRENCES} occurrences)`,
+    async run() {
+      const h = await benchHome(HOME_RUNNING, HOME_SAMPLES, OCCURRENCES);
+      const bare = 'bare views.publish of the same view (@slack/web-api)';
+      const bull = 'bare BullMQ upsertJobScheduler → Worker gets the job';
+      return {
+        rows: [
+          [`Home: task state change → views.publish, ${h.running} running, median`, ms(h.change.median), ms(h.bare.median), bare],
+          [`Home: task state change → views.publish, ${h.running} running, p99`, ms(h.change.p99), ms(h.bare.p99), bare],
+          [`Home: app_home_opened → views.publish, ${h.running} running, median / p99`, `${ms(h.open.median)} / ${ms(h.open.p99)}`, `${ms(h.bare.median)} / ${ms(h.bare.p99)}`, bare],
+          [`automation: scheduled time → task record, median of ${h.occurrences.record.n}`, ms(h.occurrences.record.median), ms(h.occurrences.bare.median), bull],
+          [`automation: scheduled time → root message, median / p99`, `${ms(h.occurrences.root.median)} / ${ms(h.occurrences.root.p99)}`, `${ms(h.occurrences.bare.median)} / ${ms(h.occurrences.bare.p99)}`, bull],
+        ],
+        notes: [`State-change rows: lone changes (each after the App Home's ${HOME_DEBOUNCE_MS} ms throttle window); in a burst a person's Home is published at most once per window.`, ...(h.occurrences.skipped > 0 ? [`${h.occurrences.skipped} occurrences were skipped while the previous run was still going.`] : [])],
+      };
     },
   },
   // New sections go here, one entry each.

@@ -6,6 +6,7 @@ import { resumeTurn } from './resume-turn.js';
 import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
+import { newCompactionState } from './compaction.js';
 import { openConversation } from './conversation.js';
 import { attachmentsNote, buildInstructions, skillMessage, turnMessages } from './prompts.js';
 import { loadSkills, mentionedSkills, type Skill } from './skills.js';
@@ -84,6 +85,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       tools,
       skills,
       steps: opened.conversation.checkpoint?.turn === task.turn ? opened.conversation.checkpoint.step : 0,
+      compaction: newCompactionState(),
       request: {
         model: task.model,
         instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality, webSearch: task.webSearch, skills }),

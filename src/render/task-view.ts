@@ -18,6 +18,7 @@ import {
   renderQuestion,
   renderQuestionAnswered,
   renderSkillInvalid,
+  renderContextCompacted,
   renderSetupRestored,
   renderTurnResumed,
   renderSummary,
@@ -145,6 +146,7 @@ export class TaskView {
         this.notice(out, event.seq, renderSkillInvalid(event));
         break;
       }
+      case 'context_compacted':
       case 'setup_restored':
       case 'turn_resumed':
       case 'branch_pushed':
@@ -154,7 +156,7 @@ export class TaskView {
       case 'pull_request_failed':
       case 'branch_reset':
       case 'branch_reset_failed':
-        this.notice(out, event.seq, deliveryMessage(event));
+        this.notice(out, event.seq, noticeMessage(event));
         break;
       case 'review_completed':
         this.notice(out, event.seq, renderReview({ ...event, taskId: s.taskId }));
@@ -255,10 +257,11 @@ export class TaskView {
   }
 }
 
-/** Events the thread shows as one notice each: the turn's setup, a resume, and the delivery of its work. */
-type DeliveryEvent = Event<'setup_restored' | 'turn_resumed' | 'branch_pushed' | 'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
+/** Events shown as one notice each in the thread. */
+type NoticeEvent = Event<'context_compacted' | 'setup_restored' | 'turn_resumed' | 'branch_pushed' | 'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
 
-const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<DeliveryEvent, { type: K }>) => SlackMessage } = {
+const NOTICE_MESSAGES: { [K in NoticeEvent['type']]: (event: Extract<NoticeEvent, { type: K }>) => SlackMessage } = {
+  context_compacted: renderContextCompacted,
   setup_restored: renderSetupRestored,
   turn_resumed: renderTurnResumed,
   branch_pushed: renderBranchPushed,
@@ -270,8 +273,8 @@ const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<Deliver
   branch_reset_failed: renderBranchResetFailed,
 };
 
-function deliveryMessage(event: DeliveryEvent): SlackMessage {
-  return (DELIVERY_MESSAGES[event.type] as (e: DeliveryEvent) => SlackMessage)(event);
+function noticeMessage(event: NoticeEvent): SlackMessage {
+  return (NOTICE_MESSAGES[event.type] as (e: NoticeEvent) => SlackMessage)(event);
 }
 
 /**
