@@ -7,6 +7,8 @@ import { CodexError, errorMessage } from '../errors.js';
 import { taskLogger, type Logger } from '../logger.js';
 import type { Sandbox } from '../runner/sandbox.js';
 import type { SetupCache } from '../runner/setup-cache.js';
+import type { WarmPool } from '../runner/warm-pool.js';
+import type { WarmSlot } from '../runner/warm-slot.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import type { FinalEventInput, TaskLifecycle } from '../tasks/lifecycle.js';
 import { handledOps, RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
@@ -30,8 +32,10 @@ export interface WorkerDeps {
   lifecycle: TaskLifecycle;
   workspace: Workspace;
   openai: OpenAI;
-  /** The sandbox of one turn on its checkout (DockerSandbox in production), not started yet. */
-  createSandbox: (repo: RepoConfig, checkout: TaskCheckout) => Sandbox;
+  /** The sandbox of one turn on its checkout (DockerSandbox in production), not started yet; on `warm` when given. */
+  createSandbox: (repo: RepoConfig, checkout: TaskCheckout, warm?: WarmSlot) => Sandbox;
+  /** Sandboxes started ahead of tasks (config `sandbox.warmPool`); none: every turn starts its own. */
+  warmPool?: Pick<WarmPool, 'claim'>;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
@@ -62,6 +66,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
+  let warm: WarmSlot | undefined;
   let watchdog: CheckoutWatchdog | undefined;
   let final: FinalEventInput;
   let commit: string | undefined;
@@ -91,13 +96,18 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     cancelled();
     // A review's first turn checks out the branch under review (the task branch starts there).
     const review = reviewing(task) ? await resolveReviewTarget(task, repo, deps.codeHosts?.(repo)) : undefined;
+    // A warm sandbox (if one is ready) mounts an empty directory: the checkout is made there.
+    warm = await deps.warmPool?.claim(repo, task.id).catch(() => undefined);
     checkout = !continues
-      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
-      : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch, dir: warm?.workspaceDir })
+      : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch, dir: warm?.workspaceDir });
     // A setup cache hit is mounted into the sandbox, which unpacks it instead of running setup.
     const setupPlan = await planSetup(deps.setupCache, repo, checkout, log);
     const mounts = setupMounts(setupPlan);
-    sandbox = deps.createSandbox(repo, mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout);
+    const mounted = mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout;
+    const adopted = warm ? await warm.adopt(mounted.readOnlyMounts, (work) => deps.workspace.underRepoLock(repo.name, work)) : false;
+    if (warm && !adopted) await warm.release();
+    sandbox = deps.createSandbox(repo, mounted, adopted ? warm : undefined);
     // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
     // started; the fence refuses whatever it still tries to write.
     const started = sandbox;
@@ -198,6 +208,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     cancel.stop();
     watchdog?.stop();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
+    await warm?.release(); // claimed but never used (the checkout failed); idempotent
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
   }
