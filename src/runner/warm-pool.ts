@@ -69,6 +69,7 @@ export class WarmPool {
   private readonly log: Logger;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly creating = new Set<Promise<unknown>>();
 
   constructor(private readonly options: WarmPoolOptions) {
     this.log = (options.logger ?? silentLogger()).child({ component: 'warm-pool' });
@@ -136,10 +137,11 @@ export class WarmPool {
     return undefined;
   }
 
-  /** Stops refilling and removes the ready sandboxes (claimed ones are their tasks'). */
+  /** Stops refilling and removes the ready sandboxes, and those being made (claimed ones are their tasks'). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    await Promise.all([...this.creating]);
     const ready = [...this.pools.values()].flatMap((p) => p.ready.splice(0));
     await Promise.all(ready.map((r) => this.slot(r.name).release().then(() => removeTree(slotDirs(this.options.dataDir, r.name).workspace))));
   }
@@ -153,15 +155,19 @@ export class WarmPool {
     if (!pool || this.stopped) return;
     while (pool.ready.length + pool.creating < this.options.size) {
       pool.creating++;
-      void this.create(pool.shape)
+      const made = this.create(pool.shape)
         .then(
           (ready) => {
-            if (this.stopped) return void this.slot(ready.name).release();
+            if (this.stopped) return this.slot(ready.name).release().then(() => removeTree(slotDirs(this.options.dataDir, ready.name).workspace));
             pool.ready.push(ready);
           },
           (e: unknown) => this.log.warn({ err: e, image: pool.shape.image }, 'could not start a warm sandbox; tasks start their own until the next check'),
         )
-        .finally(() => pool.creating--);
+        .finally(() => {
+          pool.creating--;
+          this.creating.delete(made);
+        });
+      this.creating.add(made);
     }
   }
 
