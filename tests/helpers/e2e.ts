@@ -161,10 +161,18 @@ export function slash(e: E2E, text: string, fields: { user_id?: string; channel_
   return e.sender.slashCommand({ text, ...fields });
 }
 
-/** The sandbox containers of a task that still exist. */
+/** The sandbox containers of a task that still exist, a warm sandbox it claimed (named after it, see WarmPool.claim) included. */
 export async function containersOf(taskId: string): Promise<string[]> {
-  const list = await new Docker().listContainers({ all: true, filters: { label: [`codex.task-id=${taskId}`] } });
-  return list.map((c) => c.Names[0] ?? c.Id);
+  const docker = new Docker();
+  const labelled = await docker.listContainers({ all: true, filters: { label: [`codex.task-id=${taskId}`] } });
+  const claimed = await docker.listContainers({ all: true, filters: { label: ['codex.role=warm'], name: [`-${taskId}-w`] } });
+  return [...labelled, ...claimed].map((c) => c.Names[0] ?? c.Id);
+}
+
+/** The warm-pool containers of an installation (claimed or not), oldest first. */
+export async function warmContainersOf(prefix: string): Promise<Array<{ id: string; name: string; state: string }>> {
+  const list = await new Docker().listContainers({ all: true, filters: { label: [`codex.project=${prefix}`, 'codex.role=warm'] } });
+  return list.sort((a, b) => a.Created - b.Created).map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), state: c.State }));
 }
 
 export { FAKE_IDS };
