@@ -12,7 +12,7 @@ import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { CALC_REPO } from '../agent/support/harness.js';
 import { startModelServer, type ModelServer, type Script } from '../fakes/model-server.js';
-import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
+import { FAKE_IDS, startFakeSlack, type FakeSlack, type FakeSlackOptions } from '../fakes/slack-server.js';
 import { SlackSender } from '../fakes/slack-signing.js';
 import { deleteKeys, REDIS_URL } from './redis.js';
 
@@ -49,6 +49,8 @@ export interface E2EOptions {
   workerTuning?: WorkerTuning;
   /** The product's logger (default: silent, or E2E_LOG's level). */
   logger?: Logger;
+  /** Options of the fake Slack (e.g. `publishedLimits`). */
+  slack?: FakeSlackOptions;
 }
 
 export interface E2E {
@@ -100,7 +102,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       slack: { streaming: 'off', ...(options.repoConfig?.slack as Record<string, unknown> | undefined) },
     }),
   );
-  const fake = await startFakeSlack();
+  const fake = await startFakeSlack(options.slack);
   const model = await startModelServer({ apiKey: MODEL_KEY, script: options.script });
   const config = loadConfig({
     SLACK_BOT_TOKEN: fake.token,
