@@ -2,6 +2,7 @@ import { benchAckLatency } from './ack-latency.js';
 import { benchCheckout } from './checkout.js';
 import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixtures.js';
 import { benchSandboxStart } from './sandbox-start.js';
+import { BASELINE_FLAGS, benchSandboxWarm } from './sandbox-warm.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
@@ -92,6 +93,22 @@ const SECTIONS: Section[] = [
     async run() {
       const pr = await benchPullRequest(TASKS);
       return { rows: [[`Open pull request click → PR link in thread, median of ${pr.runs}`, ms(pr.oursMs), ms(pr.apiMs), 'fake GitHub API alone: JWT, token, POST /pulls']] };
+    },
+  },
+  {
+    name: 'sandbox-warm',
+    describe: `warm pool and exec path: ${RUNS} claims, 30 execs, 20 agent steps`,
+    async run() {
+      const w = await benchSandboxWarm(RUNS);
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+      return {
+        rows: [
+          [`sandbox from the warm pool: claim, median of ${w.runs}`, ms(w.claimMs), ms(w.dockerRunMs), `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true (${ratio(w.claimMs, w.dockerRunMs)})`],
+          [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
+          ["exec('true') round trip, median of 30", ms(w.execMs), ms(w.cliExecMs), `docker exec <id> true via the CLI (${ratio(w.execMs, w.cliExecMs)})`],
+          [`agent step, zero-latency model, median of ${w.steps}`, ms(w.stepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.stepMs - w.execMs)})`],
+        ],
+      };
     },
   },
   // New sections go here, one entry each.

@@ -52,7 +52,7 @@ interface Pool {
 
 /**
  * Sandboxes created and started before any task needs one, so a task's sandbox is ready in the
- * time of one inspect instead of a `docker run`. Each has the hardening of every sandbox
+ * time of one engine call (a rename) instead of a `docker run`. Each has the hardening of every sandbox
  * (container-spec.ts: no network, non-root, no capabilities, read-only root, limits) and holds
  * nothing of any task or repo until claimed: /workspace and the read-only mounts are empty
  * directories of its slot (warm-slot.ts) until the claiming task puts its files there.
@@ -114,24 +114,21 @@ export class WarmPool {
     if (!pool || this.stopped) return undefined;
     for (let entry = pool.ready.shift(); entry; entry = pool.ready.shift()) {
       this.refill(key);
-      const slot = this.slot(entry.name);
-      // Claimed first, checked second: no other task can take it while we look.
-      const running = await this.options.docker
-        .getContainer(entry.name)
-        .inspect()
-        .then((i) => i.State.Running, () => false);
-      if (running && Date.now() - entry.createdAt < this.options.maxAgeMs) {
+      // Taken from the list first: no other task can claim it meanwhile. One engine call, the
+      // rename, also proves it still exists; one that stopped running is started again by its
+      // first command (DockerSandbox), and the periodic check replaces dead ones before that.
+      if (Date.now() - entry.createdAt < this.options.maxAgeMs) {
         const claimed = `${this.options.project}-${taskId}-w${entry.name.slice(-10)}`;
         const renamed = await this.options.docker
           .getContainer(entry.name)
           .rename({ name: claimed })
-          .then(() => true, (e: unknown) => (this.log.warn({ err: e, container: entry.name }, 'could not rename a claimed warm sandbox'), false));
+          .then(() => true, (e: unknown) => (this.log.warn({ err: e, container: entry.name }, 'could not claim a warm sandbox'), false));
         if (renamed) {
           this.log.debug({ container: claimed, taskId }, 'warm sandbox claimed');
           return new WarmSlot(claimed, slotDirs(this.options.dataDir, entry.name), this.options.docker, this.options.skillsDir, this.log);
         }
       }
-      await slot.release();
+      await this.slot(entry.name).release();
     }
     this.refill(key);
     return undefined;
