@@ -34,6 +34,8 @@ export interface WarmPoolOptions {
   user: SandboxUser;
   /** The worker's skills snapshot, mounted read-only like a cold sandbox's. */
   skillsDir?: string;
+  /** How long after a claim the pool starts refilling (default 2 s). */
+  refillDelayMs?: number;
   /** How often ready sandboxes are checked (running, not too old); default 30 s. */
   checkMs?: number;
   logger?: Logger;
@@ -113,7 +115,7 @@ export class WarmPool {
     const pool = this.pools.get(key);
     if (!pool || this.stopped) return undefined;
     for (let entry = pool.ready.shift(); entry; entry = pool.ready.shift()) {
-      this.refill(key);
+      this.refillSoon(key);
       // Taken from the list first: no other task can claim it meanwhile. One engine call, the
       // rename, also proves it still exists; one that stopped running is started again by its
       // first command (DockerSandbox), and the periodic check replaces dead ones before that.
@@ -145,6 +147,14 @@ export class WarmPool {
 
   private slot(name: string): WarmSlot {
     return new WarmSlot(name, slotDirs(this.options.dataDir, name), this.options.docker, this.options.skillsDir, this.log);
+  }
+
+  /**
+   * Refills after `refillDelayMs`: making a container loads the engine, and the task that just
+   * claimed one is about to run its first commands on that same engine.
+   */
+  private refillSoon(key: string): void {
+    setTimeout(() => this.refill(key), this.options.refillDelayMs ?? 2_000).unref();
   }
 
   private refill(key: string): void {
