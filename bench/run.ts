@@ -3,6 +3,7 @@ import { benchCheckout } from './checkout.js';
 import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixtures.js';
 import { benchSandboxStart } from './sandbox-start.js';
 import { BASELINE_FLAGS, benchSandboxWarm } from './sandbox-warm.js';
+import { benchScale } from './scale.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
@@ -20,6 +21,10 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 25);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 20);
+const WORKER_TASKS = Number(process.env.BENCH_WORKER_TASKS ?? 8);
+const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 2);
+const MODEL_SECONDS = 2;
 
 export type Row = [string, string, string, string];
 
@@ -107,6 +112,23 @@ const SECTIONS: Section[] = [
           [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
           ["exec('true') round trip, median of 30", ms(w.execMs), ms(w.cliExecMs), `docker exec <id> true via the CLI (${ratio(w.execMs, w.cliExecMs)})`],
           [`agent step, zero-latency model, median of ${w.steps}`, ms(w.stepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.stepMs - w.execMs)})`],
+        ],
+      };
+    },
+  },
+  {
+    name: 'scale',
+    describe: `scale: ${PARALLEL} parallel tasks under Slack's published limits; ${WORKER_TASKS} tasks on one worker process, then two (${PER_WORKER} each)`,
+    async run() {
+      const s = await benchScale(PARALLEL, WORKER_TASKS, PER_WORKER);
+      const p = s.parallel;
+      const w = s.workers;
+      return {
+        rows: [
+          [`${p.tasks} parallel tasks, one process: command → every card Done`, ms(p.wallMs), ms(p.singleMs), 'one task alone, same process'],
+          [`${p.tasks} parallel tasks: tasks per minute / Slack 429s`, `${p.perMinute.toFixed(1)} / ${p.tooMany}`, `${(60_000 / p.singleMs).toFixed(1)} / 0`, 'one task at a time'],
+          [`${w.tasks} tasks, two worker processes vs one (model ${MODEL_SECONDS} s per answer)`, ms(w.twoMs), ms(w.oneMs), `one worker process (ratio ${w.ratio.toFixed(2)}×)`],
+          [`worker memory per running task (${s.memory.running} running)`, `${s.memory.perTaskMb.toFixed(1)} MB`, `${s.memory.idleMb.toFixed(0)} MB`, 'the worker process idle (RSS)'],
         ],
       };
     },

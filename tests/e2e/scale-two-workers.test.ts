@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionCall, message, reply, toolOutputs, userMessages, type Script } from '../fakes/model-server.js';
 import { slash, startE2E, type E2E } from '../helpers/e2e.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 /*
  * Scale-out: an app-only process (CODEX_ROLE=app, in this test's process) and two worker
@@ -16,35 +15,15 @@ import { slash, startE2E, type E2E } from '../helpers/e2e.js';
  * section, not asserted here.)
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const TASKS = 6;
 
 let e: E2E | undefined;
-const workers: Array<{ proc: ChildProcess; out: () => string; exited: Promise<number | null>; dataDir: string }> = [];
+const workers: WorkerProcess[] = [];
 afterEach(async () => {
-  for (const w of workers.splice(0)) {
-    if (w.proc.exitCode === null) {
-      w.proc.kill('SIGKILL');
-      await w.exited;
-    }
-    rmSync(w.dataDir, { recursive: true, force: true });
-  }
+  for (const w of workers.splice(0)) await w.dispose();
   await e?.cleanup();
   e = undefined;
 });
-
-function startWorkerProcess(env: Record<string, string>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'codex-scale-worker-'));
-  let out = '';
-  const proc = spawn(TSX, ['src/app.ts'], { cwd: ROOT, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, CODEX_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const w = { proc, out: () => out, exited, dataDir };
-  workers.push(w);
-  return w;
-}
 
 const until = async <T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => {
   const end = Date.now() + timeoutMs;
@@ -69,22 +48,9 @@ function taskBranches(dataDir: string): string[] {
 describe('two worker processes against one Redis', () => {
   it('run every task exactly once, and both take tasks', { timeout: 300_000 }, async () => {
     e = await startE2E({ script, env: { CODEX_ROLE: 'app' } });
-    const env = {
-      SLACK_BOT_TOKEN: e.fake.token,
-      SLACK_SIGNING_SECRET: 'e2e-signing-secret',
-      SLACK_API_URL: e.fake.apiUrl,
-      OPENAI_API_KEY: e.config.env.OPENAI_API_KEY ?? '',
-      OPENAI_BASE_URL: e.model.url,
-      CODEX_MODEL: 'test-model',
-      REDIS_URL: e.config.env.REDIS_URL,
-      CODEX_CONFIG: e.config.env.CODEX_CONFIG,
-      CODEX_REDIS_PREFIX: e.prefix,
-      CODEX_ROLE: 'worker',
-      WORKER_CONCURRENCY: '1',
-      LOG_LEVEL: 'info',
-    };
-    const [a, b] = [startWorkerProcess(env), startWorkerProcess(env)];
-    await until(() => (a.out().includes('worker started') && b.out().includes('worker started')) || undefined, 120_000, 'both workers to start');
+    const [a, b] = [startWorkerProcess(e), startWorkerProcess(e)];
+    workers.push(a, b);
+    await until(() => (a.output().includes('worker started') && b.output().includes('worker started')) || undefined, 120_000, 'both workers to start');
 
     const prompts = Array.from({ length: TASKS }, (_, i) => `two workers job ${i}`);
     for (const p of prompts) expect((await slash(e, `task ${p}`)).status).toBe(200);
