@@ -59,7 +59,7 @@ async function runTasks(e: E2E, count: number, label: string, onTick?: () => voi
 
 export async function benchScale(parallel: number, workerTasks: number, perWorker: number): Promise<ScaleResult> {
   // 1. Parallel tasks in one process, published limits enforced.
-  let e = await startE2E({ script: quick, slack: { publishedLimits: true }, env: { WORKER_CONCURRENCY: String(parallel) } });
+  let e = await startE2E({ script: quick, slack: { publishedLimits: true }, env: { WORKER_CONCURRENCY: String(parallel) }, repoConfig: { limits: { maxQueuedTasksPerUser: parallel } } });
   let par: ScaleResult['parallel'];
   try {
     const singleMs = await runTasks(e, 1, 'alone');
@@ -71,7 +71,7 @@ export async function benchScale(parallel: number, workerTasks: number, perWorke
 
   // 2. One worker process, then two, on the same workload; memory from the one.
   const fast = { slack: { streaming: 'off', postsPerSecond: 50, updatesPerMinute: 6_000 } };
-  e = await startE2E({ script: slow, env: { CODEX_ROLE: 'app' }, repoConfig: fast });
+  e = await startE2E({ script: slow, env: { CODEX_ROLE: 'app' }, repoConfig: { ...fast, limits: { maxQueuedTasksPerUser: workerTasks } } });
   const spawned: WorkerProcess[] = [];
   try {
     const env = { WORKER_CONCURRENCY: String(perWorker) };

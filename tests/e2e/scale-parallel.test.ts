@@ -23,15 +23,17 @@ const script: Script = (req) => (toolOutputs(req).length === 0 ? reply(functionC
 
 describe('20 parallel tasks on one host', () => {
   it('brings every card to its final state with zero Slack 429s under the published limits', { timeout: 1_200_000 }, async () => {
-    e = await startE2E({ script, slack: { publishedLimits: true }, env: { WORKER_CONCURRENCY: String(TASKS) } });
+    // One person starts all twenty: the per-person cap of queued tasks (default 10) is raised.
+    e = await startE2E({ script, slack: { publishedLimits: true }, env: { WORKER_CONCURRENCY: String(TASKS) }, repoConfig: { limits: { maxQueuedTasksPerUser: TASKS } } });
     const acks = await Promise.all(Array.from({ length: TASKS }, (_, i) => slash(e!, `task parallel job number ${i}`)));
     expect(acks.map((a) => a.status)).toEqual(Array(TASKS).fill(200));
+    expect(acks.map((a) => a.body)).toEqual(Array(TASKS).fill(''));
 
     const roots = await e.fake
       .waitFor(() => {
         const list = e!.fake.messages(FAKE_IDS.channel).filter((m) => !m.thread_ts && m.metadata?.event_type === 'codex_task_status');
         return list.length === TASKS ? list : undefined;
-      }, 480_000)
+      }, 240_000)
       .catch((err: Error) => {
         const limited = e!.fake.calls.filter((c) => c.status === 429).map((c) => c.method);
         const posted = e!.fake.messages(FAKE_IDS.channel).filter((m) => !m.thread_ts).length;
