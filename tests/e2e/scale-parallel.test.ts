@@ -53,9 +53,6 @@ describe('20 parallel tasks on one host', () => {
     // Each task ran once: two model requests apiece.
     expect(e.model.requests).toHaveLength(2 * TASKS);
 
-    const byMethod: Record<string, number> = {};
-    for (const c of e.fake.calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
-    console.log(`calls by method: ${JSON.stringify(byMethod)}`);
     const limited = e.fake.calls.filter((c) => c.status === 429);
     expect(limited.map((c) => c.method)).toEqual([]);
   });
