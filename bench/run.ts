@@ -4,6 +4,7 @@ import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixt
 import { benchSandboxStart } from './sandbox-start.js';
 import { BASELINE_FLAGS, benchSandboxWarm } from './sandbox-warm.js';
 import { benchScale } from './scale.js';
+import { benchRuntime, benchSetupCache } from './setup-and-runtime.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
@@ -131,6 +132,22 @@ const SECTIONS: Section[] = [
           [`worker memory per running task (${s.memory.running} running)`, `${s.memory.perTaskMb.toFixed(1)} MB`, `${s.memory.idleMb.toFixed(0)} MB`, 'the worker process idle (RSS)'],
         ],
       };
+    },
+  },
+  {
+    name: 'setup-cache',
+    describe: 'setup cache: a 10 s setup, first task then second task, time to first model request',
+    async run() {
+      const c = await benchSetupCache();
+      return { rows: [['second task → first model request, setup restored from cache', ms(c.secondMs), ms(c.firstMs), `first task: setup (sleep 10) runs (${(c.secondMs / c.firstMs).toFixed(2)}×)`]] };
+    },
+  },
+  {
+    name: 'gvisor',
+    describe: `gVisor: checkout + npm install + npm test of the fixture, ${RUNS} runs each`,
+    async run() {
+      const r = await benchRuntime(RUNS);
+      return { rows: [[`checkout + install + test under gVisor (runsc), median of ${r.runs}`, ms(r.runscMs), ms(r.runcMs), `the same under runc (${(r.runscMs / r.runcMs).toFixed(2)}×)`]] };
     },
   },
   // New sections go here, one entry each.
