@@ -12,8 +12,8 @@ import { startWorkerProcess, type WorkerProcess } from '../tests/helpers/worker-
  *   the workers wait rather than compute (this machine has 2 cores shared by everything, the
  *   engine included; a CPU-bound workload would measure the machine, not the design). Slack
  *   pacing is lifted for this part (the fake does not enforce it) so Slack is not the limit.
- * - worker memory per running task: the one worker's RSS (its node process and tsx) while
- *   `perWorker` tasks run, minus its RSS idle, divided by the tasks.
+ * - worker memory per running task: a worker's RSS (its node process and tsx) while
+ *   `memoryTasks` tasks run at once, minus its RSS idle after a first task, divided by the tasks.
  */
 
 const MODEL_MS = 2_000;
@@ -57,7 +57,7 @@ async function runTasks(e: E2E, count: number, label: string, onTick?: () => voi
   return performance.now() - started;
 }
 
-export async function benchScale(parallel: number, workerTasks: number, perWorker: number): Promise<ScaleResult> {
+export async function benchScale(parallel: number, workerTasks: number, perWorker: number, memoryTasks = 8): Promise<ScaleResult> {
   // 1. Parallel tasks in one process, published limits enforced.
   let e = await startE2E({ script: quick, slack: { publishedLimits: true }, env: { WORKER_CONCURRENCY: String(parallel) }, repoConfig: { limits: { maxQueuedTasksPerUser: parallel } } });
   let par: ScaleResult['parallel'];
@@ -71,28 +71,38 @@ export async function benchScale(parallel: number, workerTasks: number, perWorke
 
   // 2. One worker process, then two, on the same workload; memory from the one.
   const fast = { slack: { streaming: 'off', postsPerSecond: 50, updatesPerMinute: 6_000 } };
-  e = await startE2E({ script: slow, env: { CODEX_ROLE: 'app' }, repoConfig: { ...fast, limits: { maxQueuedTasksPerUser: workerTasks } } });
+  e = await startE2E({ script: slow, env: { CODEX_ROLE: 'app' }, repoConfig: { ...fast, limits: { maxQueuedTasksPerUser: Math.max(workerTasks, memoryTasks) } } });
   const spawned: WorkerProcess[] = [];
   try {
     const env = { WORKER_CONCURRENCY: String(perWorker) };
     const one = startWorkerProcess(e, env);
     spawned.push(one);
     await until(() => one.output().includes('worker started') || undefined, 120_000, 'the worker to start');
-    await new Promise((r) => setTimeout(r, 3_000));
-    const idle = one.rssBytes();
-    let busy = idle;
-    const oneMs = await runTasks(e, workerTasks, 'one worker', () => (busy = Math.max(busy, one.rssBytes())));
+    const oneMs = await runTasks(e, workerTasks, 'one worker');
     const two = startWorkerProcess(e, env);
     spawned.push(two);
     await until(() => two.output().includes('worker started') || undefined, 120_000, 'the second worker to start');
     const twoMs = await runTasks(e, workerTasks, 'two workers');
     for (const w of spawned) w.proc.kill('SIGTERM');
     await Promise.all(spawned.map((w) => w.exited));
+
+    // Memory: a worker that has run one task already (one-time costs paid), idle, then running
+    // `memoryTasks` at once (each held by the model's MODEL_MS answers).
+    const mem = startWorkerProcess(e, { WORKER_CONCURRENCY: String(memoryTasks) });
+    spawned.push(mem);
+    await until(() => mem.output().includes('worker started') || undefined, 120_000, 'the memory worker to start');
+    await runTasks(e, 1, 'warm-up');
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idle = mem.rssBytes();
+    let busy = idle;
+    await runTasks(e, memoryTasks, 'memory', () => (busy = Math.max(busy, mem.rssBytes())));
+    mem.proc.kill('SIGTERM');
+    await mem.exited;
     const mb = (b: number) => b / 1024 / 1024;
     return {
       parallel: par,
       workers: { tasks: workerTasks, oneMs, twoMs, ratio: oneMs / twoMs, perWorker },
-      memory: { idleMb: mb(idle), busyMb: mb(busy), perTaskMb: mb(busy - idle) / perWorker, running: perWorker },
+      memory: { idleMb: mb(idle), busyMb: mb(busy), perTaskMb: mb(busy - idle) / memoryTasks, running: memoryTasks },
     };
   } finally {
     for (const w of spawned) await w.dispose();
