@@ -23,7 +23,7 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 20);
-const WORKER_TASKS = Number(process.env.BENCH_WORKER_TASKS ?? 8);
+const WORKER_TASKS = Number(process.env.BENCH_WORKER_TASKS ?? 16);
 const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 2);
 const MODEL_SECONDS = 2;
 
