@@ -50,6 +50,8 @@ interface Pool {
   shape: WarmShape;
   ready: Ready[];
   creating: number;
+  /** Set after a failed creation, so a missing image warns once, not every check. */
+  failing?: boolean;
 }
 
 /**
@@ -167,8 +169,13 @@ export class WarmPool {
           (ready) => {
             if (this.stopped) return this.slot(ready.name).release().then(() => removeTree(slotDirs(this.options.dataDir, ready.name).workspace));
             pool.ready.push(ready);
+            pool.failing = false;
           },
-          (e: unknown) => this.log.warn({ err: e, image: pool.shape.image }, 'could not start a warm sandbox; tasks start their own until the next check'),
+          (e: unknown) => {
+            const level = pool.failing ? 'debug' : 'warn';
+            pool.failing = true;
+            this.log[level]({ err: e, image: pool.shape.image }, 'could not start a warm sandbox; tasks start their own, and the pool tries again at its next check');
+          },
         )
         .finally(() => {
           pool.creating--;
