@@ -172,7 +172,8 @@ export class WarmPool {
             pool.failing = false;
           },
           (e: unknown) => {
-            const level = pool.failing ? 'debug' : 'warn';
+            // A missing image is already named at start (warn-unreachable.ts) and by each task that needs it.
+            const level = pool.failing || (e as { statusCode?: number }).statusCode === 404 ? 'debug' : 'warn';
             pool.failing = true;
             this.log[level]({ err: e, image: pool.shape.image }, 'could not start a warm sandbox; tasks start their own, and the pool tries again at its next check');
           },
