@@ -5,9 +5,13 @@ import { benchSandboxStart } from './sandbox-start.js';
 import { BASELINE_FLAGS, benchSandboxWarm } from './sandbox-warm.js';
 import { benchScale } from './scale.js';
 import { benchRuntime, benchSetupCache } from './setup-and-runtime.js';
+import { HOME_DEBOUNCE_MS } from '../src/render/home-refresher.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
 import { benchPullRequest } from './pull-request.js';
+import { benchStream } from './stream.js';
+import { benchModel, minShare, share } from './model.js';
+import { benchHome } from './home.js';
 
 /*
  * `npm run bench`: the product's figures beside baselines measured in the same run, on this
@@ -26,6 +30,10 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 20);
 const WORKER_TASKS = Number(process.env.BENCH_WORKER_TASKS ?? 16);
 const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 2);
 const MODEL_SECONDS = 2;
+const MODEL_STEPS = Number(process.env.BENCH_MODEL_STEPS ?? 26);
+const HOME_RUNNING = Number(process.env.BENCH_HOME_RUNNING ?? 50);
+const HOME_SAMPLES = Number(process.env.BENCH_HOME_SAMPLES ?? 10);
+const OCCURRENCES = Number(process.env.BENCH_OCCURRENCES ?? 8);
 
 export type Row = [string, string, string, string];
 
@@ -102,15 +110,65 @@ const SECTIONS: Section[] = [
     },
   },
   {
+    name: 'stream',
+    describe: `command start → first streamed line, and → first card update: ${TASKS} tasks`,
+    async run() {
+      const stream = await benchStream(TASKS);
+      return { rows: [[`command start → first streamed line, median of ${stream.runs}`, ms(stream.streamMs), ms(stream.cardMs), 'command start → first card update (same tasks)']] };
+    },
+  },
+  {
+    name: 'model',
+    describe: `model requests: a ${MODEL_STEPS}-step scripted task with an 8k window (compact endpoint, in-band summary) and without compaction; an ordinary task`,
+    async run() {
+      const m = await benchModel(MODEL_STEPS);
+      const never = 'same task, window never filled';
+      const tokens = (n: number) => `${(n / 1000).toFixed(1)}k`;
+      return {
+        rows: [
+          [`long task: model requests (compact calls), endpoint`, `${m.endpoint.requests} (${m.endpoint.compactCalls})`, String(m.none.requests), never],
+          [`long task: model requests (summaries), in-band`, `${m.summary.requests} (${m.summary.compactions})`, String(m.none.requests), never],
+          ['long task: input tokens per task, endpoint / in-band', `${tokens(m.endpoint.inputTokens)} / ${tokens(m.summary.inputTokens)}`, tokens(m.none.inputTokens), never],
+          ['long task: largest request, endpoint / in-band', `${tokens(m.endpoint.largest)} / ${tokens(m.summary.largest)}`, tokens(m.none.largest), never],
+          ['long task: cached share of the request right after a compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareRightAfter)} / ${share(m.summary.cachedShareRightAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          ['long task: cached share of every request after the first compaction, median, endpoint / in-band', `${share(m.endpoint.cachedShareAfter)} / ${share(m.summary.cachedShareAfter)}`, share(m.none.cachedShareAfter), `${never}: every request`],
+          [`ordinary task (${m.ordinary.requests} requests): share of the previous request repeated as the next one's prefix, min`, minShare(m.ordinary.repeated), '0.970', 'goal'],
+          ['ordinary task: cached share of each request after the first, median', share(m.ordinary.cached), '', ''],
+        ],
+        notes: [`model: ${m.endpoint.compactions} compactions through the endpoint and ${m.summary.compactions} in-band on the long task; none without compaction.`],
+      };
+    },
+  },
+  {
+    name: 'home',
+    describe: `App Home publish at ${HOME_RUNNING} running tasks (${HOME_SAMPLES} samples) and scheduler overhead (${OCCURRENCES} occurrences)`,
+    async run() {
+      const h = await benchHome(HOME_RUNNING, HOME_SAMPLES, OCCURRENCES);
+      const bare = 'bare views.publish of the same view (@slack/web-api)';
+      const bull = 'bare BullMQ upsertJobScheduler → Worker gets the job';
+      return {
+        rows: [
+          [`Home: task state change → views.publish, ${h.running} running, median`, ms(h.change.median), ms(h.bare.median), bare],
+          [`Home: task state change → views.publish, ${h.running} running, p99`, ms(h.change.p99), ms(h.bare.p99), bare],
+          [`Home: app_home_opened → views.publish, ${h.running} running, median / p99`, `${ms(h.open.median)} / ${ms(h.open.p99)}`, `${ms(h.bare.median)} / ${ms(h.bare.p99)}`, bare],
+          [`automation: scheduled time → task record, median of ${h.occurrences.record.n}`, ms(h.occurrences.record.median), ms(h.occurrences.bare.median), bull],
+          [`automation: scheduled time → root message, median / p99`, `${ms(h.occurrences.root.median)} / ${ms(h.occurrences.root.p99)}`, `${ms(h.occurrences.bare.median)} / ${ms(h.occurrences.bare.p99)}`, bull],
+        ],
+        notes: [`State-change rows: lone changes (each after the App Home's ${HOME_DEBOUNCE_MS} ms throttle window); in a burst a person's Home is published at most once per window.`, ...(h.occurrences.skipped > 0 ? [`${h.occurrences.skipped} occurrences were skipped while the previous run was still going.`] : [])],
+      };
+    },
+  },
+  {
     name: 'sandbox-warm',
     describe: `warm pool and exec path: ${RUNS} claims, 30 execs, 20 agent steps`,
     async run() {
       const w = await benchSandboxWarm(RUNS);
       const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+      const dockerRun = `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true`;
       return {
         rows: [
-          [`sandbox from the warm pool: claim, median of ${w.runs}`, ms(w.claimMs), ms(w.dockerRunMs), `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true (${ratio(w.claimMs, w.dockerRunMs)})`],
-          [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
+          [`sandbox from the warm pool: claim, median of ${w.runs}`, ms(w.claimMs), ms(w.dockerRunMs), `${dockerRun} (${ratio(w.claimMs, w.dockerRunMs)})`],
+          [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `${dockerRun} (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
           ["exec('true') round trip, median of 30", ms(w.execMs), ms(w.cliExecMs), `docker exec <id> true via the CLI (${ratio(w.execMs, w.cliExecMs)})`],
           [`agent step, zero-latency model, median of ${w.steps}`, ms(w.stepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.stepMs - w.execMs)})`],
         ],

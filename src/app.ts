@@ -9,6 +9,7 @@ import { readStartConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { registerAppHome } from './slack/app-home.js';
+import { registerHomeControls } from './slack/home-controls.js';
 import { registerSessionEvents } from './slack/session-events.js';
 import { startAutomationRunner } from './slack/automation-runner.js';
 import { createSlackApp, slackClientOptions, startSlackApp } from './slack/create-slack-app.js';
@@ -23,6 +24,7 @@ import { HomeRefresher } from './render/home-refresher.js';
 import { decidersOf } from './tasks/access.js';
 import { Automations } from './tasks/automations.js';
 import { TaskLifecycle } from './tasks/lifecycle.js';
+import { CodeChannels } from './tasks/code-channels.js';
 import { MessageRefs } from './tasks/message-refs.js';
 import { TaskQueue } from './tasks/task-queue.js';
 import { TaskStore } from './tasks/task-store.js';
@@ -40,7 +42,7 @@ export interface CodexProcess {
  * Wires the process from config: the Slack app (role `app` or `all`) and the worker (role
  * `worker` or `all`) over one Redis. The only place where adapters meet.
  */
-export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL }), options: { workerTuning?: WorkerTuning } = {}): Promise<CodexProcess> {
+export async function startCodex(config: Config, logger: Logger = createLogger({ level: config.env.LOG_LEVEL }), options: { workerTuning?: WorkerTuning; archiveSweepMs?: number } = {}): Promise<CodexProcess> {
   const { env } = config;
   const role = env.CODEX_ROLE;
   const prefix = env.CODEX_REDIS_PREFIX;
@@ -87,11 +89,12 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
 
   let port: number | undefined;
   if (slackApp) {
-    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, home, refs, poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
+    const deps: SlackDeps = { config, logger, redis, store, lifecycle, automations, home, refs, codeChannels: new CodeChannels(redis, prefix), poster, prefix, get botUserId() { return identity.botUserId; }, get teamId() { return identity.teamId; } };
     registerCodexCommand(slackApp, deps);
     registerThreadEvents(slackApp, deps);
     registerActions(slackApp, deps);
     registerAppHome(slackApp, deps);
+    registerHomeControls(slackApp, deps);
     registerSessionEvents(slackApp, deps);
     // Automations' occurrences run where the listeners are (they post a task's card).
     automationRunner = startAutomationRunner(deps, { url: env.REDIS_URL, maxRetriesPerRequest: null }, bullPrefix);
@@ -116,6 +119,7 @@ export async function startCodex(config: Config, logger: Logger = createLogger({
     },
     // The App Homes that show a task that moved: its owner's and its repo's approvers'.
     onStatus: (task) => home.touch([task.owner, ...(config.findRepo(task.repo)?.access.approvers ?? [])]),
+    archiveSweepMs: options.archiveSweepMs,
   });
   const worker = role !== 'app' ? await startWorker({ config, logger, redisUrl: env.REDIS_URL, prefix, bullPrefix, describePerson: mention, tuning: options.workerTuning }) : undefined;
 

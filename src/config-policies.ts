@@ -37,17 +37,44 @@ export const limitsSchema = z.object({
 export type Limits = Required<z.infer<typeof limitsSchema>>;
 export const DEFAULT_LIMITS: Limits = { memoryMb: 2048, cpus: 1, pids: 256, commandTimeoutSec: 10, maxCommandTimeoutSec: 600, diskMb: 4096, maxFiles: 200_000, maxQueuedTasksPerUser: 10, maxRunningTasks: 0, maxRunningTasksPerUser: 0 };
 
+/** The context window assumed when `budgets.contextWindowTokens` is not set (GPT-5-class models). */
+const DEFAULT_CONTEXT_WINDOW = 272_000;
+
 /** How far an agent may go before a task ends with a summary of where it stands. */
-export const budgetsSchema = z.object({
-  /** Model calls per turn. */
-  maxSteps: z.number().int().min(1).optional(),
-  maxMinutes: z.number().positive().optional(),
-  maxTokens: z.number().int().min(1000).optional(),
-  /** Tokens of a whole task, over all its turns (a reply does not start a fresh budget). */
-  maxTaskTokens: z.number().int().min(1000).optional(),
-});
+export const budgetsSchema = z
+  .object({
+    /** Model calls per turn. */
+    maxSteps: z.number().int().min(1).optional(),
+    maxMinutes: z.number().positive().optional(),
+    maxTokens: z.number().int().min(1000).optional(),
+    /** Tokens of a whole task, over all its turns (a reply does not start a fresh budget). */
+    maxTaskTokens: z.number().int().min(1000).optional(),
+    /** The model's context window in tokens: what one request may hold at most. */
+    contextWindowTokens: z.number().int().min(2000).optional(),
+    /**
+     * Once a response's input reaches this many tokens, the conversation is compacted before the
+     * next request (src/agent/compaction.ts). Default: 80% of `contextWindowTokens`; must be below it.
+     */
+    compactAtTokens: z.number().int().min(1000).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const window = b.contextWindowTokens ?? DEFAULT_CONTEXT_WINDOW;
+    if (b.compactAtTokens !== undefined && b.compactAtTokens >= window) {
+      const whose = b.contextWindowTokens === undefined ? `the default contextWindowTokens (${window})` : `contextWindowTokens (${window})`;
+      ctx.addIssue({ code: 'custom', path: ['compactAtTokens'], message: `must be below ${whose}: set it lower, or raise contextWindowTokens to the model's real window` });
+    }
+  });
 export type Budgets = Required<z.infer<typeof budgetsSchema>>;
-export const DEFAULT_BUDGETS: Budgets = { maxSteps: 60, maxMinutes: 45, maxTokens: 2_000_000, maxTaskTokens: 10_000_000 };
+/** The share of the window at which a conversation is compacted when `compactAtTokens` is not set. */
+export const COMPACT_AT_SHARE = 0.8;
+export const DEFAULT_BUDGETS: Budgets = { maxSteps: 60, maxMinutes: 45, maxTokens: 2_000_000, maxTaskTokens: 10_000_000, contextWindowTokens: DEFAULT_CONTEXT_WINDOW, compactAtTokens: Math.floor(DEFAULT_CONTEXT_WINDOW * COMPACT_AT_SHARE) };
+
+/** Budgets with every default filled in: `compactAtTokens` follows the window unless it is set. */
+export function withBudgetDefaults(set: Partial<Budgets>): Budgets {
+  const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) as Partial<Budgets>;
+  const contextWindowTokens = defined.contextWindowTokens ?? DEFAULT_CONTEXT_WINDOW;
+  return { ...DEFAULT_BUDGETS, ...defined, contextWindowTokens, compactAtTokens: defined.compactAtTokens ?? Math.floor(contextWindowTokens * COMPACT_AT_SHARE) };
+}
 
 /**
  * When the agent must stop and ask. `never`: the agent works unattended inside its sandbox
@@ -92,6 +119,11 @@ export const slackSettingsSchema = z.object({
   streaming: z.enum(['auto', 'off']).default('auto'),
   /** A stream is stopped and a new one started before it is this old (Slack ends them after five minutes). */
   streamMaxSeconds: z.number().int().min(1).max(290).default(270),
+  /**
+   * One Slack Code channel per task (agents.conversations.create, scope `code_channels:manage`):
+   * context bar, diff and pull request views, steering, approvals and Stop there too. Off by default.
+   */
+  codeChannels: z.boolean().default(false),
 });
 export type SlackSettings = z.infer<typeof slackSettingsSchema>;
 

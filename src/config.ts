@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { accessSchema, approvalPolicySchema, budgetsSchema, DEFAULT_APPROVAL, DEFAULT_BUDGETS, DEFAULT_LIMITS, limitsSchema, slackChannelId, slackSettingsSchema, type Access, type ApprovalPolicy, type Budgets, type Limits } from './config-policies.js';
+import { accessSchema, approvalPolicySchema, budgetsSchema, DEFAULT_APPROVAL, withBudgetDefaults, DEFAULT_LIMITS, limitsSchema, slackChannelId, slackSettingsSchema, type Access, type ApprovalPolicy, type Budgets, type Limits } from './config-policies.js';
 import { ConfigError } from './errors.js';
 import { envSchema, nonEmpty, roleProblems, type Env } from './config-env.js';
 
@@ -274,7 +274,7 @@ export function resolveRepo(file: RepoFile, repo: RepoConfigInput, defaultImage:
 }
 
 export function resolveBudgets(file: RepoFile): Budgets {
-  return { ...DEFAULT_BUDGETS, ...stripUndefined(file.budgets) };
+  return withBudgetDefaults(file.budgets);
 }
 
 /** A `networkAllow` entry: an IP address, a CIDR, or a host name (a leading dot for a domain). */

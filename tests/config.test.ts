@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, resolveBudgets } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const dirs: string[] = [];
@@ -138,6 +138,31 @@ describe('loadConfig', () => {
     for (const bad of ['10.0.0.0/33', 'http://x', 'a b', '10.0.0.0/8/1', '']) {
       expect(() => loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'file:///tmp/a', networkAllow: [bad] }] }))), bad).toThrow(/repos\[0\]\.networkAllow\[0\]/);
     }
+  });
+});
+
+describe('compaction budgets', () => {
+  const problems = (budgets: unknown) => {
+    try {
+      loadConfig(goodEnv(writeConfig({ repos: [{ name: 'billing', url: '/x' }], budgets })), '/srv');
+      return '';
+    } catch (e) {
+      return (e as ConfigError).message;
+    }
+  };
+
+  it('defaults to a 272k window compacted at 80%, follows a configured window, and takes an explicit threshold', () => {
+    const budgetsOf = (budgets: unknown) => resolveBudgets(loadConfig(goodEnv(writeConfig({ repos: [{ name: 'billing', url: '/x' }], budgets })), '/srv').file);
+    expect(budgetsOf({})).toMatchObject({ contextWindowTokens: 272_000, compactAtTokens: 217_600 });
+    expect(budgetsOf({ contextWindowTokens: 8000 })).toMatchObject({ contextWindowTokens: 8000, compactAtTokens: 6400 });
+    expect(budgetsOf({ contextWindowTokens: 8000, compactAtTokens: 5000 })).toMatchObject({ compactAtTokens: 5000, maxSteps: 60 });
+  });
+
+  it('refuses a threshold at or over the window, saying what to change', () => {
+    expect(problems({ contextWindowTokens: 8000, compactAtTokens: 8000 })).toContain('budgets.compactAtTokens: must be below contextWindowTokens (8000)');
+    expect(problems({ compactAtTokens: 300_000 })).toContain('must be below the default contextWindowTokens (272000)');
+    expect(problems({ contextWindowTokens: 100 })).toContain('budgets.contextWindowTokens');
+    expect(problems({ contextWindowTokens: 8000, compactAtTokens: 7999 })).toBe('');
   });
 });
 

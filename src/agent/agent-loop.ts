@@ -1,6 +1,9 @@
 import { attachmentsNote, NOT_RUN_CANCELLED, skillMessage, steeringNote } from './prompts.js';
 import { mentionedSkills } from './skills.js';
+import { CodexError } from '../errors.js';
 import { budgetSummary, type BudgetKind } from './budget.js';
+import { compact, noteResponse } from './compaction.js';
+import { TokenMeter } from './compaction-items.js';
 import { callModel, messageText, webSearchSummary, type InputItem, type OutputItem } from './model-client.js';
 import { type Session, saveSession } from './session.js';
 import { runToolBatch } from './tool-batch.js';
@@ -26,12 +29,15 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
     }
     const over = s.budget.exceeded();
     if (over) return endOnBudget(s, over);
+    if (s.compaction.due !== undefined && !(await compact(s, s.compaction.due))) continue; // aborted: see why at the top
     await applySteering(s);
 
     s.budget.countStep();
+    const request = { ...s.request, input: s.conversation.items };
+    const sentChars = TokenMeter.chars(request);
     const response = await callModel(
       s.deps.openai,
-      { ...s.request, input: s.conversation.items },
+      request,
       {
         signal: s.control.stepSignal,
         logger: s.logger,
@@ -46,7 +52,16 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
           await s.emit({ type: 'web_search', callId: item.id, ...webSearchSummary(item) });
         },
       },
-    );
+    ).catch((e: unknown) => {
+      // The server refused the request as too long (a window smaller than configured, or one
+      // step's outputs past it): compact and send again, once; a second refusal ends the turn.
+      if (!tooLong(e) || s.compaction.justCompacted || s.compaction.ineffective >= 2 || s.conversation.items.length < 3) throw e;
+      s.logger.warn({ chars: sentChars }, 'the model refused the request as too long; compacting first');
+      s.compaction.due = s.compaction.meter.tokens(sentChars);
+      s.compaction.refusedAt = Math.min(s.compaction.refusedAt ?? Infinity, s.compaction.due);
+      return 'compact' as const;
+    });
+    if (response === 'compact') continue;
     if (!response) {
       // Only an interrupt or a cancel aborts a call; both are handled at the top.
       if (!s.control.interrupted && !s.control.cancelled && !s.control.halted) throw new Error('model call aborted without an interrupt or cancel');
@@ -57,6 +72,7 @@ export async function runLoop(s: Session): Promise<AgentOutcome> {
     s.conversation.append(...(response.output as InputItem[]));
     const usage = s.conversation.addUsage(response.usage);
     s.budget.addTokens(response.usage.inputTokens + response.usage.outputTokens);
+    noteResponse(s, sentChars, response.usage.inputTokens);
     await s.emit({ type: 'token_usage', usage, ...(response.model ? { model: response.model } : {}) });
     await saveSession(s);
 
@@ -109,4 +125,8 @@ async function endOnBudget(s: Session, kind: BudgetKind): Promise<AgentOutcome> 
   s.logger.info({ budget: kind }, 'budget reached');
   await saveSession(s);
   return { status: 'completed', summary: budgetSummary(kind, s.task.budgets, s.lastMessage, s.plan.steps), budget: kind === 'task_tokens' ? 'tokens' : kind };
+}
+
+function tooLong(e: unknown): boolean {
+  return CodexError.isInstance(e) && e.code === 'model_context_too_long';
 }

@@ -4,7 +4,7 @@ import { NOT_RUN_STOPPED, RESUMED_NOTE } from './prompts.js';
 
 /*
  * The task's conversation: the Responses API input, only ever appended to (the prompt cache
- * depends on it), saved after every step so another worker can resume from the last complete
+ * depends on it) except when a compaction replaces it, saved after every step so another worker can resume from the last complete
  * one. Every function_call in it gets a function_call_output, or the API rejects the input.
  */
 
@@ -23,6 +23,15 @@ export class Conversation {
 
   append(...items: InputItem[]): void {
     this.items.push(...items);
+  }
+
+  /**
+   * Replaces the whole conversation (a compaction, src/agent/compaction.ts): the one place it
+   * does not grow by appending; the next save writes it whole.
+   */
+  replace(items: readonly InputItem[]): void {
+    this.items.splice(0, this.items.length, ...items);
+    this.#persisted = 0;
   }
 
   addUser(text: string): void {

@@ -33,6 +33,8 @@ export interface ModelRequest {
   input: InputItem[];
   /** The task id: routes every call of the task to the same prompt cache. */
   promptCacheKey: string;
+  /** `none`: the model may not call a tool (a compaction's summary request); `auto` otherwise. */
+  toolChoice?: 'auto' | 'none';
 }
 
 export interface ModelResponse {
@@ -156,7 +158,7 @@ async function streamOnce(client: OpenAI, request: ModelRequest, options: CallOp
       model: request.model,
       instructions: request.instructions,
       tools: request.tools,
-      tool_choice: 'auto',
+      tool_choice: request.toolChoice ?? 'auto',
       input: inputFor(client, request),
       stream: true,
       store: false,

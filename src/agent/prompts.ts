@@ -211,3 +211,36 @@ export function attachmentsNote(files: Attachments | undefined, hadFiles: boolea
   if (files.others.length > 0) lines.push(`[Also attached, not shown to you: ${files.others.map((f) => `${f.name} (${LEFT_OUT[f.why]})`).join(', ')}]`);
   return lines.join('\n');
 }
+
+/*
+ * Context compaction (src/agent/compaction.ts). When the server has no compact endpoint, the
+ * model writes a hand-off summary in-band (a request offering no tool calls), and the
+ * conversation goes on from the original ask, the people's later words, that summary and the
+ * latest items. The summary message starts with COMPACTION_SUMMARY_MARK, which is how a later
+ * compaction knows to replace it rather than keep it as a person's words.
+ */
+
+/** The user message that asks for the hand-off summary. */
+export const COMPACTION_REQUEST = `[The conversation is about to be compacted: it no longer fits the context window. Do not call any tool now. Write a hand-off summary for yourself, to continue this task from with only the original ask and the latest steps in view. Use these headings, be specific and brief (at most about 400 words):
+Goal: what the task asks, with any decisions the people made since.
+Done: what you did and learned, with the commands and their outcomes that matter.
+Files touched: each path and what changed in it.
+Remaining: the next steps, in order.
+Open questions: what is still unclear or blocked.]`;
+
+/** Starts the summary message, so a later compaction replaces it instead of keeping it. */
+export const COMPACTION_SUMMARY_MARK = '[Hand-off summary of the earlier part of this task, written by you before the conversation was compacted.';
+
+/** The message that carries the hand-off summary into the compacted conversation. */
+export function compactionSummaryMessage(summary: string): string {
+  return `${COMPACTION_SUMMARY_MARK} The steps it covers are no longer shown; the files are as they were left, so check them (git status, git diff) rather than trusting memory. Continue the task from here.]\n\n${summary.trim()}`;
+}
+
+/** Replaces the images of an earlier message kept through a compaction. */
+export const IMAGES_DROPPED_NOTE = '[Images of this message were left out when the conversation was compacted.]';
+
+/** Used when the model answered the summary request without any text. */
+export const EMPTY_SUMMARY = 'No summary was written. Check git status and git diff to see what was done so far, then carry on with the task.';
+
+/** Ends a hand-off summary cut to fit the compacted conversation. */
+export const SUMMARY_CUT_NOTE = '[… the rest of this summary was cut to fit the context window.]';

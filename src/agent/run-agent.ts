@@ -5,6 +5,7 @@ import { runLoop } from './agent-loop.js';
 import { loadAgentsDocs } from './agents-docs.js';
 import { ApprovalGate } from './approval-gate.js';
 import { BudgetTracker } from './budget.js';
+import { newCompactionState } from './compaction.js';
 import { openConversation } from './conversation.js';
 import { attachmentsNote, buildInstructions, skillMessage, turnMessages } from './prompts.js';
 import { loadSkills, mentionedSkills, type Skill } from './skills.js';
@@ -82,6 +83,7 @@ export async function runAgent(task: AgentTask, deps: AgentDeps): Promise<AgentO
       plan,
       tools,
       skills,
+      compaction: newCompactionState(),
       request: {
         model: task.model,
         instructions: buildInstructions({ repo: task.repo, approval: task.approval, agentsDocs, personality: task.personality, webSearch: task.webSearch, skills }),

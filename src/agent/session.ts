@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { TaskEventInput } from '../tasks/protocol.js';
 import type { ApprovalGate } from './approval-gate.js';
 import type { BudgetTracker } from './budget.js';
+import type { CompactionState } from './compaction.js';
 import type { Conversation } from './conversation.js';
 import type { ModelRequest } from './model-client.js';
 import type { RunControl } from './run-control.js';
@@ -26,6 +27,8 @@ export interface Session {
   tools: Tool[];
   /** The task's skills (`$<name>` in a reply puts one into the conversation). */
   skills: Skill[];
+  /** When to compact the conversation, and how the last ones went. */
+  compaction: CompactionState;
   /** Model, instructions, tools and cache key: fixed for the whole run. */
   request: Omit<ModelRequest, 'input'>;
   /** Text of the agent's latest message, for summaries. */

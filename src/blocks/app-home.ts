@@ -4,6 +4,7 @@ import { actions, button, context, divider, section } from './block-kit.js';
 import { ACTION_IDS, encodeAutomationButtonValue, encodeButtonValue } from './button-value.js';
 import { formatElapsed, mention, slackTime } from './format.js';
 import { escapeMrkdwn, inlineCode, snippet } from './limits.js';
+import { newAutomationButton, renderHomeDefaults } from './home-controls.js';
 import { STATUS_LABELS } from './status-card.js';
 
 /** A task on the App Home: the viewer may act on it (its owner, or an approver of its repo). */
@@ -36,6 +37,10 @@ export interface HomeView {
   recent: HomeTask[];
   automations: HomeAutomation[];
   defaults: { repo?: string; model?: string; personality?: string };
+  /** What the defaults menus offer: the configured names. */
+  choices: { repos: string[]; models: string[]; personalities: string[] };
+  /** A sentence about the viewer's last click on the Home that could not be carried out (shown on top until the next publish). */
+  notice?: string;
 }
 
 /** Slack's limit for a Home tab is 100 blocks; each list is capped so the whole stays under it. */
@@ -57,11 +62,12 @@ function more(count: number, shown: number, what: string): KnownBlock[] {
 /**
  * The App Home tab as the fleet's command center: the running and queued tasks the viewer may
  * act on (Stop, Cancel, a link to the thread), their recent tasks, their automations (Pause or
- * Resume, Run now, Delete) and their defaults. Every list is capped (HOME_LIMITS) so the tab
+ * Resume, Run now, Delete, and New automation: a modal) and their defaults (menus that save on pick). Every list is capped (HOME_LIMITS) so the tab
  * stays within Slack's 100 blocks; what is left out is counted.
  */
 export function renderCommandCenter(view: HomeView): { type: 'home'; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [
+    ...(view.notice ? [section(`⚠️ ${escapeMrkdwn(view.notice)}`)] : []),
     section(`*Codex* · start a task in any channel I am in with ${escapeMrkdwn('`/codex task <what to do>`')}, or mention me. Reply in a task's thread to steer it.`),
     divider(),
     section(`*Running and queued* (${view.active.length})`),
@@ -81,7 +87,7 @@ export function renderCommandCenter(view: HomeView): { type: 'home'; blocks: Kno
   blocks.push(...more(view.recent.length, HOME_LIMITS.recent, 'ended tasks'));
 
   blocks.push(divider(), section(`*Your automations* (${view.automations.length})`));
-  if (view.automations.length === 0) blocks.push(context([`None yet: ${escapeMrkdwn('`/codex schedule "0 9 * * 1-5" <prompt>`')} runs a prompt on a schedule.`]));
+  if (view.automations.length === 0) blocks.push(context([`None yet: *New automation* below, or ${escapeMrkdwn('`/codex schedule "0 9 * * 1-5" <prompt>`')}, runs a prompt on a schedule.`]));
   for (const a of view.automations.slice(0, HOME_LIMITS.automations)) {
     const state = a.paused ? '⏸️ paused' : a.next ? `next ${slackTime(a.next, '{date_short_pretty} {time}')}` : 'no next run';
     blocks.push(section(`🔁 ${inlineCode(a.id, 20)} ${inlineCode(a.cron, 60)} (${escapeMrkdwn(a.timezone)}) · ${snippet(a.repo, 40)} · ${state}\n${snippet(a.prompt, 120)}`));
@@ -95,9 +101,8 @@ export function renderCommandCenter(view: HomeView): { type: 'home'; blocks: Kno
     );
   }
   blocks.push(...more(view.automations.length, HOME_LIMITS.automations, 'automations: `/codex schedules` lists them'));
+  blocks.push(newAutomationButton());
 
-  const d = view.defaults;
-  const defaults = [`repo ${d.repo ? inlineCode(d.repo, 60) : '(channel or installation default)'}`, `model ${d.model ? inlineCode(d.model, 60) : '(default)'}`, `personality ${d.personality ? inlineCode(d.personality, 40) : '(none)'}`];
-  blocks.push(divider(), section(`*Your defaults*: ${defaults.join(' · ')}`), context([`Change them with ${escapeMrkdwn('`/codex defaults [--repo NAME] [--model NAME] [--personality NAME]`')}.`]));
+  blocks.push(divider(), ...renderHomeDefaults({ current: view.defaults, ...view.choices }));
   return { type: 'home', blocks };
 }

@@ -23,7 +23,15 @@ export const ACTION_IDS = {
   automationResume: 'codex_auto_resume',
   automationRun: 'codex_auto_run',
   automationDelete: 'codex_auto_delete',
+  /** App Home controls (src/slack/home-controls.ts handles them, not the task buttons' handler). */
+  homeNewAutomation: 'codex_home_new_automation',
+  homeDefaultRepo: 'codex_home_default_repo',
+  homeDefaultModel: 'codex_home_default_model',
+  homeDefaultPersonality: 'codex_home_default_personality',
 } as const;
+
+/** The prefix of the App Home controls' action ids. */
+export const HOME_CONTROL_PREFIX = 'codex_home_';
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
 const idSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be an id (letters, digits, _ . : -, at most 100)');

@@ -33,6 +33,7 @@ export function renderHelp(view: HelpView = {}): SlackMessage {
     `\`${cmd} list\`: the running and queued tasks you may see`,
     `\`${cmd} log &lt;task id&gt;\`: what a task did: commands, approvals, steering, stops`,
     `\`${cmd} defaults [--repo NAME] [--model NAME] [--personality NAME]\`: your defaults for new tasks (\`reset\` forgets them)`,
+    `\`${cmd} schedule "&lt;cron&gt;" [--repo NAME] [--model NAME] [--personality NAME] [--pr] &lt;prompt&gt;\`: run a prompt on a schedule, each run a task in this channel (\`schedules\` lists them, \`unschedule &lt;id&gt;\` removes one; the app's Home tab has a form for it)`,
     `\`${cmd} help\`: this message`,
   ].join('\n');
   const running = [

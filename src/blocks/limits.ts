@@ -33,6 +33,22 @@ export const SLACK_LIMITS = {
   confirmTitle: 100,
   confirmText: 300,
   confirmButton: 30,
+  /** A modal's title, submit and close texts (plain_text). */
+  viewTitle: 24,
+  viewButton: 24,
+  callbackId: 255,
+  privateMetadata: 3_000,
+  /** An input block's label and hint. */
+  inputLabel: 2_000,
+  inputHint: 2_000,
+  placeholder: 150,
+  /** Options of a static select (an option's text and value), and of checkboxes. */
+  selectOptions: 100,
+  optionText: 75,
+  optionValue: 150,
+  checkboxOptions: 10,
+  /** plain_text_input's max_length. */
+  plainTextInput: 3_000,
 } as const;
 
 /**

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/web-api';
 import type { TaskEvent } from '../tasks/protocol.js';
 import { renderAgentText } from './agent-text.js';
 import { context, section } from './block-kit.js';
-import { formatDuration, mention } from './format.js';
+import { formatDuration, formatTokens, mention } from './format.js';
 import { codeBlock, inlineCode, plural, SLACK_LIMITS, snippet, truncateText } from './limits.js';
 import { buildMessage, type SlackMessage } from './message.js';
 
@@ -148,6 +148,13 @@ export function renderSetupRestored(view: { commands: string[] }): SlackMessage 
   return buildMessage('♻️ Setup restored from cache', [
     section(`♻️ Setup restored from cache: ${what} did not run again (same sandbox image, setup commands and lockfiles as an earlier run).`),
   ]);
+}
+
+/** The conversation was compacted to fit the model's context window; the task goes on. */
+export function renderContextCompacted(view: { tokensBefore: number; tokensAfter: number; method: 'endpoint' | 'summary' }): SlackMessage {
+  const how = view.method === 'endpoint' ? 'compacted by the model API' : 'the agent summarized its work so far and kept the latest steps';
+  const line = `Compacted the conversation: ${formatTokens(view.tokensBefore)} → ${formatTokens(view.tokensAfter)} tokens`;
+  return buildMessage(`🗜️ ${line}`, [section(`🗜️ ${line} (${how}), to stay within the model's context window. The task goes on.`)]);
 }
 
 /** The diff as a message, when it could not be uploaded as a file: its head, cut visibly. */

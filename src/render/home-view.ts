@@ -41,6 +41,7 @@ export async function buildHomeView(src: HomeSources, user: string, now = Date.n
       .filter((a) => a.owner === user)
       .map((a) => ({ id: a.id, cron: a.cron, timezone: a.timezone, repo: a.repo, prompt: a.prompt, paused: a.paused, next: a.paused ? undefined : safeNext(a.cron, a.timezone) })),
     defaults,
+    choices: { repos: src.config.repos.map((r) => r.name), models: src.config.models, personalities: src.config.personalities },
   };
 }
 

@@ -26,11 +26,14 @@ export function sessionStatusOf(state: CardState): SessionStatus | undefined {
 /**
  * Slack's agent-session surface of one task's thread, one more reader of the task's events:
  * it sets the thread's session status as the card state moves (agents.sessions.setStatus,
- * only on a change). A workspace or app without agent sessions answers with an error once;
- * the surface then stays quiet for this task, and the card and thread carry on as they are.
+ * only on a change), and its title follows the task's (a follow-up's prompt renames it:
+ * agents.sessions.rename). A workspace or app without agent sessions answers with an error
+ * once; the surface then stays quiet for this task, and the card and thread carry on as they are.
  */
 export class SessionSurface {
   private last?: SessionStatus;
+  /** The session's title in Slack (set when the session is created, then by renames). */
+  private title?: string;
   private off = false;
 
   constructor(
@@ -40,13 +43,23 @@ export class SessionSurface {
 
   async show(where: { channel: string; threadTs: string }, state: CardState): Promise<void> {
     const status = sessionStatusOf(state);
-    if (this.off || status === undefined || status === this.last) return;
+    if (this.off || status === undefined) return;
     try {
-      await this.poster.setSessionStatus(where.channel, where.threadTs, status, { title: state.prompt, initiator: state.owner });
-      this.last = status;
+      if (status !== this.last) {
+        await this.poster.setSessionStatus(where.channel, where.threadTs, status, { title: state.prompt, initiator: state.owner });
+        // A session that existed before this renderer keeps its title: renaming to the same is harmless.
+        this.title ??= this.last === undefined && state.turn === 1 ? state.prompt : undefined;
+        this.last = status;
+      }
     } catch (e) {
       this.off = true;
       this.logger.info({ err: e, taskId: state.taskId }, 'agent sessions are not available here; the thread and card carry on without them');
+      return;
+    }
+    if (state.prompt && state.prompt !== this.title) {
+      // Tried once per title: a failed rename leaves the old title, nothing else.
+      this.title = state.prompt;
+      await this.poster.renameSession(where.channel, where.threadTs, state.prompt).catch((e: unknown) => this.logger.info({ err: e, taskId: state.taskId }, 'could not rename the agent session'));
     }
   }
 }

@@ -59,13 +59,22 @@ interface Where {
   threadTs: string;
 }
 
+type DisplayMode = 'timeline' | 'plan';
+
+/** A plan streams in Slack's plan display (`task_display_mode: plan`); everything else as a timeline. */
+export function displayModeOf(chunks: StreamChunk[]): DisplayMode {
+  return chunks.some((c) => c.type === 'plan_update') ? 'plan' : 'timeline';
+}
+
 /**
  * Slack's streamed narration of one task's thread, another reader of the task's events beside
  * SessionSurface, fed by the same TaskRenderer. While a turn works, its narration (markdown),
  * commands and web searches (`task_update`: in_progress, then complete or error with the exit
- * code and an output tail) and plan (`plan_update` and steps) stream into one message
- * (chat.startStream / appendStream / stopStream); every ordinary post ends the stream first, so
- * the thread keeps the events' order, and the next streamed chunk starts a new one.
+ * code and an output tail) and plan (`plan_update` and steps) stream into messages
+ * (chat.startStream / appendStream / stopStream): the plan into a stream in Slack's plan display
+ * (`task_display_mode: plan`), the rest into a timeline stream, a new one whenever the display
+ * changes; every ordinary post ends the stream first, so the thread keeps the events' order,
+ * and the next streamed chunk starts a new one.
  *
  * A stream is stopped and replaced before it is `slack.streamMaxSeconds` old; one Slack ended
  * anyway (`message_not_in_streaming_state`: expired, or a person stopped it) is replaced, never
@@ -74,7 +83,7 @@ interface Where {
  * messages (TaskView's outputs), nothing lost, nothing posted twice.
  */
 export class StreamSurface {
-  private stream?: { ts: string; startedAt: number; empty: boolean };
+  private stream?: { ts: string; startedAt: number; empty: boolean; mode: DisplayMode };
   private off: boolean;
   /** Events the stream carried: their ordinary messages are not posted. */
   private readonly carried = new Set<number>();
@@ -83,6 +92,8 @@ export class StreamSurface {
     private readonly taskId: string,
     private readonly poster: SlackPoster,
     private readonly logger: Logger,
+    /** True once a person stopped the streamed message (Slack's Stop: MessageRefs.streamStopped). */
+    private readonly stoppedByPerson: (channel: string, ts: string) => Promise<boolean> = async () => false,
     private readonly now: () => number = Date.now,
   ) {
     this.off = poster.settings.streaming === 'off';
@@ -117,7 +128,7 @@ export class StreamSurface {
   async end(where: Where): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
-    if (!stream) return;
+    if (!stream || (await this.stoppedByPerson(where.channel, stream.ts).catch(() => false))) return;
     await this.poster.stopStream(where.channel, stream.ts).catch((e: unknown) => {
       // Ended already (expired, or stopped by a person): nothing is lost.
       if (slackError(e) !== DEAD) this.logger.info({ err: e, taskId: this.taskId }, 'could not stop a streamed message');
@@ -127,12 +138,14 @@ export class StreamSurface {
   /** Sends chunks into the stream (rotating it when due); false when they must go out as messages. */
   private async send(where: Where, owner: string, chunks: StreamChunk[]): Promise<boolean> {
     const maxMs = this.poster.settings.streamMaxSeconds * 1000;
-    if (this.stream && this.now() - this.stream.startedAt >= maxMs) await this.end(where);
+    const mode = displayModeOf(chunks);
+    if (this.stream && (await this.stoppedByPerson(where.channel, this.stream.ts).catch(() => false))) this.stream = undefined;
+    if (this.stream && (this.now() - this.stream.startedAt >= maxMs || this.stream.mode !== mode)) await this.end(where);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         if (!this.stream) {
           const startedAt = this.now();
-          this.stream = { ts: await this.poster.startStream(where.channel, where.threadTs, owner, chunks), startedAt, empty: false };
+          this.stream = { ts: await this.poster.startStream(where.channel, where.threadTs, owner, chunks, mode), startedAt, empty: false, mode };
         } else {
           await this.poster.appendStream(where.channel, this.stream.ts, chunks);
           this.stream.empty = false;

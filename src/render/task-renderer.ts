@@ -2,11 +2,13 @@ import { approvalAttachment, renderDiffFallback } from '../blocks/index.js';
 import type { Logger } from '../logger.js';
 import type { SlackPoster } from '../slack-client/slack-poster.js';
 import { isRetryableSlackError, SLACK_DELIVERY_ATTEMPTS, slackBackoff } from '../slack-client/slack-retry.js';
+import type { CodeChannels } from '../tasks/code-channels.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
 import type { RenderProgress } from '../tasks/render-progress.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import { CardUpdater } from './card-updater.js';
+import { CodeChannelSurface } from './code-channel-surface.js';
 import { SessionSurface, sessionStatusOf } from './session-surface.js';
 import { StreamSurface } from './stream-surface.js';
 import { TaskView, type ThreadOutput } from './task-view.js';
@@ -15,6 +17,8 @@ export interface RendererDeps {
   store: TaskStore;
   progress: RenderProgress;
   refs: MessageRefs;
+  /** Tasks' Slack Code channels (used when config slack.codeChannels is on). */
+  codeChannels: CodeChannels;
   poster: SlackPoster;
   logger: Logger;
   /** Who may decide a task's approvals, named on its approval prompts (access.decidersOf). */
@@ -56,6 +60,7 @@ export class TaskRenderer {
 
   private readonly session: SessionSurface;
   private readonly stream: StreamSurface;
+  private readonly codeChannel?: CodeChannelSurface;
 
   constructor(
     readonly taskId: string,
@@ -63,7 +68,8 @@ export class TaskRenderer {
   ) {
     this.view = new TaskView(taskId, (t) => deps.deciders({ ...t, channel: this.channel }));
     this.session = new SessionSurface(deps.poster, deps.logger);
-    this.stream = new StreamSurface(taskId, deps.poster, deps.logger);
+    this.stream = new StreamSurface(taskId, deps.poster, deps.logger, (channel, ts) => deps.refs.streamStopped(channel, ts));
+    if (deps.poster.settings.codeChannels) this.codeChannel = new CodeChannelSurface(taskId, deps);
   }
 
   /** New events may be in the stream. */
@@ -143,6 +149,7 @@ export class TaskRenderer {
     for (const { id, event } of entries) {
       this.lastEntry = id;
       await this.deliverAll(this.view.apply(event));
+      this.codeChannel?.event(event);
       // Streamed narration: the working turn's commands and plan as they happen (at least once: see docs/architecture.md).
       if (this.where && sessionStatusOf(this.view.state) === 'processing') await this.stream.event(this.where, this.view.state.owner, event);
       // A turn waiting in the queue is shown before anything newer replaces it on the card.
@@ -153,6 +160,7 @@ export class TaskRenderer {
     await this.deliverAll(this.view.flushDue(Date.now()));
     if (this.where && sessionStatusOf(this.view.state) !== 'processing') await this.stream.end(this.where);
     if (this.where) await this.session.show(this.where, this.view.state);
+    if (this.where) this.codeChannel?.flush(this.where, this.view.state);
     if (this.view.state.status !== this.shownStatus) {
       this.shownStatus = this.view.state.status;
       this.deps.onStatus?.({ taskId: this.taskId, repo: this.view.state.repo, owner: this.view.state.owner, channel: this.channel });
@@ -167,6 +175,7 @@ export class TaskRenderer {
     if (!FINAL_STATUSES.has(state.status) || this.stopped) return false;
     // The turn has ended: the final card is delivered before the progress says so.
     await this.deliverAll(this.view.flush());
+    if (this.where) this.codeChannel?.flush(this.where, state);
     await this.card?.finish(state);
     this.card = undefined;
     await this.deps.progress.setRendered(this.taskId, state.lastSeq);
@@ -181,6 +190,7 @@ export class TaskRenderer {
       try {
         if (output?.type === 'post' || output?.type === 'summary') await this.deps.progress.setInFlight(this.taskId, output.seq);
         if (output) await this.deliverRetrying(output);
+        if (output) this.codeChannel?.output(output);
       } catch (e) {
         // Stopped mid-way (the lease went elsewhere): the next renderer delivers it, once.
         if (this.stopped) return;

@@ -18,6 +18,7 @@ import {
   renderQuestion,
   renderQuestionAnswered,
   renderSkillInvalid,
+  renderContextCompacted,
   renderSetupRestored,
   renderSummary,
   type CommandResult,
@@ -144,19 +145,16 @@ export class TaskView {
         this.notice(out, event.seq, renderSkillInvalid(event));
         break;
       }
+      case 'context_compacted':
       case 'setup_restored':
-        this.notice(out, event.seq, renderSetupRestored(event));
-        break;
       case 'branch_pushed':
-        this.notice(out, event.seq, renderBranchPushed(event));
-        break;
       case 'pull_request_opened':
       case 'pull_request_updated':
       case 'pull_request_closed':
       case 'pull_request_failed':
       case 'branch_reset':
       case 'branch_reset_failed':
-        this.notice(out, event.seq, deliveryMessage(event));
+        this.notice(out, event.seq, noticeMessage(event));
         break;
       case 'review_completed':
         this.notice(out, event.seq, renderReview({ ...event, taskId: s.taskId }));
@@ -257,9 +255,13 @@ export class TaskView {
   }
 }
 
-type DeliveryEvent = Event<'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
+/** Events shown as one notice each in the thread. */
+type NoticeEvent = Event<'context_compacted' | 'setup_restored' | 'branch_pushed' | 'pull_request_opened' | 'pull_request_updated' | 'pull_request_closed' | 'pull_request_failed' | 'branch_reset' | 'branch_reset_failed'>;
 
-const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<DeliveryEvent, { type: K }>) => SlackMessage } = {
+const NOTICE_MESSAGES: { [K in NoticeEvent['type']]: (event: Extract<NoticeEvent, { type: K }>) => SlackMessage } = {
+  context_compacted: renderContextCompacted,
+  setup_restored: renderSetupRestored,
+  branch_pushed: renderBranchPushed,
   pull_request_opened: renderPullRequestOpened,
   pull_request_updated: renderPullRequestUpdated,
   pull_request_closed: renderPullRequestClosed,
@@ -268,8 +270,8 @@ const DELIVERY_MESSAGES: { [K in DeliveryEvent['type']]: (event: Extract<Deliver
   branch_reset_failed: renderBranchResetFailed,
 };
 
-function deliveryMessage(event: DeliveryEvent): SlackMessage {
-  return (DELIVERY_MESSAGES[event.type] as (e: DeliveryEvent) => SlackMessage)(event);
+function noticeMessage(event: NoticeEvent): SlackMessage {
+  return (NOTICE_MESSAGES[event.type] as (e: NoticeEvent) => SlackMessage)(event);
 }
 
 /**

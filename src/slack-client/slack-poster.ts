@@ -96,23 +96,28 @@ export class SlackPoster {
   }
 
   /**
-   * Sets the agent-session status of a task's thread (Slack's agent surface); the title and the
-   * initiator name the session when this call creates it.
+   * Sets the agent-session status of a task's thread, or of a code channel (`threadTs`
+   * undefined: Slack's sessions API takes no thread there); the title and the initiator name
+   * the session when this call creates it.
    */
-  async setSessionStatus(channel: string, threadTs: string, status: 'processing' | 'active', session: { title: string; initiator?: string }): Promise<void> {
-    const title = redactSecrets(session.title.replace(/\s+/g, ' ').trim()).slice(0, 200) || 'Codex task';
-    const result = await this.client.agents.sessions.setStatus({ channel_id: channel, thread_ts: threadTs, status, title, ...(session.initiator ? { initiator_user_id: session.initiator } : {}) });
+  async setSessionStatus(channel: string, threadTs: string | undefined, status: 'processing' | 'active', session: { title: string; initiator?: string }): Promise<void> {
+    const result = await this.client.agents.sessions.setStatus({ channel_id: channel, ...(threadTs ? { thread_ts: threadTs } : {}), status, title: sessionTitle(session.title), ...(session.initiator ? { initiator_user_id: session.initiator } : {}) });
     if (result.warning) this.logger.warn({ warning: result.warning }, 'agents.sessions.setStatus warned: check that the app subscribes to agent_session_stopped');
+  }
+
+  /** Renames a session (a thread's, or a code channel's when `threadTs` is undefined). */
+  async renameSession(channel: string, threadTs: string | undefined, title: string): Promise<void> {
+    await this.client.agents.sessions.rename({ channel_id: channel, ...(threadTs ? { thread_ts: threadTs } : {}), title: sessionTitle(title) });
   }
 
   /**
    * Starts a streamed message in a task's thread (chat.startStream, Tier 2, shared budget per
    * workspace); outside a DM Slack needs the person it streams to. Returns the message's ts.
    */
-  async startStream(channel: string, threadTs: string, recipient: string, chunks: StreamChunk[]): Promise<string> {
+  async startStream(channel: string, threadTs: string, recipient: string, chunks: StreamChunk[], mode: 'timeline' | 'plan' = 'timeline'): Promise<string> {
     const im = channel.startsWith('D');
     const result = await this.withBudget(this.streamBucket('start'), () =>
-      this.client.chat.startStream({ channel, thread_ts: threadTs, chunks: redactChunks(chunks), task_display_mode: 'timeline', ...(im ? {} : { recipient_user_id: recipient, recipient_team_id: this.teamId() }) }),
+      this.client.chat.startStream({ channel, thread_ts: threadTs, chunks: redactChunks(chunks), task_display_mode: mode, ...(im ? {} : { recipient_user_id: recipient, recipient_team_id: this.teamId() }) }),
     );
     if (!result.ts) throw new Error('chat.startStream returned no ts');
     return result.ts;
@@ -133,7 +138,7 @@ export class SlackPoster {
     return { name: `stream-${method}:${this.teamId()}`, limit: method === 'append' ? 100 : 20, windowMs: MINUTE_WITH_MARGIN };
   }
 
-  private teamId(): string {
+  teamId(): string {
     return typeof this.team === 'function' ? this.team() : this.team;
   }
 
@@ -143,6 +148,11 @@ export class SlackPoster {
   }
 
   /** Posts a message that belongs to no task (an automation's notice) in a channel. */
+  /** Opens a modal with a click's `trigger_id` (it is good once, for three seconds: call at once). */
+  async openModal(triggerId: string, view: { type: 'modal'; blocks: unknown[] } & Record<string, unknown>): Promise<void> {
+    await this.client.views.open({ trigger_id: triggerId, view: { ...view, blocks: redactBlocks(view.blocks) } as never });
+  }
+
   async postMessage(channel: string, message: SlackMessage): Promise<void> {
     await this.withBudget(this.postBucket(channel), () => this.client.chat.postMessage({ channel, text: redactSecrets(message.text), blocks: redactBlocks(message.blocks), unfurl_links: false, unfurl_media: false }));
   }
@@ -193,7 +203,7 @@ export class SlackPoster {
   }
 
   /** Runs `call` once the bucket allows it; on 429, pauses the bucket for Retry-After and tries again. */
-  private async withBudget<T>(bucket: BucketSpec, call: () => Promise<T>): Promise<T> {
+  async withBudget<T>(bucket: BucketSpec, call: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.budget.acquire(bucket);
       try {
@@ -206,6 +216,11 @@ export class SlackPoster {
       }
     }
   }
+}
+
+/** A session's title as Slack takes it: one line, redacted, 1 to 200 characters. */
+export function sessionTitle(title: string): string {
+  return redactSecrets(title.replace(/\s+/g, ' ').trim()).slice(0, 200) || 'Codex task';
 }
 
 /** Every text of streamed chunks redacted (the caller cut them to Slack's sizes after redacting the whole). */

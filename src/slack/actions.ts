@@ -20,11 +20,11 @@ const DECISIONS: Record<string, ApprovalDecision> = {
  * approval prompt. Every click is acknowledged first. Only the task's owner or a configured
  * approver may act; anyone else gets an ephemeral refusal and nothing changes. An approval is
  * settled once: the first valid click claims it, later clicks are told it is closed. Clicks
- * produce operations; apart from acknowledging the click on the prompt itself, what the thread
+ * produce operations (the App Home's own controls, `codex_home_*`, are src/slack/home-controls.ts's); apart from acknowledging the click on the prompt itself, what the thread
  * shows follows from the task's events.
  */
 export function registerActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>({ action_id: /^codex_/ }, async ({ ack, body, action }) => {
+  app.action<BlockAction<ButtonAction>>({ action_id: /^codex_(?!home_)/ }, async ({ ack, body, action }) => {
     await ack();
     await handleAction(deps, body, action).catch(async (e: unknown) => {
       deps.logger.error({ err: e, action: action.action_id }, 'button handling failed');

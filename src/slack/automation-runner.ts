@@ -4,7 +4,7 @@ import { AUTOMATION_QUEUE, occurrenceSchema, type Automation } from '../tasks/au
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { createTask } from './create-task.js';
 import type { SlackDeps } from './slack-deps.js';
-import { taskTarget } from './task-target.js';
+import { resolveTarget } from './task-target.js';
 
 /** Failed runs in a row that pause an automation. */
 export const PAUSE_AFTER_FAILURES = 3;
@@ -38,13 +38,13 @@ export async function runOccurrence(deps: SlackDeps, automationId: string, optio
     await deps.poster.postMessage(a.channel, renderAutomationPaused({ id: a.id, owner: a.owner, failures })).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not say an automation was paused'));
     return;
   }
-  // The repo, model and personality as a task started here by its author would have them now.
-  const target = taskTarget(deps.config, a.channel, a.owner, { repo: a.repo });
+  // The repo, model and personality as a task started here by its author would have them now (their defaults included).
+  const target = await resolveTarget(deps, a.channel, a.owner, { repo: a.repo, ...a.requested });
   if (!target.ok) {
     deps.logger.warn({ automationId: a.id, repo: a.repo, error: target.error.kind }, 'automation skipped: its repo is no longer configured or allowed');
     return;
   }
-  const created = await createTask(deps, { repo: target.repo, asked: { prompt: a.prompt }, owner: a.owner, channel: a.channel, teamId: a.teamId, model: target.model, personality: target.personality, automation: { id: a.id, cron: a.cron } });
+  const created = await createTask(deps, { repo: target.repo, asked: { prompt: a.prompt, ...(a.requested?.pullRequest ? { pullRequest: true } : {}) }, owner: a.owner, channel: a.channel, teamId: a.teamId, model: target.model, personality: target.personality, automation: { id: a.id, cron: a.cron } });
   await deps.automations.update(a.id, { lastTaskId: created.task.id, failures });
   await created.publish();
 }

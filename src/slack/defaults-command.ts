@@ -15,7 +15,7 @@ import { preferencesOf } from './task-target.js';
  */
 export async function handleDefaults(deps: SlackDeps, command: SlashCommand, flags: DefaultsFlags, reset: boolean, rawAck: Ack): Promise<void> {
   const ack = redactingAck(rawAck);
-  const checked = checkFlags(deps.config, flags);
+  const checked = checkDefaults(deps.config, flags);
   if (!checked.ok) return ack({ response_type: 'ephemeral', ...renderError(checked.error) });
   const store = preferencesOf(deps);
   const user = command.user_id;
@@ -37,8 +37,8 @@ export async function handleDefaults(deps: SlackDeps, command: SlashCommand, fla
   return ack({ response_type: 'ephemeral', ...renderDefaults({ ...effectiveDefaults(deps.config, command.channel_id, prefs), changed, ...(reset ? { reset: true } : {}) }) });
 }
 
-/** The flags' names as configured, or the error naming the allowed ones. */
-function checkFlags(config: Config, flags: DefaultsFlags): { ok: true; set: Preferences } | { ok: false; error: ErrorView } {
+/** The names as configured (`/codex defaults` flags, the App Home's menus), or the error naming the allowed ones. */
+export function checkDefaults(config: Config, flags: DefaultsFlags): { ok: true; set: Preferences } | { ok: false; error: ErrorView } {
   const set: Preferences = {};
   if (flags.repo !== undefined) {
     const repo = config.repos.find((r) => r.name === flags.repo) ?? config.repos.find((r) => r.name.toLowerCase() === flags.repo!.toLowerCase());

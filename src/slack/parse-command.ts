@@ -8,6 +8,7 @@
  *   list                          (running and queued tasks one may see)
  *   log <task id>                 (a task's action log)
  *   defaults [--repo NAME] [--model NAME] [--personality NAME] | defaults reset
+ *   schedule "<cron>" [--repo NAME] [--model NAME] [--personality NAME] [--pr] <prompt>, schedules, unschedule <id>
  *   help
  * Flag values are only parsed here; whether a repo, model or personality exists is the
  * handler's to check (it knows the config).
@@ -26,7 +27,7 @@ export type ParsedCommand =
   /** `set` empty: show the defaults; `reset`: forget them all. */
   | { kind: 'defaults'; set: DefaultsFlags; reset?: true }
   | { kind: 'help' }
-  | { kind: 'schedule'; cron: string; prompt: string; repo?: string; branch?: string }
+  | { kind: 'schedule'; cron: string; prompt: string; repo?: string; branch?: string; model?: string; personality?: string; pullRequest?: boolean }
   | { kind: 'schedules' }
   | { kind: 'unschedule'; automationId: string }
   | { kind: 'invalid'; reason: string };
@@ -132,19 +133,20 @@ function parseTask(args: string, verb: string): ParsedCommand {
   if (flags.branch !== undefined && !BRANCH.test(flags.branch)) {
     return { kind: 'invalid', reason: `\`${flags.branch}\` is not a valid branch name.` };
   }
-  if (read.pullRequest && verb !== 'task') return { kind: 'invalid', reason: `\`--pr\` goes with \`/codex task\`: a \`${verb}\` turn changes nothing to open a pull request with.` };
+  if (read.pullRequest && verb !== 'task' && verb !== 'schedule') return { kind: 'invalid', reason: `\`--pr\` goes with \`/codex task\`: a \`${verb}\` turn changes nothing to open a pull request with.` };
   const prompt = rest.trim();
   if (prompt === '') return { kind: 'invalid', reason: `Say what the task is after \`${verb}\`, like \`/codex ${verb} add retries to the billing client\`.` };
   return { kind: 'task', prompt, ...flags, ...(read.pullRequest ? { pullRequest: true } : {}) };
 }
 
-/** `schedule "<cron>" [--repo NAME] <prompt>`: the cron line in quotes (Slack may send curly ones). */
+/** `schedule "<cron>" [--repo NAME] [--model NAME] [--personality NAME] [--pr] <prompt>`: the cron line in quotes (Slack may send curly ones). */
 function parseSchedule(args: string): ParsedCommand {
   const m = /^["\u201c\u201d']([^"\u201c\u201d']+)["\u201c\u201d']\s*([\s\S]*)$/.exec(args);
   if (!m) return { kind: 'invalid', reason: 'Put the cron line in quotes, then the prompt: `/codex schedule "0 9 * * 1-5" summarise yesterday\'s CI failures`.' };
   const task = parseTask(m[2]!, 'schedule');
   if (task.kind !== 'task') return task;
-  return { kind: 'schedule', cron: m[1]!.trim(), prompt: task.prompt, repo: task.repo, branch: task.branch };
+  const { kind: _kind, mode: _mode, prompt, ...flags } = task;
+  return { kind: 'schedule', cron: m[1]!.trim(), prompt, ...flags };
 }
 
 const PR_URL = /^https?:\/\/[^/\s]+\/([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)\/pull\/(\d+)\/?(?:[#?].*)?$/;

@@ -1,34 +1,32 @@
 import type { SlashCommand } from '@slack/bolt';
 import { renderAutomationList, renderError, renderScheduled } from '../blocks/index.js';
 import { canDecide } from '../tasks/access.js';
-import { checkCron, nextRuns } from '../tasks/cron.js';
-import { newTaskId } from '../tasks/task-record.js';
+import { nextRuns } from '../tasks/cron.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { Ack } from './ack.js';
 import type { ParsedCommand } from './parse-command.js';
 import { REDIS_DEADLINE_MS, type SlackDeps } from './slack-deps.js';
-import { taskTarget } from './task-target.js';
+import { planAutomation, saveAutomation } from './schedule-automation.js';
+import { preferencesOf } from './task-target.js';
 
 /**
- * `/codex schedule "<cron>" [--repo NAME] <prompt>`, `/codex schedules` and `/codex unschedule
- * <id>`. A cron line that is invalid or more frequent than `automations.minIntervalMinutes` is
- * refused in the ack with the reason and a valid example's next runs. Everything is ephemeral.
+ * `/codex schedule "<cron>" [--repo NAME] [--model NAME] [--personality NAME] [--pr] <prompt>`,
+ * `/codex schedules` and `/codex unschedule <id>`. A cron line that is invalid or more frequent
+ * than `automations.minIntervalMinutes` is refused in the ack with the reason and a valid
+ * example's next runs (planAutomation, shared with the App Home's modal). Everything is ephemeral.
  */
 export async function handleScheduleCommand(deps: SlackDeps, command: SlashCommand, parsed: Extract<ParsedCommand, { kind: 'schedule' | 'schedules' | 'unschedule' }>, ack: Ack): Promise<void> {
-  const { timezone, minIntervalMinutes } = deps.config.file.automations;
   const unavailable = () => ack({ response_type: 'ephemeral', ...renderError({ kind: 'service_unavailable', service: 'redis' }) });
   if (parsed.kind === 'schedule') {
-    const check = checkCron(parsed.cron, timezone, minIntervalMinutes);
-    if (!check.ok) return ack({ response_type: 'ephemeral', ...renderError({ kind: 'invalid_schedule', reason: check.reason, example: check.example.cron, next: check.example.next.map((d) => d.toISOString()), timezone }) });
-    const target = taskTarget(deps.config, command.channel_id, command.user_id, { repo: parsed.repo });
-    if (!target.ok) return ack({ response_type: 'ephemeral', ...renderError(target.error) });
-    const automation = { id: newTaskId(), cron: parsed.cron, timezone, prompt: parsed.prompt, repo: target.repo.name, channel: command.channel_id, owner: command.user_id, teamId: command.team_id, createdAt: new Date().toISOString(), paused: false, failures: 0, skipped: 0 };
-    try {
-      await withTimeout(deps.automations.schedule(automation), REDIS_DEADLINE_MS * 1.5, 'redis_timeout', 'scheduling');
-    } catch {
-      return unavailable();
-    }
-    return ack({ response_type: 'ephemeral', ...renderScheduled({ id: automation.id, cron: automation.cron, timezone, repo: automation.repo, prompt: automation.prompt, next: check.next.map((d) => d.toISOString()) }) });
+    const { cron, prompt, repo, model, personality, pullRequest } = parsed;
+    // Without --repo, the person's default repo applies, as for /codex task.
+    const prefs = repo === undefined ? await withTimeout(preferencesOf(deps).get(command.user_id), REDIS_DEADLINE_MS).catch(() => undefined) : {};
+    if (!prefs) return unavailable();
+    const plan = planAutomation(deps, { cron, prompt, repo, model, personality, pullRequest, channel: command.channel_id, user: command.user_id, teamId: command.team_id }, prefs);
+    if (!plan.ok) return ack({ response_type: 'ephemeral', ...renderError(plan.error) });
+    const a = plan.automation;
+    if (!(await saveAutomation(deps, a))) return unavailable();
+    return ack({ response_type: 'ephemeral', ...renderScheduled({ id: a.id, cron: a.cron, timezone: a.timezone, repo: a.repo, prompt: a.prompt, next: plan.next.map((d) => d.toISOString()) }) });
   }
   if (parsed.kind === 'schedules') {
     const all = await withTimeout(deps.automations.list(), REDIS_DEADLINE_MS).catch(() => undefined);

@@ -7,16 +7,20 @@ import type { SlackDeps } from './slack-deps.js';
 /** The fields of Slack's `agent_session_stopped` event this module reads. */
 export interface SessionStopped {
   channel: string;
-  thread_ts: string;
+  /** Absent for a code channel's session (the channel is the session). */
+  thread_ts?: string;
   user: string;
   user_team?: string;
+  /** The streamed messages the person stopped: the app never appends to them again. */
+  streaming_message_ts?: string[];
 }
 
 /**
  * Slack's native Stop on a task's thread (an agent session in `processing`): the same as the
  * Stop button on the card, with the same rule: the owner or an approver interrupts the turn;
  * anyone else is told, and nothing changes. The renderer then takes the session out of
- * `processing` from the `task_interrupted` event.
+ * `processing` from the `task_interrupted` event. A Stop in a task's code channel
+ * (slack.codeChannels) is the same Stop.
  */
 export function registerSessionEvents(app: App, deps: SlackDeps): void {
   app.event('agent_session_stopped' as never, async ({ event }: { event: SessionStopped }) => {
@@ -25,7 +29,9 @@ export function registerSessionEvents(app: App, deps: SlackDeps): void {
 }
 
 export async function handleSessionStopped(deps: SlackDeps, event: SessionStopped): Promise<void> {
-  const taskId = await deps.store.taskForThread(event.channel, event.thread_ts);
+  // Whoever pressed it, Slack has ended those streams: the renderer must not append to them.
+  await deps.refs.markStreamsStopped(event.channel, event.streaming_message_ts ?? []);
+  const taskId = event.thread_ts ? await deps.store.taskForThread(event.channel, event.thread_ts) : await deps.codeChannels.taskOf(event.channel);
   if (!taskId) return;
   const task = await deps.store.getTask(taskId);
   if (!task || FINAL_STATUSES.has(task.status)) return;

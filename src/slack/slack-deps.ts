@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { CodeChannels } from '../tasks/code-channels.js';
 import type { MessageRefs } from '../tasks/message-refs.js';
 import type { HomeRefresher } from '../render/home-refresher.js';
 import type { Automations } from '../tasks/automations.js';
@@ -16,6 +17,8 @@ export interface SlackDeps {
   redis: Redis;
   store: TaskStore;
   refs: MessageRefs;
+  /** Tasks' Slack Code channels: a message or native Stop there reaches its task. */
+  codeChannels: CodeChannels;
   /** The only way listeners change a task's status or turn. */
   lifecycle: TaskLifecycle;
   /** Scheduled tasks (`/codex schedule`). */

@@ -48,12 +48,13 @@ export function registerThreadEvents(app: App, deps: SlackDeps): void {
 
 export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage, eventId?: string): Promise<void> {
   if (!HUMAN_SUBTYPES.has(msg.subtype) || msg.bot_id || !msg.user || (!msg.text?.trim() && !msg.files?.length)) return;
-  if (!msg.thread_ts || msg.thread_ts === msg.ts) return;
+  const inThread = msg.thread_ts && msg.thread_ts !== msg.ts ? msg.thread_ts : undefined;
+  if (!inThread && !deps.config.file.slack.codeChannels) return;
   // A mention of the bot also arrives as app_mention; that listener handles it.
   if (deps.botUserId && msg.text?.includes(`<@${deps.botUserId}>`)) return;
   const user = msg.user;
   try {
-    const taskId = await deps.store.taskForThread(msg.channel, msg.thread_ts);
+    const taskId = await taskOfMessage(deps, msg.channel, inThread);
     if (!taskId) return;
     if (eventId && !(await deps.store.markSeen(`event:${eventId}`))) return;
     const task = await deps.store.getTask(taskId);
@@ -61,20 +62,32 @@ export async function handleThreadMessage(deps: SlackDeps, msg: IncomingMessage,
   } catch (e) {
     // Redis is down (or the reply could not be delivered): say so rather than look like it worked.
     deps.logger.warn({ err: e }, 'could not handle a thread reply');
-    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'service_unavailable', service: 'redis' }), msg.thread_ts).catch(() => undefined);
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'service_unavailable', service: 'redis' }), inThread).catch(() => undefined);
   }
+}
+
+/**
+ * The task a message belongs to: the task whose thread it is in, else (slack.codeChannels) the
+ * task whose code channel it is in, top level or in a thread there.
+ */
+async function taskOfMessage(deps: SlackDeps, channel: string, threadTs: string | undefined): Promise<string | undefined> {
+  const byThread = threadTs ? await deps.store.taskForThread(channel, threadTs) : undefined;
+  if (byThread || !deps.config.file.slack.codeChannels) return byThread;
+  return deps.codeChannels.taskOf(channel);
 }
 
 /** A reply to a task's thread: steer it while it runs, follow it up once it has ended. */
 async function replyToTask(deps: SlackDeps, task: TaskRecord, msg: IncomingMessage, text: string): Promise<void> {
   const user = msg.user!;
+  // In the task's code channel, refusals are answered there (the task's thread is elsewhere).
+  const threadTs = msg.channel === task.channel ? task.threadTs : undefined;
   if (isForeignTeam(deps.config, deps.teamId, msg.user_team ?? msg.team)) {
-    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'foreign_team' }), task.threadTs).catch(() => undefined);
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'foreign_team' }), threadTs).catch(() => undefined);
     return;
   }
   const repo = deps.config.findRepo(task.repo);
   if (!canSteer(repo, task.owner, user)) {
-    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), task.threadTs).catch(() => undefined);
+    await deps.poster.postEphemeral(msg.channel, user, renderError({ kind: 'not_permitted', action: 'steer', owner: task.owner, others: steerersOf(repo, task.owner) }), threadTs).catch(() => undefined);
     return;
   }
   // The link to the reply goes first: once the op is in the stream, the agent may apply it (and
@@ -92,7 +105,7 @@ export async function handleMention(deps: SlackDeps, msg: IncomingMessage, event
   const fail = (view: Parameters<typeof renderError>[0]) => deps.poster.postEphemeral(msg.channel, user, redactDeep(renderError(view)), inThread).catch(() => undefined);
   try {
     if (eventId && !(await withTimeout(deps.store.markSeen(`event:${eventId}`), REDIS_DEADLINE_MS))) return;
-    const existing = inThread ? await withTimeout(deps.store.taskForThread(msg.channel, inThread), REDIS_DEADLINE_MS) : undefined;
+    const existing = await withTimeout(taskOfMessage(deps, msg.channel, inThread), REDIS_DEADLINE_MS);
     if (existing) {
       const task = await deps.store.getTask(existing);
       if (task && (text || msg.files?.length)) await replyToTask(deps, task, msg, text);

@@ -30,6 +30,8 @@ export const automationSchema = z.object({
   /** Occurrences skipped because the previous run was still going. */
   skipped: z.number().int().min(0).default(0),
   lastTaskId: z.string().optional(),
+  /** What each run asks for, when named at scheduling (`--model`, `--personality`); absent: the author's defaults at run time. */
+  requested: z.object({ model: z.string().optional(), personality: z.string().optional(), pullRequest: z.boolean().optional() }).optional(),
 });
 export type Automation = z.infer<typeof automationSchema>;
 

@@ -10,6 +10,7 @@ import { approvalKindSchema, diffStatSchema } from './protocol.js';
  *   <p>:question:<id>          a question of the agent: where it is, its choices, until when
  *   <p>:question:<id>:answered set once, by the first click (or the agent's own close)
  *   <p>:steer:<opId>           the thread reply a steering operation came from
+ *   <p>:stream-stopped:<ch>:<ts> a streamed message a person stopped (Slack's Stop): never appended to again
  */
 
 export const approvalRefSchema = z.object({
@@ -45,6 +46,18 @@ export class MessageRefs {
   readonly getQuestion = (questionId: string): Promise<QuestionRef | undefined> => this.#get(`question:${questionId}`, questionRefSchema);
   readonly saveSteer = (opId: string, ref: MessageRef): Promise<void> => this.#save(`steer:${opId}`, messageRefSchema, ref);
   readonly getSteer = (opId: string): Promise<MessageRef | undefined> => this.#get(`steer:${opId}`, messageRefSchema);
+
+  /** A person stopped these streamed messages (agent_session_stopped's streaming_message_ts). */
+  async markStreamsStopped(channel: string, tss: string[]): Promise<void> {
+    if (tss.length === 0) return;
+    const tx = this.redis.multi();
+    for (const ts of tss) tx.set(`${this.prefix}:stream-stopped:${channel}:${ts}`, '1', 'EX', 3600);
+    await tx.exec();
+  }
+
+  async streamStopped(channel: string, ts: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}:stream-stopped:${channel}:${ts}`)) === 1;
+  }
 
   /** Claims the single decision of an approval; true only for the first claimant. */
   async claimDecision(approvalId: string, by: string): Promise<boolean> {

@@ -154,6 +154,13 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('question_answered'), questionId: z.string(), answer: z.string().optional(), by: z.string().optional(), timedOut: z.boolean().default(false) }),
   z.object({ ...base, type: z.literal('steering_received'), opId: z.string(), text: z.string(), by: z.string() }),
   z.object({ ...base, type: z.literal('steering_applied'), opIds: z.array(z.string()) }),
+  /**
+   * The conversation was compacted before the next model request (src/agent/compaction.ts):
+   * `tokensBefore` is the input of the response that reached `budgets.compactAtTokens`,
+   * `tokensAfter` the estimated input of the compacted conversation. `method`: the Responses
+   * API's compact endpoint, or a hand-off summary the model wrote in-band.
+   */
+  z.object({ ...base, type: z.literal('context_compacted'), tokensBefore: z.number().int().min(0), tokensAfter: z.number().int().min(0), method: z.enum(['endpoint', 'summary']) }),
   /** Cumulative for the task so far; `model`: the model that served the latest response, as it named itself. */
   z.object({ ...base, type: z.literal('token_usage'), usage: tokenUsageSchema, model: z.string().optional() }),
   /** The current step was stopped; the task waits for the next instruction. */

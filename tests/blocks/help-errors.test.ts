@@ -23,6 +23,7 @@ describe('renderHelp', () => {
           \`/codex list\`: the running and queued tasks you may see
           \`/codex log &lt;task id&gt;\`: what a task did: commands, approvals, steering, stops
           \`/codex defaults [--repo NAME] [--model NAME] [--personality NAME]\`: your defaults for new tasks (\`reset\` forgets them)
+          \`/codex schedule "&lt;cron&gt;" [--repo NAME] [--model NAME] [--personality NAME] [--pr] &lt;prompt&gt;\`: run a prompt on a schedule, each run a task in this channel (\`schedules\` lists them, \`unschedule &lt;id&gt;\` removes one; the app's Home tab has a form for it)
           \`/codex help\`: this message
       [section] *While a task runs* (everything happens in its thread)
           • *Steer*: reply in the thread; the agent reads your reply before its next step.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderCancelled, renderCommandLog, renderFailure, renderInterrupted, renderNarration, renderSummary, type CommandResult } from '../../src/blocks/thread.js';
+import { renderCancelled, renderContextCompacted, renderCommandLog, renderFailure, renderInterrupted, renderNarration, renderSummary, type CommandResult } from '../../src/blocks/thread.js';
 import type { FileChange } from '../../src/tasks/protocol.js';
 import { allText, expectValid, HUGE_PROMPT, preview } from './preview.js';
 
@@ -153,5 +153,20 @@ describe('failure, cancellation and interruption', () => {
     expectValid(msg);
     expect(allText(msg)).not.toMatch(/<!channel>/);
     for (const m of [renderCancelled({ by: 'U0OWNER001', branch: 'b' }), renderInterrupted({})]) expectValid(m);
+  });
+});
+
+describe('renderContextCompacted', () => {
+  it('says the conversation was compacted, how much, and how', () => {
+    const endpoint = renderContextCompacted({ tokensBefore: 231_400, tokensAfter: 18_000, method: 'endpoint' });
+    expectValid(endpoint);
+    expect(preview(endpoint)).toMatchInlineSnapshot(`
+      "text: 🗜️ Compacted the conversation: 231.4k → 18k tokens
+      [section] 🗜️ Compacted the conversation: 231.4k → 18k tokens (compacted by the model API), to stay within the model's context window. The task goes on."
+    `);
+    const summary = renderContextCompacted({ tokensBefore: 6_500, tokensAfter: 2_950, method: 'summary' });
+    expectValid(summary);
+    expect(allText(summary)).toContain('Compacted the conversation: 6.5k → 3k tokens');
+    expect(allText(summary)).toContain('summarized its work so far');
   });
 });

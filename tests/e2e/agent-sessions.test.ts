@@ -56,6 +56,17 @@ describe('agent sessions', () => {
     await waitStatus(e, taskId, 'done', 60_000);
   });
 
+  it("renames the session when the task's title changes (a follow-up's prompt), once", { timeout: 90_000 }, async () => {
+    e = await startE2E({ script: [reply(message('First done.')), reply(message('Second done.'))] });
+    const { taskId, card } = await startTask(e, 'first title');
+    await waitStatus(e, taskId, 'done', 30_000);
+    await replyInThread(e, card.ts, owner, 'second title');
+    await e.fake.waitFor(async () => (await e!.store.getTask(taskId))?.turn === 2 && (await e!.store.getTask(taskId))?.status === 'done', 60_000);
+    await e.fake.waitFor(() => e!.fake.session(channel, card.ts)?.title === 'second title', 10_000);
+    expect(e.fake.session(channel, card.ts)?.titles).toEqual(['first title', 'second title']);
+    expect(e.fake.callsTo('agents.sessions.rename').map((c) => c.args)).toEqual([{ channel_id: channel, thread_ts: card.ts, title: 'second title' }]);
+  });
+
   it('works as before in a workspace without agent sessions', { timeout: 60_000 }, async () => {
     e = await startE2E({ script: [reply(message('Done.'))] });
     e.fake.disableAgentSessions();

@@ -27,7 +27,19 @@ const BLOCK_KEYS: Record<string, string[]> = {
   image: ['type', 'block_id', 'image_url', 'alt_text', 'title', 'slack_file'],
   markdown: ['type', 'block_id', 'text'],
   rich_text: ['type', 'block_id', 'elements'],
+  input: ['type', 'block_id', 'label', 'element', 'hint', 'optional', 'dispatch_action'],
 };
+/** Interactive elements other than buttons, with the fields Slack takes for each. */
+const ELEMENT_KEYS: Record<string, string[]> = {
+  static_select: ['type', 'action_id', 'placeholder', 'options', 'option_groups', 'initial_option', 'confirm', 'focus_on_load'],
+  conversations_select: ['type', 'action_id', 'placeholder', 'initial_conversation', 'default_to_current_conversation', 'confirm', 'response_url_enabled', 'filter', 'focus_on_load'],
+  plain_text_input: ['type', 'action_id', 'placeholder', 'initial_value', 'multiline', 'min_length', 'max_length', 'dispatch_action_config', 'focus_on_load'],
+  checkboxes: ['type', 'action_id', 'options', 'initial_options', 'confirm', 'focus_on_load'],
+};
+/** Where each element may be: an actions block, or an input block's `element`. */
+const ACTIONS_ELEMENTS = new Set(['button', 'static_select', 'conversations_select', 'checkboxes']);
+const INPUT_ELEMENTS = new Set(['static_select', 'conversations_select', 'plain_text_input', 'checkboxes']);
+const CONVERSATION_FILTER = new Set(['im', 'mpim', 'private', 'public']);
 const BUTTON_KEYS = ['type', 'text', 'action_id', 'value', 'url', 'style', 'confirm', 'accessibility_label'];
 const CONFIRM_KEYS = ['title', 'text', 'confirm', 'deny', 'style'];
 const IMAGE_ELEMENT_KEYS = ['type', 'image_url', 'alt_text', 'slack_file'];
@@ -93,6 +105,74 @@ class Checker {
     if (v.confirm !== undefined) this.confirm(v.confirm, `${p}/confirm`);
   }
 
+  /** An option object of a select or checkboxes; returns its value. */
+  option(v: unknown, p: string): string | undefined {
+    if (!isObj(v)) return void this.fail(p, 'must be an option object');
+    this.keys(v, ['text', 'value', 'description', 'url'], p);
+    this.text(v.text, `${p}/text`, SLACK_LIMITS.optionText);
+    this.stringMax(v.value, `${p}/value`, SLACK_LIMITS.optionValue, true);
+    return typeof v.value === 'string' ? v.value : undefined;
+  }
+
+  /** static_select, conversations_select, plain_text_input or checkboxes, where `allowed` says it may be. */
+  element(v: unknown, p: string, allowed: Set<string>, blockActionIds: Set<string>): void {
+    if (!isObj(v)) return this.fail(p, 'must be an element');
+    const type = String(v.type);
+    if (!allowed.has(type)) return this.fail(`${p}/type`, `unsupported element type: ${type}`);
+    if (type === 'button') return this.button(v, p, blockActionIds);
+    this.keys(v, ELEMENT_KEYS[type]!, p);
+    this.stringMax(v.action_id, `${p}/action_id`, SLACK_LIMITS.actionId);
+    if (typeof v.action_id === 'string') {
+      if (blockActionIds.has(v.action_id)) this.fail(`${p}/action_id`, `duplicate action_id: ${v.action_id}`);
+      blockActionIds.add(v.action_id);
+    }
+    if (v.placeholder !== undefined) this.text(v.placeholder, `${p}/placeholder`, SLACK_LIMITS.placeholder, true);
+    if (v.confirm !== undefined) this.confirm(v.confirm, `${p}/confirm`);
+    if (type === 'static_select' || type === 'checkboxes') {
+      const max = type === 'static_select' ? SLACK_LIMITS.selectOptions : SLACK_LIMITS.checkboxOptions;
+      if (type === 'static_select' && v.option_groups !== undefined) return this.fail(`${p}/option_groups`, 'option_groups is not supported by this fake');
+      if (!Array.isArray(v.options) || v.options.length === 0) return this.fail(`${p}/options`, 'must be a non-empty array');
+      if (v.options.length > max) this.fail(`${p}/options`, `must have at most ${max} items`);
+      const values = v.options.map((o, i) => this.option(o, `${p}/options/${i}`));
+      const initial = type === 'static_select' ? (v.initial_option === undefined ? [] : [v.initial_option]) : v.initial_options === undefined ? [] : Array.isArray(v.initial_options) ? v.initial_options : [null];
+      const key = type === 'static_select' ? 'initial_option' : 'initial_options';
+      initial.forEach((o: unknown, i: number) => {
+        const ptr = type === 'static_select' ? `${p}/${key}` : `${p}/${key}/${i}`;
+        const value = this.option(o, ptr);
+        // Slack: an initial option must be one of the options, text and value alike.
+        const same = v.options as unknown[];
+        if (value !== undefined && !same.some((x) => JSON.stringify(x) === JSON.stringify(o))) this.fail(ptr, 'must match one of the provided options');
+      });
+      if (values.length !== new Set(values).size) this.fail(`${p}/options`, 'option values must be unique');
+    }
+    if (type === 'conversations_select') {
+      if (v.initial_conversation !== undefined && (typeof v.initial_conversation !== 'string' || !/^[CGD][A-Z0-9]{2,}$/.test(v.initial_conversation))) this.fail(`${p}/initial_conversation`, 'must be a conversation id');
+      if (v.filter !== undefined) {
+        if (!isObj(v.filter)) return this.fail(`${p}/filter`, 'must be a filter object');
+        this.keys(v.filter, ['include', 'exclude_external_shared_channels', 'exclude_bot_users'], `${p}/filter`);
+        const inc = v.filter.include;
+        if (inc !== undefined && (!Array.isArray(inc) || inc.length === 0 || inc.some((x) => !CONVERSATION_FILTER.has(String(x))))) this.fail(`${p}/filter/include`, 'must be a non-empty array of im, mpim, private, public');
+      }
+    }
+    if (type === 'plain_text_input') {
+      const min = v.min_length;
+      const max = v.max_length;
+      if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0 || min > SLACK_LIMITS.plainTextInput)) this.fail(`${p}/min_length`, `must be an integer from 0 to ${SLACK_LIMITS.plainTextInput}`);
+      if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > SLACK_LIMITS.plainTextInput)) this.fail(`${p}/max_length`, `must be an integer from 1 to ${SLACK_LIMITS.plainTextInput}`);
+      if (typeof min === 'number' && typeof max === 'number' && min > max) this.fail(`${p}/min_length`, 'must not exceed max_length');
+      if (v.initial_value !== undefined && typeof v.initial_value !== 'string') this.fail(`${p}/initial_value`, 'must be a string');
+      if (v.multiline !== undefined && typeof v.multiline !== 'boolean') this.fail(`${p}/multiline`, 'must be a boolean');
+    }
+  }
+
+  input(b: Obj, p: string): void {
+    this.text(b.label, `${p}/label`, SLACK_LIMITS.inputLabel, true);
+    if (b.hint !== undefined) this.text(b.hint, `${p}/hint`, SLACK_LIMITS.inputHint, true);
+    if (b.optional !== undefined && typeof b.optional !== 'boolean') this.fail(`${p}/optional`, 'must be a boolean');
+    if (b.element === undefined) return this.fail(`${p}/element`, 'missing required field: element');
+    this.element(b.element, `${p}/element`, INPUT_ELEMENTS, new Set());
+  }
+
   imageElement(v: Obj, p: string): void {
     this.keys(v, IMAGE_ELEMENT_KEYS, p);
     if (v.image_url === undefined && v.slack_file === undefined) this.fail(p, 'missing required field: image_url');
@@ -120,6 +200,8 @@ class Checker {
         return this.context(b, p);
       case 'actions':
         return this.actions(b, p);
+      case 'input':
+        return this.input(b, p);
       case 'markdown':
         if (typeof b.text !== 'string' || b.text.length === 0) this.fail(`${p}/text`, 'must be a non-empty string');
         return;
@@ -162,10 +244,7 @@ class Checker {
     if (!Array.isArray(els) || els.length === 0) return this.fail(`${p}/elements`, 'must be a non-empty array');
     if (els.length > SLACK_LIMITS.actionsElements) this.fail(`${p}/elements`, `must have at most ${SLACK_LIMITS.actionsElements} items`);
     const ids = new Set<string>();
-    els.forEach((e, i) => {
-      if (isObj(e) && e.type === 'button') this.button(e, `${p}/elements/${i}`, ids);
-      else this.fail(`${p}/elements/${i}/type`, `unsupported element type: ${isObj(e) ? String(e.type) : typeof e}`);
-    });
+    els.forEach((e, i) => this.element(e, `${p}/elements/${i}`, ACTIONS_ELEMENTS, ids));
   }
 }
 
@@ -226,4 +305,26 @@ export function assertValidMessage(message: { text: string; blocks: unknown[] })
   const check = checkMessage(message);
   if (!check.ok) throw new Error(`${check.error}:\n${check.issues.map((i) => `  ${i.message} [json-pointer:${i.pointer}]`).join('\n')}`);
   if (message.text.trim().length === 0) throw new Error('fallback text is empty');
+}
+
+const MODAL_KEYS = ['type', 'title', 'blocks', 'close', 'submit', 'private_metadata', 'callback_id', 'clear_on_close', 'notify_on_close', 'external_id', 'submit_disabled'];
+
+/**
+ * Checks a modal view as `views.open` does: type `modal`, a plain_text title of at most 24
+ * characters, submit and close likewise (submit required when there is an input block),
+ * at most 100 valid blocks, callback_id ≤ 255, private_metadata ≤ 3,000, external_id ≤ 255.
+ */
+export function validateModal(view: unknown): BlockIssue[] {
+  if (!isObj(view)) return [{ pointer: '/view', message: 'must be a view object' }];
+  const c = new Checker();
+  c.keys(view, MODAL_KEYS, '/view');
+  if (view.type !== 'modal') c.fail('/view/type', 'must be modal');
+  c.text(view.title, '/view/title', SLACK_LIMITS.viewTitle, true);
+  if (view.submit !== undefined) c.text(view.submit, '/view/submit', SLACK_LIMITS.viewButton, true);
+  if (view.close !== undefined) c.text(view.close, '/view/close', SLACK_LIMITS.viewButton, true);
+  if (Array.isArray(view.blocks) && view.submit === undefined && view.blocks.some((b) => isObj(b) && b.type === 'input')) c.fail('/view/submit', 'submit is required when an input block is within the blocks array');
+  c.stringMax(view.callback_id, '/view/callback_id', SLACK_LIMITS.callbackId);
+  c.stringMax(view.external_id, '/view/external_id', 255);
+  if (view.private_metadata !== undefined && (typeof view.private_metadata !== 'string' || view.private_metadata.length > SLACK_LIMITS.privateMetadata)) c.fail('/view/private_metadata', `must be a string of at most ${SLACK_LIMITS.privateMetadata} characters`);
+  return [...c.issues, ...validateBlocks(view.blocks, 'modal', '/view/blocks')];
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { CompactionLedger } from './model-server-compact.js';
 import { buildItems, buildResponse, itemEvents, type OutputSpec, type UsageSpec } from './model-server-events.js';
 
 /**
@@ -8,7 +9,12 @@ import { buildItems, buildResponse, itemEvents, type OutputSpec, type UsageSpec 
  * (Server-Sent Events) or plain JSON, close enough to api.openai.com that the real `openai`
  * SDK parses it. Strict where the real one is: 401 without the right bearer key, 400 without
  * `model` or `input` or when function calls and their outputs do not pair up, 404 for an
- * unknown model when `models` is given. Every request is recorded (parsed body + headers).
+ * unknown model when `models` is given, 400 `context_length_exceeded` past `contextWindowTokens`.
+ * `POST /v1/responses/compact` compacts as the real endpoint does (model-server-compact.ts),
+ * or answers 404 with `compact: 'missing'` (a server without it). Usage is computed from the
+ * request: input tokens = body characters / 4, cached tokens = the prefix (instructions, tools,
+ * input) shared with the previous `/responses` request of the same prompt_cache_key. Every
+ * request is recorded (parsed body + headers, and the usage it was answered with).
  *
  * ```ts
  * const server = await startModelServer({
@@ -62,6 +68,8 @@ export interface RecordedRequest {
   /** The parsed JSON body (undefined if it was not JSON). */
   body: any;
   receivedAt: number;
+  /** The usage the server answered with (set once answered). */
+  usage?: UsageSpec;
 }
 
 export type ScriptStep = ScriptReply | ((req: RecordedRequest) => ScriptReply | Promise<ScriptReply>);
@@ -80,6 +88,12 @@ export interface ModelServerOptions {
    */
   servedAs?: Record<string, string>;
   script: Script;
+  /** `serve` (default): `POST /v1/responses/compact` works; `missing`: it answers 404, as on servers without it. */
+  compact?: 'serve' | 'missing';
+  /** Characters of each compaction item's encrypted content (default 1600, about 400 tokens). */
+  compactSummaryChars?: number;
+  /** Requests with more input tokens than this are refused with 400 context_length_exceeded. */
+  contextWindowTokens?: number;
 }
 
 export interface ModelServer {
@@ -115,6 +129,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   let outage: { replies: ScriptReply[]; until: number } | undefined;
   let outageAnswers = 0;
   const servedAs = new Map(Object.entries(options.servedAs ?? {}));
+  const ledger = new CompactionLedger(options.compactSummaryChars ?? 1600);
+  const tooLong = (tokens: number) =>
+    options.contextWindowTokens !== undefined && tokens > options.contextWindowTokens
+      ? { message: `Your input exceeds the context window of this model (${tokens} > ${options.contextWindowTokens} tokens). Please adjust your input and try again.`, type: 'invalid_request_error', param: 'input', code: 'context_length_exceeded' }
+      : undefined;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
@@ -154,6 +173,19 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       }
       return sendJson(res, 200, model(name));
     }
+    if (req.method === 'POST' && /^\/v1\/responses\/compact\/?(\?.*)?$/.test(req.url ?? '') && options.compact !== 'missing') {
+      const problem = ledger.check(body);
+      if (problem) return sendError(res, problem.status, { message: problem.message, type: 'invalid_request_error', param: problem.param, code: problem.code });
+      const pairing = checkCallPairs(body.input);
+      if (pairing) return sendError(res, 400, { message: pairing, type: 'invalid_request_error', param: 'input', code: null });
+      const inputTokens = Math.ceil(raw.length / 4);
+      const over = tooLong(inputTokens);
+      if (over) return sendError(res, 400, over);
+      const output = ledger.compact(body.input);
+      recorded.usage = { input_tokens: inputTokens, cached_tokens: 0, output_tokens: Math.ceil(JSON.stringify(output.at(-1)).length / 4) };
+      const usage = { input_tokens: inputTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: recorded.usage.output_tokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + recorded.usage.output_tokens };
+      return sendJson(res, 200, { id: `resp_${randomUUID().replace(/-/g, '')}`, object: 'response.compaction', created_at: Math.floor(Date.now() / 1000), output, usage });
+    }
     if (req.method !== 'POST' || !/^\/v1\/responses\/?(\?.*)?$/.test(req.url ?? '')) {
       return sendError(res, 404, { message: `Invalid URL (${req.method} ${req.url})`, type: 'invalid_request_error', code: null });
     }
@@ -167,6 +199,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (toolProblem) return sendError(res, 400, { message: toolProblem.message, type: 'invalid_request_error', param: toolProblem.param, code: toolProblem.code });
     const pairing = checkCallPairs(body.input);
     if (pairing) return sendError(res, 400, { message: pairing, type: 'invalid_request_error', param: 'input', code: null });
+    const forged = ledger.checkItems(body.input);
+    if (forged) return sendError(res, forged.status, { message: forged.message, type: 'invalid_request_error', param: forged.param, code: forged.code });
+    const over = tooLong(Math.ceil(raw.length / 4));
+    if (over) return sendError(res, 400, over);
 
     if (outage && Date.now() >= outage.until) outage = undefined;
     if (outage) {
@@ -188,7 +224,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if ((reply.output ?? []).some((o) => o.type === 'web_search_call') && !offered.has('web_search') && !offered.has('web_search_preview')) {
       return sendError(res, 400, { message: 'model server: the script answers with a web_search_call but the request does not offer the web_search tool', type: 'invalid_request_error', code: 'script_invalid' });
     }
+    if (body.tool_choice === 'none' && (reply.output ?? []).some((o) => o.type === 'function_call')) {
+      return sendError(res, 400, { message: 'model server: the script answers with a function_call but the request says tool_choice none', type: 'invalid_request_error', code: 'script_invalid' });
+    }
     const usage = estimateUsage(body, raw, reply, previousByKey);
+    recorded.usage = usage;
     const items = buildItems(reply.output ?? []);
     const id = `resp_${randomUUID().replace(/-/g, '')}`;
     const status = reply.fail ? 'failed' : reply.incomplete ? 'incomplete' : 'completed';

@@ -81,6 +81,7 @@ function botMessageFields(): Pick<FakeMessage, 'user' | 'bot_id' | 'app_id'> {
 const postMessage: Handler = ({ ws, args }) => {
   const channel = required(args, 'channel', 'channel_not_found');
   if (!ws.channels.has(channel)) throw new SlackApiError('channel_not_found');
+  if (ws.codeChannels.get(channel)?.archived) throw new SlackApiError('is_archived');
   checkContent(args);
   const threadTs = str(args, 'thread_ts');
   const stored = ws.addMessage({
@@ -274,31 +275,6 @@ const usersInfo: Handler = ({ ws, args }) => {
   };
 };
 
-const SESSION_STATUSES = new Set(['active', 'processing', 'suspended', 'closed']);
-
-/**
- * `agents.sessions.setStatus`: a thread-based session in a channel or DM (thread_ts is the
- * thread's root, which must exist). Unknown statuses are refused; a title is used only when the
- * session is created. Without the `agent_session_stopped` subscription Slack shows no Stop
- * button and says so in a warning.
- */
-const sessionsSetStatus: Handler = (ctx) => {
-  if (!ctx.ws.agentSessions) throw new SlackApiError('unknown_method');
-  const channel = channelArg(ctx, 'channel_id');
-  const status = required(ctx.args, 'status');
-  if (!SESSION_STATUSES.has(status)) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: [`[ERROR] invalid value for status: ${status}`] } });
-  const threadTs = required(ctx.args, 'thread_ts');
-  if (!ctx.ws.channelMessages(channel).some((m) => m.ts === threadTs)) throw new SlackApiError('thread_not_found');
-  const title = str(ctx.args, 'title');
-  if (title !== undefined && title.length > 200) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] title must be at most 200 characters'] } });
-  const key = `${channel}:${threadTs}`;
-  const session = ctx.ws.sessions.get(key) ?? { status, title, history: [] };
-  session.status = status;
-  session.history.push(status);
-  ctx.ws.sessions.set(key, session);
-  return ctx.ws.subscribedToSessionStops ? { status } : { status, warning: 'missing_agent_session_stopped_subscription' };
-};
-
 const authTest: Handler = ({ baseUrl }) => ({
   url: `${baseUrl}/`,
   team: 'Fake Workspace',
@@ -322,8 +298,7 @@ export const METHODS: Record<string, Handler> = {
   'conversations.replies': replies,
   'views.publish': viewsPublish,
   'users.info': usersInfo,
-  'agents.sessions.setStatus': sessionsSetStatus,
 };
 
 /** Arguments Slack takes as JSON text inside a form body. */
-export const JSON_ARGS = new Set(['blocks', 'attachments', 'metadata', 'view', 'files', 'unfurls', 'chunks']);
+export const JSON_ARGS = new Set(['blocks', 'attachments', 'metadata', 'view', 'files', 'unfurls', 'chunks', 'code_channel', 'agent_resource', 'commands', 'csp']);

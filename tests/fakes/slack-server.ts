@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JSON_ARGS, METHODS, SlackApiError, type Args, type Handler } from './slack-methods.js';
+import { AGENT_METHODS, METHOD_SCOPES, type FakeCodeChannel } from './slack-agents.js';
 import { STREAM_METHODS, type FakeStream } from './slack-streams.js';
+import { issueTrigger, VIEW_METHODS } from './slack-views.js';
 import {
   FAKE_IDS,
   FakeWorkspace,
@@ -11,14 +13,16 @@ import {
   type FakeFile,
   type FakeFileObject,
   type FakeMessage,
+  type FakeModal,
+  type FakeSession,
   type FakeUser,
 } from './slack-workspace.js';
 
 import { TierLimiter } from './slack-tiers.js';
 
-const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS };
+const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS, ...AGENT_METHODS, ...VIEW_METHODS };
 
-export { FAKE_IDS, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
+export { FAKE_IDS, type FakeCodeChannel, type FakeModal, type FakeSession, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
 
 /*
  * A fake Slack Web API on a local port, reached through the real `@slack/web-api` client:
@@ -262,9 +266,26 @@ export class FakeSlack {
     return [...this.ws.streams.values()].filter((s) => s.channel === channel && s.threadTs === threadTs).sort((a, b) => Number(a.ts) - Number(b.ts));
   }
 
-  /** The agent session of a thread (agents.sessions.setStatus), with every status it was given. */
-  session(channel: string, threadTs: string): { status: string; title?: string; history: string[] } | undefined {
+  /** The agent session of a thread (agents.sessions.setStatus), with every status and title it was given. */
+  session(channel: string, threadTs: string): FakeSession | undefined {
     return this.ws.sessions.get(`${channel}:${threadTs}`);
+  }
+
+  /** The Slack Code channels created (agents.conversations.create), oldest first. */
+  codeChannels(): FakeCodeChannel[] {
+    return [...this.ws.codeChannels.values()];
+  }
+
+  /**
+   * A person stops a streamed message with Slack's own Stop: it streams no more (appends and
+   * stops answer `message_not_in_streaming_state`). Send the `agent_session_stopped` event
+   * naming it (`streaming_message_ts`) to tell the app.
+   */
+  stopStreamAsPerson(channel: string, ts: string): void {
+    const stream = this.ws.streams.get(`${channel}:${ts}`);
+    if (!stream) throw new Error(`no stream ${channel}:${ts}`);
+    stream.stopped = true;
+    stream.stoppedByPerson = true;
   }
 
   get files(): FakeFile[] {
@@ -273,6 +294,29 @@ export class FakeSlack {
 
   homeView(userId: string): Record<string, unknown> | undefined {
     return this.ws.homeViews.get(userId)?.view;
+  }
+
+  /** A person's published Home tab with its view id (what a click on it carries). */
+  homeTab(userId: string): { id: string; view: Record<string, unknown> } | undefined {
+    return this.ws.homeViews.get(userId);
+  }
+
+  /**
+   * A trigger_id for an interaction of `userId` (a click, a command), as Slack puts in the
+   * payload: views.open takes it once, within the trigger lifetime (three seconds by default).
+   */
+  issueTrigger(userId: string): string {
+    return issueTrigger(this.ws, userId);
+  }
+
+  /** Triggers live this long (to test expiry without waiting). */
+  setTriggerLifetime(ms: number): void {
+    this.ws.triggerLifetimeMs = ms;
+  }
+
+  /** The modals opened for a person (views.open), oldest first. */
+  modals(userId: string): FakeModal[] {
+    return [...this.ws.modals.values()].filter((m) => m.user === userId);
   }
 
   /** What was posted to `response_url`s, all or those of one id. */
@@ -358,6 +402,8 @@ export class FakeSlack {
 
     // Like Slack: every answer to a valid token names the scopes granted to it.
     const scopes = { 'x-oauth-scopes': this.scopes.join(',') };
+    const needed = METHOD_SCOPES[method];
+    if (needed && !this.scopes.includes(needed)) return finish(200, { ok: false, error: 'missing_scope', needed, provided: this.scopes.join(',') }, args, scopes);
     const limited = this.takeRateLimit(method) ?? this.tiers?.take(method, typeof args.channel === 'string' ? args.channel : undefined);
     if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited), ...scopes });
     const failure = this.failures.get(method)?.shift();

@@ -68,6 +68,8 @@ export interface BlockActionFields {
   responseUrl?: string;
   /** The message as Slack includes it (text and blocks); optional. */
   message?: { text?: string; blocks?: unknown[] };
+  /** The trigger_id Slack hands out with the click (a fake's `issueTrigger`); a made-up one otherwise. */
+  triggerId?: string;
 }
 
 /** Talks to one app endpoint as Slack would. */
@@ -75,6 +77,8 @@ export class SlackSender {
   constructor(
     readonly baseUrl: string,
     readonly signingSecret: string,
+    /** Where trigger_ids come from (the fake Slack's `issueTrigger`), so views.open can exchange them. */
+    readonly triggers?: (userId: string) => string,
   ) {}
 
   /** POSTs a raw body, signed, and measures the round trip. */
@@ -118,7 +122,7 @@ export class SlackSender {
       api_app_id: fields.api_app_id ?? FAKE_IDS.app,
       is_enterprise_install: 'false',
       response_url: fields.response_url ?? 'https://hooks.slack.com/commands/T0FAKE0001/1/unused',
-      trigger_id: fields.trigger_id ?? newTriggerId(),
+      trigger_id: fields.trigger_id ?? this.triggers?.(fields.user_id ?? FAKE_IDS.owner) ?? newTriggerId(),
     });
     return this.send(form.toString(), 'application/x-www-form-urlencoded', options);
   }
@@ -156,7 +160,8 @@ export class SlackSender {
 
   /** A button click (`block_actions`) on a message in a channel. */
   blockAction(fields: BlockActionFields, options?: SendOptions): Promise<SlackHttpResult> {
-    return this.interaction(blockActionsPayload(fields), options);
+    const triggerId = fields.triggerId ?? this.triggers?.(fields.userId ?? FAKE_IDS.owner);
+    return this.interaction(blockActionsPayload({ ...fields, ...(triggerId ? { triggerId } : {}) }), options);
   }
 }
 
@@ -170,7 +175,7 @@ export function blockActionsPayload(f: BlockActionFields): Record<string, unknow
     api_app_id: FAKE_IDS.app,
     token: 'legacy-verification-token',
     container: { type: 'message', message_ts: f.messageTs, channel_id: channelId, is_ephemeral: false, ...(f.threadTs ? { thread_ts: f.threadTs } : {}) },
-    trigger_id: newTriggerId(),
+    trigger_id: f.triggerId ?? newTriggerId(),
     team: { id: FAKE_IDS.team, domain: 'fake-workspace' },
     enterprise: null,
     is_enterprise_install: false,

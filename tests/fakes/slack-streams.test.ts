@@ -83,6 +83,15 @@ describe('fake Slack streams through the real WebClient', () => {
     expect(fake.streams(FAKE_IDS.channel, threadTs)[0]).toMatchObject({ expired: true, chunks: [{ type: 'markdown_text', text: 'a' }] });
   });
 
+  it("ends a stream a person stopped with Slack's Stop: appends and stops then answer message_not_in_streaming_state", async () => {
+    const threadTs = await thread();
+    const { ts } = await client.chat.startStream({ channel: FAKE_IDS.channel, thread_ts: threadTs, ...recipient, markdown_text: 'a' });
+    fake.stopStreamAsPerson(FAKE_IDS.channel, ts!);
+    expect(await slackError(client.chat.appendStream({ channel: FAKE_IDS.channel, ts: ts!, markdown_text: 'b' }))).toBe('message_not_in_streaming_state');
+    expect(await slackError(client.chat.stopStream({ channel: FAKE_IDS.channel, ts: ts! }))).toBe('message_not_in_streaming_state');
+    expect(fake.streams(FAKE_IDS.channel, threadTs)[0]).toMatchObject({ stopped: true, stoppedByPerson: true, expired: false, chunks: [{ type: 'markdown_text', text: 'a' }] });
+  });
+
   it('answers unknown_method in a workspace without streaming', async () => {
     fake.disableStreaming();
     const threadTs = await thread();

@@ -27,6 +27,8 @@ export interface FakeStream {
   stopped: boolean;
   /** Died because its lifetime ran out (rather than stopped by the app). */
   expired: boolean;
+  /** A person stopped it with Slack's own Stop (FakeSlack.stopStreamAsPerson). */
+  stoppedByPerson?: boolean;
   recipient?: { user: string; team: string };
   displayMode?: string;
   chunks: Array<Record<string, unknown>>;

@@ -5,7 +5,8 @@
  * Tier 4 100+/min. The fake holds an app to the floor of its tier in any sliding minute (Slack
  * tolerates more in bursts; an app that stays under the floor is safe). chat.postMessage is in
  * the special tier: one message per second per channel, short bursts allowed; the fake allows
- * a burst of BURST and then one per second (a token bucket per channel).
+ * a burst of BURST and then one per second (a token bucket per channel). Methods not listed
+ * (the newer agents.* methods, whose tiers are not published) are not limited.
  */
 
 export type Tier = 1 | 2 | 3 | 4 | 'post';
@@ -24,6 +25,8 @@ export const METHOD_TIERS: Record<string, Tier> = {
   'conversations.replies': 3, // internal and Marketplace apps
   'conversations.history': 3,
   'views.publish': 4,
+  'views.open': 4,
+  'views.update': 4,
   'users.info': 4,
   'agents.sessions.setStatus': 3,
   'chat.startStream': 2,

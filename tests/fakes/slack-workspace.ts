@@ -1,3 +1,4 @@
+import type { FakeCodeChannel } from './slack-agents.js';
 import type { FakeStream } from './slack-streams.js';
 
 /*
@@ -98,6 +99,15 @@ export interface FakeMessage {
   history: Array<{ text: string; blocks?: unknown[] }>;
 }
 
+/** A thread's agent session (agents.sessions.setStatus / rename). */
+export interface FakeSession {
+  status: string;
+  title?: string;
+  history: string[];
+  /** Every title: the one it was created with, then each rename. */
+  titles: string[];
+}
+
 export interface FakeEphemeral {
   channel: string;
   user: string;
@@ -107,6 +117,16 @@ export interface FakeEphemeral {
   message_ts: string;
 }
 
+/** A modal a person has open (views.open). */
+export interface FakeModal {
+  id: string;
+  user: string;
+  view: Record<string, unknown>;
+  hash: string;
+  /** Closed by a submission that was answered with nothing or `clear`. */
+  closed: boolean;
+}
+
 export class FakeWorkspace {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, FakeUser>();
@@ -114,8 +134,16 @@ export class FakeWorkspace {
   readonly ephemerals: FakeEphemeral[] = [];
   readonly files = new Map<string, FakeFile>();
   readonly homeViews = new Map<string, { id: string; view: Record<string, unknown> }>();
-  /** Agent sessions by `<channel>:<thread_ts>`: their status and title, every status set in order. */
-  readonly sessions = new Map<string, { status: string; title?: string; history: string[] }>();
+  /** Agent sessions by `<channel>:<thread_ts>`: their status and title, every status and every title set, in order. */
+  readonly sessions = new Map<string, FakeSession>();
+  /** Slack Code channels by id (slack-agents.ts); each is in `channels` too. */
+  readonly codeChannels = new Map<string, FakeCodeChannel>();
+  /** trigger_ids handed out with interactions (slack-views.ts): whose, when, and whether exchanged. */
+  readonly triggers = new Map<string, { user: string; issuedAt: number; exchanged: boolean }>();
+  /** A trigger_id is good for this long (Slack: three seconds). */
+  triggerLifetimeMs = 3_000;
+  /** Modals opened with views.open, by view id. */
+  readonly modals = new Map<string, FakeModal>();
   /** Whether the app subscribes to `agent_session_stopped` (setStatus warns when not). */
   subscribedToSessionStops = true;
   /** False: a workspace without agent sessions (agents.* answers `unknown_method`). */

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { CALC_REPO } from '../agent/support/harness.js';
-import { startModelServer, type ModelServer, type Script } from '../fakes/model-server.js';
+import { startModelServer, type ModelServer, type ModelServerOptions, type Script } from '../fakes/model-server.js';
 import { FAKE_IDS, startFakeSlack, type FakeSlack, type FakeSlackOptions } from '../fakes/slack-server.js';
 import { SlackSender } from '../fakes/slack-signing.js';
 import { deleteKeys, REDIS_URL } from './redis.js';
@@ -51,6 +51,12 @@ export interface E2EOptions {
   logger?: Logger;
   /** Options of the fake Slack (e.g. `publishedLimits`). */
   slack?: FakeSlackOptions;
+  /** The scopes the fake Slack grants the bot token (default: the manifest's). */
+  slackScopes?: string[];
+  /** How often code channels of tasks whose retention ended are archived (default: a minute). */
+  archiveSweepMs?: number;
+  /** More options of the scripted model server (its compact endpoint, its context window). */
+  model?: Pick<ModelServerOptions, 'compact' | 'compactSummaryChars' | 'contextWindowTokens'>;
 }
 
 export interface E2E {
@@ -102,8 +108,8 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       slack: { streaming: 'off', ...(options.repoConfig?.slack as Record<string, unknown> | undefined) },
     }),
   );
-  const fake = await startFakeSlack(options.slack);
-  const model = await startModelServer({ apiKey: MODEL_KEY, script: options.script });
+  const fake = await startFakeSlack({ ...(options.slackScopes ? { scopes: options.slackScopes } : {}), ...options.slack });
+  const model = await startModelServer({ ...options.model, apiKey: MODEL_KEY, script: options.script });
   const config = loadConfig({
     SLACK_BOT_TOKEN: fake.token,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -120,12 +126,12 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     ...options.env,
   });
   const logger = options.logger ?? (process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger());
-  const codex = await startCodex(config, logger, { workerTuning: options.workerTuning });
+  const codex = await startCodex(config, logger, { workerTuning: options.workerTuning, archiveSweepMs: options.archiveSweepMs });
   // The test's own view of the product's Redis (a test may point the product at a private one).
   const redis = new Redis(config.env.REDIS_URL);
   redis.on('error', () => undefined);
   const store = new TaskStore(redis, prefix);
-  const sender = new SlackSender(`http://127.0.0.1:${codex.port}`, SIGNING_SECRET);
+  const sender = new SlackSender(`http://127.0.0.1:${codex.port}`, SIGNING_SECRET, (user) => fake.issueTrigger(user));
   return {
     fake,
     model,

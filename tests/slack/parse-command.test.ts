@@ -71,3 +71,12 @@ describe('review', () => {
     expect(parseCommand('review a b')).toMatchObject({ kind: 'invalid' });
   });
 });
+
+describe('schedule', () => {
+  it('takes the cron line in quotes, then --repo, --model, --personality and --pr before the prompt', () => {
+    expect(parseCommand('schedule "0 9 * * 1-5" --repo calc --model m1 --personality pirate --pr triage the issues')).toEqual({ kind: 'schedule', cron: '0 9 * * 1-5', prompt: 'triage the issues', repo: 'calc', model: 'm1', personality: 'pirate', pullRequest: true });
+    expect(parseCommand('schedule \u201c0 9 * * *\u201d triage')).toEqual({ kind: 'schedule', cron: '0 9 * * *', prompt: 'triage' });
+    expect(parseCommand('schedule 0 9 * * * triage')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('in quotes') });
+    expect(parseCommand('schedule "0 9 * * *" --pr')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('after `schedule`') });
+  });
+});

@@ -6,10 +6,10 @@ import { dirname, join } from 'node:path';
 import OpenAI from 'openai';
 import { mention } from '../../../src/blocks/format.js';
 import { runAgent, type AgentOutcome, type AgentTask } from '../../../src/agent/index.js';
-import { DEFAULT_APPROVAL, DEFAULT_BUDGETS, DEFAULT_LIMITS, type ApprovalPolicy, type Budgets, type Limits, type RepoConfig } from '../../../src/config.js';
+import { DEFAULT_APPROVAL, DEFAULT_LIMITS, withBudgetDefaults, type ApprovalPolicy, type Budgets, type Limits, type RepoConfig } from '../../../src/config.js';
 import { createLogger, silentLogger } from '../../../src/logger.js';
 import { DockerSandbox } from '../../../src/runner/docker-sandbox.js';
-import { startModelServer, type ModelServer, type Script } from '../../fakes/model-server.js';
+import { startModelServer, type ModelServer, type ModelServerOptions, type Script } from '../../fakes/model-server.js';
 import { TaskStore } from '../../../src/tasks/task-store.js';
 import { testRedis } from '../../helpers/redis.js';
 import { removeProjectNetworks } from '../../runner/helpers.js';
@@ -43,6 +43,8 @@ export interface HarnessOptions {
   models?: string[];
   /** The key the SDK client sends (default: the server's). */
   clientKey?: string;
+  /** More options of the scripted model server (its compact endpoint, its context window). */
+  model?: Pick<ModelServerOptions, 'compact' | 'compactSummaryChars' | 'contextWindowTokens'>;
 }
 
 export interface Harness {
@@ -83,7 +85,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   const limits: Limits = { ...DEFAULT_LIMITS, memoryMb: 512, pids: 128, commandTimeoutSec: 30, maxCommandTimeoutSec: 120 };
   const approval: ApprovalPolicy = { ...DEFAULT_APPROVAL, mode: 'never', network: false, push: false, ...options.approval };
-  const budgets: Budgets = { ...DEFAULT_BUDGETS, maxSteps: 30, maxMinutes: 10, ...options.budgets };
+  const budgets: Budgets = withBudgetDefaults({ maxSteps: 30, maxMinutes: 10, ...options.budgets });
   const repo: RepoConfig = {
     name: 'calc',
     url: dir,
@@ -99,7 +101,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     networkAllow: [],
     pushUrl: dir,
   };
-  const server = await startModelServer(options.models ? { apiKey: API_KEY, models: options.models, script: options.script } : { apiKey: API_KEY, script: options.script });
+  const server = await startModelServer({ ...options.model, apiKey: API_KEY, script: options.script, ...(options.models ? { models: options.models } : {}) });
   // Its own installation label, so cleanup removes the egress proxy its network commands start.
   const project = `codex-test-agent-${taskId}`;
   const sandbox = new DockerSandbox({ taskId, image: IMAGE, workspaceDir: dir, limits, project });
