@@ -2,6 +2,9 @@ import { benchAckLatency } from './ack-latency.js';
 import { benchCheckout } from './checkout.js';
 import { checkRedis, ensureSandboxImage, REDIS_URL, SANDBOX_IMAGE } from './fixtures.js';
 import { benchSandboxStart } from './sandbox-start.js';
+import { BASELINE_FLAGS, benchSandboxWarm } from './sandbox-warm.js';
+import { benchScale } from './scale.js';
+import { benchRuntime, benchSetupCache } from './setup-and-runtime.js';
 import { HOME_DEBOUNCE_MS } from '../src/render/home-refresher.js';
 import { ms } from './stats.js';
 import { benchTaskLatency } from './task-latency.js';
@@ -23,6 +26,10 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 25);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 20);
+const WORKER_TASKS = Number(process.env.BENCH_WORKER_TASKS ?? 16);
+const PER_WORKER = Number(process.env.BENCH_PER_WORKER ?? 2);
+const MODEL_SECONDS = 2;
 const MODEL_STEPS = Number(process.env.BENCH_MODEL_STEPS ?? 26);
 const HOME_RUNNING = Number(process.env.BENCH_HOME_RUNNING ?? 50);
 const HOME_SAMPLES = Number(process.env.BENCH_HOME_SAMPLES ?? 10);
@@ -149,6 +156,56 @@ const SECTIONS: Section[] = [
         ],
         notes: [`State-change rows: lone changes (each after the App Home's ${HOME_DEBOUNCE_MS} ms throttle window); in a burst a person's Home is published at most once per window.`, ...(h.occurrences.skipped > 0 ? [`${h.occurrences.skipped} occurrences were skipped while the previous run was still going.`] : [])],
       };
+    },
+  },
+  {
+    name: 'sandbox-warm',
+    describe: `warm pool and exec path: ${RUNS} claims, 30 execs, 20 agent steps`,
+    async run() {
+      const w = await benchSandboxWarm(RUNS);
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+      const dockerRun = `docker run --rm ${BASELINE_FLAGS.join(' ')}${BASELINE_FLAGS.length ? ' ' : ''}${SANDBOX_IMAGE} true`;
+      return {
+        rows: [
+          [`sandbox from the warm pool: claim, median of ${w.runs}`, ms(w.claimMs), ms(w.dockerRunMs), `${dockerRun} (${ratio(w.claimMs, w.dockerRunMs)})`],
+          [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `${dockerRun} (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
+          ["exec('true') round trip, median of 30", ms(w.execMs), ms(w.cliExecMs), `docker exec <id> true via the CLI (${ratio(w.execMs, w.cliExecMs)})`],
+          [`agent step, zero-latency model, median of ${w.steps}`, ms(w.stepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.stepMs - w.execMs)})`],
+        ],
+      };
+    },
+  },
+  {
+    name: 'scale',
+    describe: `scale: ${PARALLEL} parallel tasks under Slack's published limits; ${WORKER_TASKS} tasks on one worker process, then two (${PER_WORKER} each)`,
+    async run() {
+      const s = await benchScale(PARALLEL, WORKER_TASKS, PER_WORKER);
+      const p = s.parallel;
+      const w = s.workers;
+      return {
+        rows: [
+          [`${p.tasks} parallel tasks, one process: command → every card Done`, ms(p.wallMs), ms(p.singleMs), 'one task alone, same process'],
+          [`${p.tasks} parallel tasks: tasks per minute / Slack 429s`, `${p.perMinute.toFixed(1)} / ${p.tooMany}`, `${(60_000 / p.singleMs).toFixed(1)} / 0`, 'one task at a time'],
+          [`${w.tasks} tasks, two worker processes vs one (model ${MODEL_SECONDS} s per answer)`, ms(w.twoMs), ms(w.oneMs), `one worker process (ratio ${w.ratio.toFixed(2)}×)`],
+          [`worker memory per running task (${s.memory.running} running)`, `${s.memory.perTaskMb.toFixed(1)} MB`, `${s.memory.idleMb.toFixed(0)} MB`, 'the worker process idle (RSS)'],
+        ],
+      };
+    },
+  },
+  {
+    name: 'setup-cache',
+    describe: 'setup cache: a 10 s setup, first task then second task, time to first model request',
+    async run() {
+      const c = await benchSetupCache();
+      return { rows: [['second task → first model request, setup restored from cache', ms(c.secondMs), ms(c.firstMs), `first task: setup (sleep 10) runs (${(c.secondMs / c.firstMs).toFixed(2)}×)`]] };
+    },
+  },
+  {
+    name: 'gvisor',
+    describe: `gVisor: checkout + npm install + npm test of the fixture, ${RUNS} runs each`,
+    async run() {
+      const r = await benchRuntime(RUNS);
+      return { rows: [[`checkout + install + test under gVisor (runsc), median of ${r.runs}`, ms(r.runscMs), ms(r.runcMs), `the same under runc (${(r.runscMs / r.runcMs).toFixed(2)}×)`]] };
     },
   },
   // New sections go here, one entry each.

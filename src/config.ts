@@ -95,6 +95,18 @@ export const repoFileSchema = z
     slack: slackSettingsSchema.default(slackSettingsSchema.parse({})),
     /** The setup cache (src/runner/setup-cache.ts): the most GiB it keeps; least recently used entries go first. */
     cache: z.object({ maxGb: z.number().positive().default(10) }).default({ maxGb: 10 }),
+    /**
+     * Sandboxes kept created and started ahead of tasks (src/runner/warm-pool.ts), per distinct
+     * container shape of the configured repos (image, runtime, memory/CPU/PID/disk limits).
+     */
+    sandbox: z
+      .object({
+        /** Ready sandboxes per shape; 0 turns the pool off. */
+        warmPool: z.number().int().min(0).max(16).default(1),
+        /** A ready sandbox older than this is replaced (it may run an image rebuilt since). */
+        warmMaxAgeMinutes: z.number().positive().default(30),
+      })
+      .default({ warmPool: 1, warmMaxAgeMinutes: 30 }),
     /** Scheduled tasks (`/codex schedule`). */
     automations: z
       .object({

@@ -90,6 +90,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(goodEnv(writeConfig({ repos: [{ name: 'd', url: 'z', limits: { diskMb: 0, maxFiles: 1.5 } }] })), '/srv')).toThrow(/repos\[0\]\.limits\.diskMb[\s\S]*repos\[0\]\.limits\.maxFiles/);
   });
 
+  it('keeps one warm sandbox per shape by default; 0 turns the pool off; a negative or fractional size is refused', () => {
+    const defaults = loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'x' }] })), '/srv').file.sandbox;
+    expect(defaults).toEqual({ warmPool: 1, warmMaxAgeMinutes: 30 });
+    expect(loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'x' }], sandbox: { warmPool: 0 } })), '/srv').file.sandbox.warmPool).toBe(0);
+    expect(() => loadConfig(goodEnv(writeConfig({ repos: [{ name: 'a', url: 'x' }], sandbox: { warmPool: -1, warmMaxAgeMinutes: 0 } })), '/srv')).toThrow(/sandbox\.warmPool[\s\S]*sandbox\.warmMaxAgeMinutes/);
+  });
+
   it('names every problem of the environment and the file in one error', () => {
     const path = writeConfig({
       repos: [{ name: 'bad name!', url: '' }, { name: 'ok', url: 'x', baseBranch: '' }],

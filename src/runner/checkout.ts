@@ -1,4 +1,4 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_TIMEOUT, runHostGit } from './host-git.js';
 import { chownTree, type SandboxUser } from './sandbox-user.js';
@@ -40,6 +40,8 @@ export interface MaterializeInput {
   sandboxUser: SandboxUser;
   /** Copy the objects reachable from tipSha and baseSha into the checkout instead of using alternates. */
   isolateObjects?: boolean;
+  /** `dir` exists and must be empty (a warm sandbox already mounts it); otherwise it must not exist. */
+  existingEmptyDir?: boolean;
 }
 
 export async function pathExists(path: string): Promise<boolean> {
@@ -50,7 +52,11 @@ export async function pathExists(path: string): Promise<boolean> {
 export async function materializeCheckout(input: MaterializeInput): Promise<void> {
   const { dir, mirrorDir } = input;
   const gitDir = join(dir, '.git');
-  await mkdir(dir, { recursive: false });
+  if (input.existingEmptyDir) {
+    if ((await readdir(dir)).length > 0) throw new Error(`the checkout directory ${dir} is not empty`);
+  } else {
+    await mkdir(dir, { recursive: false });
+  }
   try {
     await runHostGit(['init', '--quiet', '--template=', `--initial-branch=${input.branch}`, dir], { timeoutMs: GIT_TIMEOUT.ref });
     if (input.isolateObjects) {

@@ -7,7 +7,8 @@ import type { ReadOnlyMount } from './workspace.js';
 export interface ContainerSpecInput {
   name: string;
   image: string;
-  taskId: string;
+  /** Absent only on a warm-pool container, which belongs to no task until claimed. */
+  taskId?: string;
   project: string;
   role: ContainerRole;
   /** The worker run and process the container belongs to (labels, for reaping). */
@@ -28,6 +29,8 @@ export interface ContainerSpecInput {
   runtime?: string;
   /** Keep stdin open for one attach (network siblings fed with `stdin`). */
   openStdin?: boolean;
+  /** Labels beyond project, role and task id (the warm pool's owner and data directory). */
+  extraLabels?: Record<string, string>;
 }
 
 const MIB = 1024 * 1024;
@@ -50,7 +53,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     WorkingDir: input.workingDir ?? '/workspace',
     Env: [`HOME=${input.home}`, ...(input.env ?? [])],
     Hostname: 'sandbox',
-    Labels: { [LABEL_TASK_ID]: input.taskId, [LABEL_PROJECT]: input.project, [LABEL_ROLE]: input.role, ...(input.runId ? { [LABEL_RUN_ID]: input.runId } : {}), ...(input.workerId ? { [LABEL_WORKER]: input.workerId } : {}) },
+    Labels: { ...input.extraLabels, ...(input.taskId ? { [LABEL_TASK_ID]: input.taskId } : {}), [LABEL_PROJECT]: input.project, [LABEL_ROLE]: input.role, ...(input.runId ? { [LABEL_RUN_ID]: input.runId } : {}), ...(input.workerId ? { [LABEL_WORKER]: input.workerId } : {}) },
     OpenStdin: input.openStdin ?? false,
     StdinOnce: input.openStdin ?? false,
     AttachStdin: input.openStdin ?? false,

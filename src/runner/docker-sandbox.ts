@@ -12,6 +12,7 @@ import { runInSibling } from './network-sibling.js';
 import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
 import { SandboxFiles } from './sandbox-files.js';
 import { IMAGE_USER, type SandboxUser } from './sandbox-user.js';
+import type { WarmSlot } from './warm-slot.js';
 import type { ReadOnlyMount } from './workspace.js';
 import { checkWorkspacePath, containerPath } from './workspace-path.js';
 
@@ -52,6 +53,11 @@ export interface DockerSandboxOptions {
   /** Largest file readFile returns (default 8 MiB). */
   maxFileBytes?: number;
   logger?: Logger;
+  /**
+   * A warm sandbox claimed for this task (WarmPool.claim, already adopted): used instead of
+   * creating a container; `workspaceDir` must be its `workspaceDir`. Stopping releases it.
+   */
+  warm?: Pick<WarmSlot, 'container' | 'release'>;
 }
 
 const FILE_OP_TIMEOUT_MS = 30_000;
@@ -85,7 +91,7 @@ export class DockerSandbox implements Sandbox {
   constructor(private readonly options: DockerSandboxOptions) {
     if (options.user?.uid === 0) throw new CodexError('sandbox_root_user', 'A sandbox must not run as root.');
     const project = options.project ?? DEFAULT_PROJECT;
-    this.id = `${project}-${options.taskId}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+    this.id = options.warm?.container ?? `${project}-${options.taskId}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '-');
     this.docker = options.docker ?? new Docker();
     this.log = (options.logger ?? silentLogger()).child({ taskId: options.taskId, sandbox: this.id });
     this.user = options.user ?? IMAGE_USER;
@@ -108,6 +114,8 @@ export class DockerSandbox implements Sandbox {
   /** Creates and starts the container; idempotent, and exec calls it on demand. */
   start(): Promise<void> {
     if (this.stopped) return Promise.reject(new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.'));
+    const warm = this.options.warm;
+    if (warm) this.started ??= Promise.resolve(this.docker.getContainer(warm.container));
     this.started ??= (async () => {
       const container = await this.docker.createContainer(containerSpec({ ...this.spec, name: this.id, role: 'sandbox', networkMode: 'none', cmd: ['sleep', 'infinity'] }));
       await container.start();
@@ -265,6 +273,8 @@ export class DockerSandbox implements Sandbox {
     this.siblings.clear();
     const main = await started?.catch(() => undefined);
     if (main) containers.push(main);
+    // A warm sandbox's slot directories go with it (its container is removed below as well).
+    if (this.options.warm) await this.options.warm.release();
     await Promise.all(
       containers.map((c) =>
         c.remove({ force: true }).catch((e: { statusCode?: number }) => {

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { silentLogger, type Logger } from '../logger.js';
-import { DEFAULT_PROJECT, LABEL_PROJECT, LABEL_RUN_ID, LABEL_TASK_ID, LABEL_WORKER } from './labels.js';
+import { DEFAULT_PROJECT, LABEL_POOL_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_RUN_ID, LABEL_TASK_ID, LABEL_WORKER } from './labels.js';
+import { claimedTask } from './warm-pool.js';
 
 export interface ReapOptions {
   /** True when the task still runs somewhere; its containers are left alone. */
@@ -68,12 +69,17 @@ export async function reapOrphans(options: ReapOptions): Promise<ReapResult> {
  * turn over (its worker was killed, or lost the job's lock) calls it before it makes its own
  * sandbox, so the stopped run's containers neither linger until the task ends nor keep
  * changing files. Containers without a run label (made before the label existed) are left to
- * reapOrphans. Returns the names of the removed containers.
+ * reapOrphans. A warm sandbox claimed for the task by an earlier run goes too (call this before
+ * the run claims its own). Returns the names of the removed containers.
  */
 export async function reapSupersededRuns(options: { docker: Docker; project: string; taskId: string; runId: string }): Promise<string[]> {
   const { docker } = options;
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_TASK_ID}=${options.taskId}`, LABEL_RUN_ID] } });
   const stale = containers.filter((c) => c.Labels[LABEL_RUN_ID] !== options.runId);
+  // A warm sandbox an earlier run claimed carries no task or run label (it was made before any
+  // task); its name says whose it is. This is called before the run claims one of its own.
+  const warm = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_ROLE}=warm`] } });
+  stale.push(...warm.filter((c) => claimedTask(options.project, c.Names[0]?.replace(/^\//, '') ?? '') === options.taskId));
   const removed: string[] = [];
   for (const info of stale) {
     await docker.getContainer(info.Id).remove({ force: true }).then(
@@ -89,7 +95,10 @@ export async function reapSupersededRuns(options: { docker: Docker; project: str
 /** Removes every container worker `workerId` made (its `codex.worker` label): the end of a shutdown whose turns did not stop in time. */
 export async function removeWorkerContainers(options: { docker: Docker; project: string; workerId: string }): Promise<string[]> {
   const { docker } = options;
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_WORKER}=${options.workerId}`] } });
+  const made = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_WORKER}=${options.workerId}`] } });
+  // Its warm sandboxes (claimed or not) carry the pool's owner label instead.
+  const warm = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${options.project}`, `${LABEL_POOL_OWNER}=${options.workerId}`] } });
+  const containers = [...made, ...warm.filter((w) => !made.some((m) => m.Id === w.Id))];
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((e: { statusCode?: number }) => (e.statusCode === 404 ? undefined : Promise.reject(e)))));
   return containers.map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id);
 }

@@ -23,8 +23,12 @@ import { GIT_TIMEOUT, runHostGit } from './host-git.js';
  * refreshes an entry's time) once the cache holds more than its cap (config `cache.maxGb`).
  */
 
-/** Where a cached tarball is mounted (read-only) in the sandbox of a turn that reuses it. */
-export const SETUP_CACHE_MOUNT = '/opt/codex/setup-cache.tar';
+/**
+ * Where a cached tarball is mounted (read-only) in the sandbox of a turn that reuses it. In a
+ * directory of its own: a warm sandbox (warm-pool.ts) mounts that directory before any task
+ * claims it, and the tarball is linked into it at the claim.
+ */
+export const SETUP_CACHE_MOUNT = '/opt/codex/setup-cache/setup.tar';
 /** Where the sandbox packs setup's files, at the checkout's root; removed before the agent starts. */
 const PACKED = '.codex-setup-cache.tar';
 

@@ -3,6 +3,7 @@ import type { RepoConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { DockerSandbox } from './docker-sandbox.js';
 import { INSTALLATION_SKILLS_DIR } from './sandbox.js';
+import type { WarmSlot } from './warm-slot.js';
 import type { TaskCheckout } from './workspace.js';
 
 /**
@@ -22,6 +23,8 @@ export function createTaskSandbox(input: {
   logger?: Logger;
   /** The installation's skills folder on the host (config `skillsDir`), mounted read-only at INSTALLATION_SKILLS_DIR. */
   skillsDir?: string;
+  /** A warm sandbox claimed and adopted for this checkout (made in its workspaceDir). */
+  warm?: WarmSlot;
 }): DockerSandbox {
   const { repo, checkout } = input;
   return new DockerSandbox({
@@ -39,5 +42,6 @@ export function createTaskSandbox(input: {
     runId: input.runId,
     workerId: input.workerId,
     logger: input.logger,
+    warm: input.warm,
   });
 }

@@ -115,7 +115,7 @@ export class Workspace {
    * base is `baseBranch` when given (e.g. `--branch`), else the repo's. Fails with
    * `branch_exists` rather than reuse a branch: continue one with continueCheckout.
    */
-  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; prompt: string; branch?: string; baseBranch?: string }): Promise<TaskCheckout> {
+  async createCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; prompt: string; branch?: string; baseBranch?: string; dir?: string }): Promise<TaskCheckout> {
     const { taskId } = input;
     assertTaskId(taskId);
     const branch = input.branch ?? taskBranchName(taskId, input.prompt);
@@ -134,7 +134,7 @@ export class Workspace {
       return sha;
     });
     try {
-      const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, baseSha, baseSha);
+      const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, baseSha, baseSha, input.dir);
       this.log.info({ taskId, repo: repo.name, branch, fetchMs: Math.round(fetched - started), checkoutMs: Math.round(performance.now() - fetched) }, 'checkout created');
       return checkout;
     } catch (e) {
@@ -144,7 +144,7 @@ export class Workspace {
   }
 
   /** Checks out an existing task branch again for a follow-up turn; diffs stay against its fork point. */
-  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; branch: string; baseBranch?: string }): Promise<TaskCheckout> {
+  async continueCheckout(input: { repo: WorkspaceRepo; taskId: string; runId?: string; branch: string; baseBranch?: string; dir?: string }): Promise<TaskCheckout> {
     const { taskId, branch } = input;
     assertTaskId(taskId);
     assertTaskBranch(branch);
@@ -156,7 +156,7 @@ export class Workspace {
     const upstream = await resolveRef(mirrorDir, upstreamRef(repo.baseBranch));
     const mergeBase = upstream ? await runHostGit(['merge-base', tip, upstream], { gitDir: mirrorDir, okExitCodes: [1], timeoutMs: GIT_TIMEOUT.ref }) : undefined;
     const baseSha = mergeBase?.stdout.trim() || tip;
-    const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, tip, baseSha);
+    const checkout = await this.materialize(repo, taskId, input.runId, mirrorDir, branch, tip, baseSha, input.dir);
     this.log.info({ taskId, repo: repo.name, branch, checkoutMs: Math.round(performance.now() - started) }, 'checkout continued');
     return checkout;
   }
@@ -327,16 +327,24 @@ export class Workspace {
     return resolveRef(mirrorPath(this.options.dataDir, repo.name), `refs/heads/${branch}`);
   }
 
-  /** A run's own directory (`<task id>.<run id>`): two runs of one turn never share, or delete, a checkout. */
-  private async materialize(repo: WorkspaceRepo, taskId: string, runId: string | undefined, mirrorDir: string, branch: string, tipSha: string, baseSha: string): Promise<TaskCheckout> {
-    const dir = join(this.options.dataDir, 'checkouts', runId ? `${taskId}.${runId}` : taskId);
-    if (await pathExists(dir)) {
+  /** Runs `work` holding the repo's lock (no fetch, gc or ref update of its mirror meanwhile). */
+  underRepoLock<T>(repo: string, work: () => Promise<T>): Promise<T> {
+    return this.lock.run(repo, work);
+  }
+
+  /**
+   * A run's own directory (`<task id>.<run id>`): two runs of one turn never share, or delete, a
+   * checkout. `into`: an empty directory to make it in instead (a warm sandbox's, see warm-slot.ts).
+   */
+  private async materialize(repo: WorkspaceRepo, taskId: string, runId: string | undefined, mirrorDir: string, branch: string, tipSha: string, baseSha: string, into?: string): Promise<TaskCheckout> {
+    const dir = into ?? join(this.options.dataDir, 'checkouts', runId ? `${taskId}.${runId}` : taskId);
+    if (!into && (await pathExists(dir))) {
       this.log.warn({ taskId, dir }, 'removing a stale checkout left by an earlier run');
       await removeTree(dir);
     }
     await mkdir(join(this.options.dataDir, 'checkouts'), { recursive: true });
     const isolateObjects = repo.isolateObjects === true;
-    await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser, isolateObjects });
+    await materializeCheckout({ dir, mirrorDir, branch, tipSha, baseBranch: repo.baseBranch, baseSha, author: this.author, sandboxUser: this.sandboxUser, isolateObjects, existingEmptyDir: into !== undefined });
     const gitShare = await measureTree(join(dir, '.git'));
     return {
       taskId,

@@ -16,6 +16,14 @@ function isRateLimited(e: unknown): e is { retryAfter: number } {
 }
 
 /**
+ * Per-minute budgets count a call when it leaves; Slack counts it when it arrives. Two calls a
+ * minute apart here can land less than a minute apart there (one was slow on the way), which
+ * puts a 51st call in Slack's minute: a second of margin keeps the budget under the limit.
+ * (Found by tests/e2e/scale-parallel.test.ts, 20 tasks against the published limits.)
+ */
+const MINUTE_WITH_MARGIN = 61_000;
+
+/**
  * The one way task messages reach Slack: redacts every text, stamps task metadata, draws from
  * the shared rate budget, and turns a 429 into a pause of the whole bucket followed by a retry,
  * so an update is delayed, never lost. The WebClient must be built with
@@ -32,7 +40,7 @@ export class SlackPoster {
   ) {}
 
   updateBucket(): BucketSpec {
-    return { name: `updates:${this.teamId()}`, limit: this.settings.updatesPerMinute, windowMs: 60_000 };
+    return { name: `updates:${this.teamId()}`, limit: this.settings.updatesPerMinute, windowMs: MINUTE_WITH_MARGIN };
   }
 
   postBucket(channel: string): BucketSpec {
@@ -127,7 +135,7 @@ export class SlackPoster {
 
   /** Slack's tiers, per workspace and method: appendStream Tier 4 (100+ a minute), start and stop Tier 2 (20+). */
   private streamBucket(method: 'start' | 'append' | 'stop'): BucketSpec {
-    return { name: `stream-${method}:${this.teamId()}`, limit: method === 'append' ? 100 : 20, windowMs: 60_000 };
+    return { name: `stream-${method}:${this.teamId()}`, limit: method === 'append' ? 100 : 20, windowMs: MINUTE_WITH_MARGIN };
   }
 
   teamId(): string {

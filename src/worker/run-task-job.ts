@@ -8,6 +8,8 @@ import { taskLogger, type Logger } from '../logger.js';
 import type { Checkpoints } from '../runner/checkpoints.js';
 import type { Sandbox } from '../runner/sandbox.js';
 import type { SetupCache } from '../runner/setup-cache.js';
+import type { WarmPool } from '../runner/warm-pool.js';
+import type { WarmSlot } from '../runner/warm-slot.js';
 import type { TaskCheckout, Workspace } from '../runner/workspace.js';
 import type { FinalEventInput, TaskLifecycle } from '../tasks/lifecycle.js';
 import { handledOps, RedisEventSink, RedisOpSource } from '../tasks/redis-channels.js';
@@ -32,10 +34,12 @@ export interface WorkerDeps {
   lifecycle: TaskLifecycle;
   workspace: Workspace;
   openai: OpenAI;
-  /** The sandbox of one run of a turn on its checkout (DockerSandbox in production), not started yet. */
-  createSandbox: (repo: RepoConfig, checkout: TaskCheckout, runId: string) => Sandbox;
+  /** The sandbox of one run of a turn on its checkout (DockerSandbox in production), not started yet; on `warm` when given. */
+  createSandbox: (repo: RepoConfig, checkout: TaskCheckout, runId: string, warm?: WarmSlot) => Sandbox;
   /** Removes the sandboxes of the task's runs other than `runId` (a stopped worker's), before this run makes its own. */
   reapSupersededRuns?: (taskId: string, runId: string) => Promise<void>;
+  /** Sandboxes started ahead of tasks (config `sandbox.warmPool`); none: every turn starts its own. */
+  warmPool?: Pick<WarmPool, 'claim'>;
   /** Opens a dedicated connection for a task's blocking op reads. */
   blockingRedis: () => Redis;
   /** How the agent names people to the model (the front end's mention syntax). */
@@ -68,6 +72,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   const blocking = deps.blockingRedis();
   let checkout: TaskCheckout | undefined;
   let sandbox: Sandbox | undefined;
+  let warm: WarmSlot | undefined;
   let watchdog: CheckoutWatchdog | undefined;
   let recorder: CheckpointRecorder | undefined;
   let final: FinalEventInput;
@@ -99,9 +104,14 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     cancelled();
     // A review's first turn checks out the branch under review (the task branch starts there).
     const review = reviewing(task) ? await resolveReviewTarget(task, repo, deps.codeHosts?.(repo)) : undefined;
+    // Whatever an earlier run of this turn left running (its worker was killed) goes first,
+    // before this run claims a sandbox of its own.
+    await deps.reapSupersededRuns?.(task.id, run.runId);
+    // A warm sandbox (if one is ready) mounts an empty directory: the checkout is made there.
+    warm = await deps.warmPool?.claim(repo, task.id).catch(() => undefined);
     checkout = !continues
-      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch })
-      : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch });
+      ? await deps.workspace.createCheckout({ repo, taskId: task.id, runId: run.runId, prompt: task.prompt, branch: task.branch, baseBranch: review?.head ?? task.baseBranch, dir: warm?.workspaceDir })
+      : await deps.workspace.continueCheckout({ repo, taskId: task.id, runId: run.runId, branch: task.branch, baseBranch: task.baseBranch, dir: warm?.workspaceDir });
     // A worker stopped in this turn: its files come back as they were after its last completed step.
     const policy = deps.config.approvalFor(repo, task.channel);
     const pushTo = pushesCheckpoints(repo, policy) ? repo.pushUrl : undefined;
@@ -110,9 +120,10 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     // A setup cache hit is mounted into the sandbox, which unpacks it instead of running setup.
     const setupPlan = await planSetup(deps.setupCache, repo, checkout, log);
     const mounts = setupMounts(setupPlan);
-    // Whatever an earlier run of this turn left running (its worker was killed) goes first.
-    await deps.reapSupersededRuns?.(task.id, run.runId);
-    sandbox = deps.createSandbox(repo, mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout, run.runId);
+    const mounted = mounts.length ? { ...checkout, readOnlyMounts: [...checkout.readOnlyMounts, ...mounts] } : checkout;
+    const adopted = warm ? await warm.adopt(mounted.readOnlyMounts, (work) => deps.workspace.underRepoLock(repo.name, work)) : false;
+    if (warm && !adopted) await warm.release();
+    sandbox = deps.createSandbox(repo, mounted, run.runId, adopted ? warm : undefined);
     // The job's lock was lost (BullMQ may hand it to another run): stop everything this run
     // started; the fence refuses whatever it still tries to write.
     const started = sandbox;
@@ -217,6 +228,7 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     watchdog?.stop();
     await recorder?.close();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
+    await warm?.release(); // claimed but never used (the checkout failed); idempotent
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();
   }

@@ -12,6 +12,8 @@ import { reapOrphans, reapSupersededRuns, removeWorkerContainers } from '../runn
 import { snapshotSkills } from '../runner/skills-snapshot.js';
 import { createTaskSandbox } from '../runner/task-sandbox.js';
 import { SetupCache } from '../runner/setup-cache.js';
+import { reapWarmSandboxes, WarmPool, warmShapes } from '../runner/warm-pool.js';
+import { sandboxUserFor } from '../runner/sandbox-user.js';
 import { Workspace } from '../runner/workspace.js';
 import type { DescribePerson } from '../agent/prompts.js';
 import { AdmissionControl } from '../tasks/admission.js';
@@ -21,7 +23,7 @@ import { RenderProgress } from '../tasks/render-progress.js';
 import { jobDataSchema, jobIdFor, QUEUE_NAME, TaskQueue, type JobData } from '../tasks/task-queue.js';
 import { FINAL_STATUSES } from '../tasks/task-record.js';
 import { TaskStore } from '../tasks/task-store.js';
-import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
+import { readHeartbeats, removeHeartbeat, writeHeartbeat } from '../tasks/worker-health.js';
 import { runAdmitted } from './admit-job.js';
 import { failAbandonedTask, runTaskJob, SHUTDOWN, type WorkerDeps } from './run-task-job.js';
 import { holdLock } from './hold-lock.js';
@@ -83,6 +85,17 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     return repo && host ? host.gitCredentials(repo) : undefined;
   };
   const skillsDir = config.file.skillsDir ? await snapshotSkills(config.file.skillsDir, config.dataDir) : undefined;
+  const warmPool = new WarmPool({
+    docker,
+    project: prefix,
+    dataDir: config.dataDir,
+    owner: id,
+    size: config.file.sandbox.warmPool,
+    maxAgeMs: config.file.sandbox.warmMaxAgeMinutes * 60_000,
+    user: sandboxUserFor(),
+    skillsDir,
+    logger,
+  });
   const deps: WorkerDeps = {
     config,
     logger,
@@ -95,7 +108,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
-    createSandbox: (repo, checkout, runId) => createTaskSandbox({ repo, checkout, docker, project: prefix, runId, workerId: id, logger, skillsDir }),
+    createSandbox: (repo, checkout, runId, warm) => createTaskSandbox({ repo, checkout, docker, project: prefix, runId, workerId: id, logger, skillsDir, warm }),
     reapSupersededRuns: async (taskId, runId) => {
       const removed = await reapSupersededRuns({ docker, project: prefix, taskId, runId }).catch((e: unknown) => {
         logger.warn({ err: e, taskId }, 'could not remove the sandboxes of earlier runs of the task');
@@ -103,6 +116,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       });
       if (removed.length) logger.info({ taskId, removed }, 'removed the sandboxes of a stopped run of the task');
     },
+    warmPool,
     describePerson: input.describePerson,
     blockingRedis: () => {
       const blocking = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
@@ -124,7 +138,12 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
   // their branches stay. Then the mirrors get their `git gc --auto`.
   let maintaining: Promise<unknown> | undefined;
-  const reap = async () => {
+  const reap = async (atStart = false) => {
+    // Warm sandboxes (claimed or not) of workers whose heartbeat is gone, and at start every one
+    // an earlier process on this data directory left.
+    await readHeartbeats(redis, prefix)
+      .then((beats) => reapWarmSandboxes({ docker, project: prefix, dataDir: config.dataDir, liveOwners: new Set([id, ...beats.map((b) => b.id)]), isLive, atStart, logger }))
+      .catch((e: unknown) => logger.warn({ err: e }, 'could not reap warm sandboxes'));
     await reapOrphans({ isLive, docker, project: prefix, logger }).then(
       (r) => r.removed.length && logger.info({ removed: r.removed }, 'removed orphaned sandboxes'),
       (e: unknown) => logger.warn({ err: e }, 'could not reap orphaned sandboxes'),
@@ -158,8 +177,9 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   };
   await beat();
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
-  await reap();
+  await reap(true);
   const reaper = setInterval(() => void reap(), REAP_MS);
+  warmPool.start(warmShapes(config.repos));
   const sweeper = setInterval(() => void sweep().catch((e: unknown) => logger.warn({ err: e }, 'could not sweep abandoned tasks')), SWEEP_MS);
 
   const lockMs = input.tuning?.lockDurationMs ?? 60_000;
@@ -234,6 +254,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       clearInterval(heartbeat);
       clearInterval(reaper);
       clearInterval(sweeper);
+      await warmPool.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not remove the warm sandboxes'));
       // close() stops taking jobs and waits for the running ones. Turns that are not done within
       // the hand-back time are handed back: their runs save the work tree on the task branch and
       // return the job to the queue (see the processor). Past the grace period, stop waiting: the

@@ -52,7 +52,11 @@ describe('a worker killed mid-turn', () => {
     await waitEvent(e, taskId, 'command_started', (ev) => ev.command === SLOW, 90_000);
     const dead = (await e.store.getTask(taskId))!;
     const docker = new Docker();
-    const deadContainers = () => docker.listContainers({ all: true, filters: { label: [`codex.worker=${first.id}`] } });
+    // Its sandboxes: those it made (codex.worker), and a warm one of its pool it claimed for the task.
+    const deadContainers = async () => [
+      ...(await docker.listContainers({ all: true, filters: { label: [`codex.worker=${first.id}`] } })),
+      ...(await docker.listContainers({ all: true, filters: { label: [`codex.pool-owner=${first.id}`], name: [`-${taskId}-w`] } })),
+    ];
     expect(await deadContainers()).not.toHaveLength(0);
 
     await killWorker(first);

@@ -18,6 +18,8 @@ import {
   type FakeUser,
 } from './slack-workspace.js';
 
+import { TierLimiter } from './slack-tiers.js';
+
 const ALL_METHODS: Record<string, Handler> = { ...METHODS, ...STREAM_METHODS, ...AGENT_METHODS, ...VIEW_METHODS };
 
 export { FAKE_IDS, type FakeCodeChannel, type FakeModal, type FakeSession, type FakeStream, type FakeChannel, type FakeEphemeral, type FakeFile, type FakeFileObject, type FakeMessage, type FakeUser };
@@ -66,6 +68,12 @@ export interface FakeSlackOptions {
   scopes?: string[];
   /** Listen on this port (default: a free one). */
   port?: number;
+  /**
+   * Enforce Slack's published per-method rate limits (slack-tiers.ts): a call over its tier's
+   * floor, or a chat.postMessage faster than one per second per channel beyond a short burst,
+   * is answered 429 with Retry-After, as Slack would.
+   */
+  publishedLimits?: boolean;
 }
 
 function manifestScopes(): string[] {
@@ -106,8 +114,10 @@ export class FakeSlack {
   private readonly latency = new Map<string, number>();
   private nextResponseId = 1;
   private readonly port: number;
+  private readonly tiers?: TierLimiter;
 
   constructor(options: FakeSlackOptions = {}) {
+    if (options.publishedLimits) this.tiers = new TierLimiter();
     this.token = options.token ?? 'xoxb-fake-0000-bot-token';
     this.scopes = options.scopes ?? manifestScopes();
     this.port = options.port ?? 0;
@@ -394,7 +404,7 @@ export class FakeSlack {
     const scopes = { 'x-oauth-scopes': this.scopes.join(',') };
     const needed = METHOD_SCOPES[method];
     if (needed && !this.scopes.includes(needed)) return finish(200, { ok: false, error: 'missing_scope', needed, provided: this.scopes.join(',') }, args, scopes);
-    const limited = this.takeRateLimit(method);
+    const limited = this.takeRateLimit(method) ?? this.tiers?.take(method, typeof args.channel === 'string' ? args.channel : undefined);
     if (limited !== undefined) return finish(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(limited), ...scopes });
     const failure = this.failures.get(method)?.shift();
     if (failure) return finish(200, { ok: false, error: failure }, args, scopes);

@@ -12,7 +12,7 @@ import { createLogger, silentLogger, type Logger } from '../../src/logger.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { CALC_REPO } from '../agent/support/harness.js';
 import { startModelServer, type ModelServer, type ModelServerOptions, type Script } from '../fakes/model-server.js';
-import { FAKE_IDS, startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
+import { FAKE_IDS, startFakeSlack, type FakeSlack, type FakeSlackOptions } from '../fakes/slack-server.js';
 import { SlackSender } from '../fakes/slack-signing.js';
 import { deleteKeys, REDIS_URL } from './redis.js';
 
@@ -49,6 +49,8 @@ export interface E2EOptions {
   workerTuning?: WorkerTuning;
   /** The product's logger (default: silent, or E2E_LOG's level). */
   logger?: Logger;
+  /** Options of the fake Slack (e.g. `publishedLimits`). */
+  slack?: FakeSlackOptions;
   /** The scopes the fake Slack grants the bot token (default: the manifest's). */
   slackScopes?: string[];
   /** How often code channels of tasks whose retention ended are archived (default: a minute). */
@@ -106,7 +108,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       slack: { streaming: 'off', ...(options.repoConfig?.slack as Record<string, unknown> | undefined) },
     }),
   );
-  const fake = await startFakeSlack(options.slackScopes ? { scopes: options.slackScopes } : {});
+  const fake = await startFakeSlack({ ...(options.slackScopes ? { scopes: options.slackScopes } : {}), ...options.slack });
   const model = await startModelServer({ ...options.model, apiKey: MODEL_KEY, script: options.script });
   const config = loadConfig({
     SLACK_BOT_TOKEN: fake.token,
@@ -167,10 +169,18 @@ export function slash(e: E2E, text: string, fields: { user_id?: string; channel_
   return e.sender.slashCommand({ text, ...fields });
 }
 
-/** The sandbox containers of a task that still exist. */
+/** The sandbox containers of a task that still exist, a warm sandbox it claimed (named after it, see WarmPool.claim) included. */
 export async function containersOf(taskId: string): Promise<string[]> {
-  const list = await new Docker().listContainers({ all: true, filters: { label: [`codex.task-id=${taskId}`] } });
-  return list.map((c) => c.Names[0] ?? c.Id);
+  const docker = new Docker();
+  const labelled = await docker.listContainers({ all: true, filters: { label: [`codex.task-id=${taskId}`] } });
+  const claimed = await docker.listContainers({ all: true, filters: { label: ['codex.role=warm'], name: [`-${taskId}-w`] } });
+  return [...labelled, ...claimed].map((c) => c.Names[0] ?? c.Id);
+}
+
+/** The warm-pool containers of an installation (claimed or not), oldest first. */
+export async function warmContainersOf(prefix: string): Promise<Array<{ id: string; name: string; state: string }>> {
+  const list = await new Docker().listContainers({ all: true, filters: { label: [`codex.project=${prefix}`, 'codex.role=warm'] } });
+  return list.sort((a, b) => a.Created - b.Created).map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), state: c.State }));
 }
 
 export { FAKE_IDS };
