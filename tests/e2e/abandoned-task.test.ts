@@ -22,7 +22,12 @@ describe('the sweep of abandoned tasks', () => {
     // What a dead worker leaves: the record says working, and the job is gone.
     await e.redis.set(`${e.prefix}:task:${taskId}`, JSON.stringify({ ...done, status: 'working', endedAt: undefined, updatedAt: new Date(Date.now() - 10 * 60_000).toISOString() }));
     await e.redis.sadd(`${e.prefix}:active`, taskId);
-    await e.codex.worker!.sweep();
+    // The sweep runs periodically; it leaves alone a task this worker still runs (the finished
+    // turn may still be cleaning up), so sweep as the interval would until the task is failed.
+    for (let i = 0; i < 100 && (await e.store.getTask(taskId))?.status !== 'failed'; i++) {
+      await e.codex.worker!.sweep();
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const failed = await waitStatus(e, taskId, 'failed', 10_000);
     expect(failed.error?.code).toBe('worker_lost');
     await e.fake.waitFor(() => e!.fake.thread(FAKE_IDS.channel, card.ts).find((m) => shown(m).includes('stopped unexpectedly')), 20_000);
