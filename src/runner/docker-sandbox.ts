@@ -69,6 +69,12 @@ const ENGINE_RESTARTED = 'engine-restarted' as const;
  * checkout. This way a missing cwd is an ordinary failed command.
  */
 const IN_CWD = 'cd -- "$1" 2>/dev/null || { echo "no such directory: $1" >&2; exit 1; }; exec bash -lc "$2"';
+/**
+ * A network command's sibling first waits (up to 5 s) until the egress proxy named by
+ * HTTP_PROXY accepts a connection: a container just attached to a network can take a moment
+ * to reach its peers, and the command's first request must not fail for that.
+ */
+const PROXY_FIRST = 'p=${HTTP_PROXY#*://}; p=${p%%/*}; for _ in $(seq 50); do (exec 3<>"/dev/tcp/${p%:*}/${p##*:}") 2>/dev/null && break; sleep 0.1; done; ';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -167,7 +173,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   private async run(command: string, cwd: string, env: string[], base: { timeoutMs: number; signal?: AbortSignal; capBytes: number; stdin?: Buffer }, network: boolean) {
-    const argv = ['bash', '-c', IN_CWD, 'codex-cwd', cwd, command];
+    const argv = ['bash', '-c', network ? PROXY_FIRST + IN_CWD : IN_CWD, 'codex-cwd', cwd, command];
     if (!network) {
       return this.withContainer((container) => execInContainer({ ...base, container, argv, user: this.userSpec(), workingDir: '/workspace', env, restart: () => this.restart(), logger: this.log }));
     }

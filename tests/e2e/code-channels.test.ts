@@ -46,7 +46,8 @@ describe('Slack Code channels', () => {
     const { taskId, card } = await startTask(e, 'fix add');
     const code = await e.fake.waitFor(() => e!.fake.codeChannels()[0], 20_000);
     expect(code).toMatchObject({ origin: { channel, ts: card.ts }, sessionId: taskId });
-    expect(await e.redis.get(`${e.prefix}:code-channel:${code.id}`)).toBe(taskId);
+    // The mapping is stored once Slack has answered the create.
+    expect(await e.fake.waitFor(async () => await e!.redis.get(`${e!.prefix}:code-channel:${code.id}`), 10_000)).toBe(taskId);
 
     // The approval prompt is in the code channel too, with its buttons: a click there decides it.
     const prompt = await e.fake.waitFor(() => e!.fake.messages(code.id).find((m) => kindOf(m) === 'approval'), 60_000);
