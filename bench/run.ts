@@ -171,6 +171,7 @@ const SECTIONS: Section[] = [
           [`sandbox from the warm pool: claim → first exec done, median of ${w.runs}`, ms(w.warmReadyMs), ms(w.dockerRunMs), `${dockerRun} (${ratio(w.warmReadyMs, w.dockerRunMs)})`],
           ["exec('true') round trip, median of 30", ms(w.execMs), ms(w.cliExecMs), `docker exec <id> true via the CLI (${ratio(w.execMs, w.cliExecMs)})`],
           [`agent step, zero-latency model, median of ${w.steps}`, ms(w.stepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.stepMs - w.execMs)})`],
+          [`agent step writing a file (new checkpoint each step), median of ${w.steps}`, ms(w.writeStepMs), ms(w.execMs), `exec('true') round trip (+${ms(w.writeStepMs - w.execMs)})`],
         ],
       };
     },

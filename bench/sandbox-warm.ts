@@ -37,6 +37,8 @@ export interface WarmResult {
   execMs: number;
   cliExecMs: number;
   stepMs: number;
+  /** The same, each step writing a file (a new checkpoint every step). */
+  writeStepMs: number;
   runs: number;
   steps: number;
 }
@@ -88,12 +90,16 @@ export async function benchSandboxWarm(runs: number, execRuns = 30, steps = 20):
     await pool.stop();
     removeDir(dir);
   }
-  return { warmReadyMs: median(warm), claimMs: median(claimed), dockerRunMs: median(plain), execMs: median(exec), cliExecMs: median(cli), stepMs: await stepTime(steps), runs, steps };
+  return { warmReadyMs: median(warm), claimMs: median(claimed), dockerRunMs: median(plain), execMs: median(exec), cliExecMs: median(cli), stepMs: await stepTime(steps, 'true'), writeStepMs: await stepTime(steps, 'date +%s%N > step.txt'), runs, steps };
 }
 
-/** The median gap between consecutive model requests of one task whose every step runs `true`. */
-async function stepTime(steps: number): Promise<number> {
-  const script: Script = (_req, index) => (index < steps ? reply(functionCall('shell', { command: 'true' })) : reply(message('Done.')));
+/**
+ * The median gap between consecutive model requests of one task whose every step runs
+ * `command`: `true` changes nothing (the step shares the last checkpoint); a write makes each
+ * step record a new checkpoint (sandbox frozen, tree hashed).
+ */
+async function stepTime(steps: number, command: string): Promise<number> {
+  const script: Script = (_req, index) => (index < steps ? reply(functionCall('shell', { command })) : reply(message('Done.')));
   const e = await startE2E({ script, repoConfig: { budgets: { maxSteps: steps + 5, maxMinutes: 10 } } });
   try {
     await slash(e, 'task step timing');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -41,22 +42,32 @@ export interface TreeSize {
   largest?: { path: string; bytes: number };
   /** Directories that could not be read (not counted inside); git would fail on them too. */
   unreadable: string[];
+  /**
+   * With `fingerprint: true` and the tree within budget: a hash of every entry's path, type,
+   * size, inode and change times (the root's `.git` left out: no snapshot holds it). Any write, create, delete, rename or chmod changes an entry's
+   * ctime, which no unprivileged process can set back, so an equal fingerprint means an
+   * unchanged tree (the stat test git itself relies on).
+   */
+  fingerprint?: string;
 }
 
 const CONCURRENCY = 32;
 
 /** Measures the tree under `root` (see the file comment); never throws for entries that vanish. */
-export async function measureTree(root: string, budget: TreeBudget = { maxBytes: Infinity, maxEntries: Infinity }): Promise<TreeSize> {
+export async function measureTree(root: string, budget: TreeBudget = { maxBytes: Infinity, maxEntries: Infinity }, options: { fingerprint?: boolean } = {}): Promise<TreeSize> {
   const rootStat = await lstat(root);
   const result: TreeSize = { bytes: 0, entries: 0, unreadable: [] };
   if (!rootStat.isDirectory()) return result;
   const dirs: string[] = [''];
   const done = () => result.over !== undefined;
+  const seen: string[] | undefined = options.fingerprint ? [] : undefined;
 
   const count = async (rel: string): Promise<void> => {
     const st = await lstat(join(root, rel)).catch(() => undefined);
     if (!st || done()) return; // removed since it was listed
     result.entries += 1;
+    // The checkout's own `.git` (its index, refreshed by any `git status`) is never in a snapshot.
+    if (seen && rel !== '.git' && !rel.startsWith('.git/')) seen.push(`${rel}\0${st.mode}\0${st.size}\0${st.ino}\0${st.ctimeMs}\0${st.mtimeMs}`);
     if (st.isDirectory()) {
       if (st.dev === rootStat.dev) dirs.push(rel);
     } else {
@@ -98,6 +109,11 @@ export async function measureTree(root: string, budget: TreeBudget = { maxBytes:
       if (code !== 'ENOENT') result.unreadable.push(rel || '.');
     }
     if (!done()) await Promise.all(batch.map(count));
+  }
+  if (seen && !done()) {
+    const hash = createHash('sha256');
+    for (const line of seen.sort()) hash.update(`${line}\n`);
+    result.fingerprint = hash.digest('hex');
   }
   return result;
 }

@@ -191,9 +191,9 @@ export class Workspace {
    * Measures the checkout against its limits, stopping as soon as it is over one (fast: stats
    * only, no reading). Safe to call while the sandbox runs (a watchdog), decisive once it stopped.
    */
-  async measureCheckout(checkout: TaskCheckout): Promise<TreeSize> {
+  async measureCheckout(checkout: TaskCheckout, options: { fingerprint?: boolean } = {}): Promise<TreeSize> {
     const { limits, hostShare } = checkout;
-    return measureTree(checkout.dir, { maxBytes: limits.diskMb * MIB + hostShare.bytes, maxEntries: limits.maxFiles + hostShare.entries });
+    return measureTree(checkout.dir, { maxBytes: limits.diskMb * MIB + hostShare.bytes, maxEntries: limits.maxFiles + hostShare.entries }, options);
   }
 
   /** Throws `workspace_too_large`, saying what was too big and what to do, when the checkout is over its limits. */

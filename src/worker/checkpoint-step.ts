@@ -59,8 +59,9 @@ export interface CheckpointRecorder {
 /**
  * Records checkpoints of one run. Each is made with the sandbox frozen, so no process of the
  * task (not even one left in the background) changes the tree while host git reads it. A
- * checkpoint that cannot be made is logged and skipped: the turn goes on. With `pushTo`, each
- * is pushed in the background, newest last; a push that fails is logged.
+ * checkpoint that cannot be made is logged and skipped: the turn goes on. A step that left the
+ * tree as the last checkpoint has it (same fingerprint) shares that checkpoint: no freeze, no
+ * git. With `pushTo`, each is pushed in the background, newest last; a push that fails is logged.
  */
 export function checkpointRecorder(input: {
   checkpoints: Checkpoints;
@@ -68,14 +69,19 @@ export function checkpointRecorder(input: {
   checkout: TaskCheckout;
   sandbox: Sandbox;
   task: Pick<TaskRecord, 'id'>;
-  /** Whether the checkout is over its limits (Workspace.measureCheckout): such a tree is not hashed; the watchdog ends the turn. */
-  overLimits: () => Promise<boolean>;
+  /**
+   * Measures the checkout (Workspace.measureCheckout): over its limits, a tree is not hashed
+   * (the watchdog ends the turn); its fingerprint tells an unchanged tree at the cost of a walk.
+   */
+  probe: () => Promise<{ over: boolean; fingerprint?: string }>;
   parent?: string;
   pushTo?: string;
   log: Logger;
 }): CheckpointRecorder {
   const { checkpoints, checkout, sandbox, log } = input;
   let parent = input.parent;
+  // The newest checkpoint this run made and the fingerprint of the tree it holds.
+  let last: { commit: string; fingerprint: string } | undefined;
   let pushing: Promise<void> = Promise.resolve();
   let pushQueued = false;
   const push = (url: string) => {
@@ -90,12 +96,26 @@ export function checkpointRecorder(input: {
     async record(step) {
       const started = performance.now();
       try {
+        // Most steps change nothing (reading, searching, a test run): a walk of the tree's stat
+        // data, without freezing the sandbox, shows that, and the step shares the last
+        // checkpoint. A background process that writes during the walk changes the fingerprint.
+        const quick = await input.probe();
+        if (last && !quick.over && quick.fingerprint === last.fingerprint) {
+          log.debug({ step: step.step, commit: last.commit, ms: Math.round(performance.now() - started) }, 'work tree unchanged: the last checkpoint stands');
+          return { ...step, commit: last.commit };
+        }
         const message = `codex: checkpoint of task ${input.task.id}, turn ${step.turn}, step ${step.step}\n\n${step.label}\n`;
-        const commit = await sandbox.freeze(async () => ((await input.overLimits()) ? undefined : checkpoints.record(checkout, { parent, message })));
-        if (!commit) {
+        const made = await sandbox.freeze(async () => {
+          const frozen = await input.probe();
+          if (frozen.over) return undefined;
+          return { commit: await checkpoints.record(checkout, { parent, message }), fingerprint: frozen.fingerprint };
+        });
+        if (!made) {
           log.warn({ step: step.step }, 'the checkout is over its limits: no checkpoint of it');
           return undefined;
         }
+        const commit = made.commit;
+        last = made.fingerprint ? { commit, fingerprint: made.fingerprint } : undefined;
         parent = commit;
         log.debug({ step: step.step, commit, ms: Math.round(performance.now() - started) }, 'checkpoint recorded');
         if (input.pushTo) push(input.pushTo);

@@ -135,8 +135,11 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
     watchdog = watchCheckout(() => deps.workspace.checkSize(watched), { intervalMs: deps.checkoutWatchMs, logger: log });
     if (!(await deps.lifecycle.markWorking(task.id, run, { model: task.model, repo: repo.name, branch: task.branch }))) throw superseded(task.id);
     const measured = checkout;
-    const overLimits = async () => (await deps.workspace.measureCheckout(measured)).over !== undefined;
-    if (deps.checkpoints) recorder = checkpointRecorder({ checkpoints: deps.checkpoints, repo, checkout, sandbox, task, overLimits, parent: restored?.commit, pushTo, log });
+    const probe = async () => {
+      const size = await deps.workspace.measureCheckout(measured, { fingerprint: true });
+      return { over: size.over !== undefined, fingerprint: size.fingerprint };
+    };
+    if (deps.checkpoints) recorder = checkpointRecorder({ checkpoints: deps.checkpoints, repo, checkout, sandbox, task, probe, parent: restored?.commit, pushTo, log });
     const setupSignal = AbortSignal.any([cancel.signal, watchdog.signal]);
     const setupFailure = await setupStep({ task, repo, checkout, policy, sandbox, events: sink, ops, plan: setupPlan, cache: deps.setupCache, log, signal: setupSignal });
     cancelled();
