@@ -56,8 +56,9 @@ async function checkpointAfter(s: Session, call: FunctionCall, signal: AbortSign
   if (!s.deps.checkpoint || !s.tools.find((t) => t.name === call.name)?.changesFiles) return;
   if (signal.aborted && stopReasonOf(signal)?.kind === 'halt') return;
   s.steps += 1;
-  const ref = await s.deps.checkpoint({ turn: s.task.turn, step: s.steps, label: describeCall(s, call) });
-  if (ref) s.conversation.checkpoint = ref;
+  // None when it could not be made: a resume then starts from the branch and says the files
+  // may be gone, rather than restore an older tree as if the later calls' edits were in it.
+  s.conversation.checkpoint = await s.deps.checkpoint({ turn: s.task.turn, step: s.steps, label: describeCall(s, call) });
 }
 
 function stoppedBy(signal: AbortSignal): string {

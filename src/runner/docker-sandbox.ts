@@ -92,6 +92,8 @@ export class DockerSandbox implements Sandbox {
   private started?: Promise<Docker.Container>;
   private readonly siblings = new Set<Docker.Container>();
   private stopped = false;
+  /** The warm container this sandbox adopted is gone (the engine lost it). */
+  private warmLost = false;
   private readonly files: SandboxFiles;
 
   constructor(private readonly options: DockerSandboxOptions) {
@@ -121,7 +123,8 @@ export class DockerSandbox implements Sandbox {
   start(): Promise<void> {
     if (this.stopped) return Promise.reject(new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.'));
     const warm = this.options.warm;
-    if (warm) this.started ??= Promise.resolve(this.docker.getContainer(warm.container));
+    // A warm container the engine lost is replaced by a new one, made here like any other.
+    if (warm && !this.warmLost) this.started ??= Promise.resolve(this.docker.getContainer(warm.container));
     this.started ??= (async () => {
       const container = await this.docker.createContainer(containerSpec({ ...this.spec, name: this.id, role: 'sandbox', networkMode: 'none', cmd: ['sleep', 'infinity'] }));
       await container.start();
@@ -261,6 +264,7 @@ export class DockerSandbox implements Sandbox {
         if (e.statusCode === 304) return; // already running
         if (e.statusCode !== 404) throw e;
         this.started = undefined; // the engine lost it: a new one on the same checkout
+        this.warmLost = true;
         await this.start();
       });
     }

@@ -72,6 +72,7 @@ export class WarmPool {
   private readonly pools = new Map<string, Pool>();
   private readonly log: Logger;
   private timer?: NodeJS.Timeout;
+  private checking: Promise<void> | undefined;
   private stopped = false;
   private readonly creating = new Set<Promise<unknown>>();
 
@@ -87,7 +88,13 @@ export class WarmPool {
       if (!this.pools.has(key)) this.pools.set(key, { shape: normalize(shape), ready: [], creating: 0 });
     }
     for (const key of this.pools.keys()) this.refill(key);
-    this.timer = setInterval(() => void this.check(), this.options.checkMs ?? 30_000);
+    this.timer = setInterval(() => {
+      // One check at a time; a failed one is logged, never an unhandled rejection.
+      if (this.checking) return;
+      this.checking = this.check()
+        .catch((e: unknown) => this.log.warn({ err: e }, 'could not check the warm sandboxes'))
+        .finally(() => (this.checking = undefined));
+    }, this.options.checkMs ?? 30_000);
     this.timer.unref();
   }
 

@@ -84,7 +84,9 @@ export class CodeChannelClient {
     try {
       await this.poster.withBudget(this.bucket(), () => this.poster.client.agents.conversations.archive({ channel_id: channel }));
     } catch (e) {
-      if ((e as { data?: { error?: string } }).data?.error !== 'already_archived') throw e;
+      // Already archived, or deleted by someone: nothing is left to archive.
+      const error = (e as { data?: { error?: string } }).data?.error;
+      if (error !== 'already_archived' && error !== 'channel_not_found' && error !== 'not_a_code_channel') throw e;
     }
   }
 }

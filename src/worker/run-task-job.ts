@@ -229,8 +229,8 @@ export async function runTaskJob(deps: WorkerDeps, job: JobData, signal?: AbortS
   } finally {
     cancel.stop();
     watchdog?.stop();
-    await recorder?.close();
     await sandbox?.stop().catch((e: unknown) => log.warn({ err: e }, 'could not stop the sandbox'));
+    await recorder?.close(); // after the sandbox: pushes in flight must not keep it running
     await warm?.release(); // claimed but never used (the checkout failed); idempotent
     if (checkout) await deps.workspace.removeCheckout(checkout).catch((e: unknown) => log.warn({ err: e }, 'could not remove the checkout'));
     blocking.disconnect();

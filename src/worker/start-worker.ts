@@ -254,7 +254,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
       clearInterval(heartbeat);
       clearInterval(reaper);
       clearInterval(sweeper);
-      await warmPool.stop().catch((e: unknown) => logger.warn({ err: e }, 'could not remove the warm sandboxes'));
+      await withTimeout(warmPool.stop(), SHUTDOWN_DOCKER_MS).catch((e: unknown) => logger.warn({ err: e }, 'could not remove the warm sandboxes'));
       // close() stops taking jobs and waits for the running ones. Turns that are not done within
       // the hand-back time are handed back: their runs save the work tree on the task branch and
       // return the job to the queue (see the processor). Past the grace period, stop waiting: the
