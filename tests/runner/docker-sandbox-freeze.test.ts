@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
@@ -25,7 +25,11 @@ afterAll(async () => {
   work.cleanup();
 });
 
-const counter = () => Number(readFileSync(join(work.dir, 'counter'), 'utf8').trim() || '0');
+// The writer may not have written its first value yet: no file counts as zero.
+const counter = () => {
+  const file = join(work.dir, 'counter');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').trim() || '0') : 0;
+};
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
 };
