@@ -113,13 +113,14 @@ export async function checkDocker(docker: Docker, dockerHost: string | undefined
 }
 
 /** The image exists on the engine; says how to get it when it does not. */
-export async function checkImage(docker: Docker, image: string, env: Pick<Env, 'CODEX_SANDBOX_IMAGE'>): Promise<string> {
+export async function checkImage(docker: Docker, image: string, env: Pick<Env, 'CODEX_SANDBOX_IMAGE' | 'CODEX_EGRESS_IMAGE'>): Promise<string> {
   try {
     const info = await docker.getImage(image).inspect();
     return `present (${info.Id.slice(7, 19)})`;
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw new CheckFailure(`could not look up image ${image} (${(e as Error).message}): check the Docker engine.`);
-    const how = image === env.CODEX_SANDBOX_IMAGE ? 'build it with `npm run sandbox:build`' : `build it, or pull it with \`docker pull ${image}\`, or remove \`image\` from the repo to use ${env.CODEX_SANDBOX_IMAGE}`;
+    // `npm run sandbox:build` builds both images under the names the environment gives them.
+    const how = image === env.CODEX_SANDBOX_IMAGE || image === env.CODEX_EGRESS_IMAGE ? 'build it with `npm run sandbox:build`' : `build it, or pull it with \`docker pull ${image}\`, or remove \`image\` from the repo to use ${env.CODEX_SANDBOX_IMAGE}`;
     throw new CheckFailure(`image ${image} is missing: ${how}.`);
   }
 }

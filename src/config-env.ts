@@ -26,6 +26,8 @@ export const envSchema = z.object({
     CODEX_ROLE: roleSchema.default('all'),
     CODEX_DATA_DIR: nonEmpty.default('.codex-data'),
     CODEX_SANDBOX_IMAGE: nonEmpty.default('codex-sandbox:latest'),
+    /** Image of the egress proxy that carries a sandbox's approved network commands. */
+    CODEX_EGRESS_IMAGE: nonEmpty.default('codex-egress-proxy:latest'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     /**
      * Seconds a stopping process (SIGTERM) gives itself: running turns are handed back within

@@ -25,6 +25,8 @@ export async function runDoctor(config: Config): Promise<CheckResult[]> {
   if (worker) {
     checks.push(runCheck('Docker engine', () => checkDocker(docker, env.DOCKER_HOST)));
     for (const image of configuredImages(config.repos)) checks.push(runCheck(`sandbox image ${image}`, () => checkImage(docker, image, env)));
+    // Every repo's commands can be approved onto the network, through this proxy.
+    checks.push(runCheck(`egress proxy image ${env.CODEX_EGRESS_IMAGE}`, () => checkImage(docker, env.CODEX_EGRESS_IMAGE, env)));
     checks.push(runCheck(`model ${env.CODEX_MODEL}`, () => checkModel(env)));
     const hosts = createCodeHosts(config);
     for (const repo of config.repos) {

@@ -36,7 +36,7 @@ export interface DockerSandboxOptions {
   network?: string;
   /** Names and CIDRs the egress proxy lets network commands reach although private (RepoConfig.networkAllow). */
   networkAllow?: string[];
-  /** Image of the egress proxy (default CODEX_EGRESS_IMAGE or codex-egress-proxy:latest). */
+  /** Image of the egress proxy (default codex-egress-proxy:latest; the worker passes CODEX_EGRESS_IMAGE). */
   egressImage?: string;
   /** OCI runtime of the sandbox and its network siblings (RepoConfig.runtime; `runsc` for gVisor). */
   runtime?: string;

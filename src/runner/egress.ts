@@ -92,7 +92,7 @@ export interface EgressOptions {
   docker: Docker;
   /** The installation's `codex.project` label. */
   project: string;
-  /** Proxy image (default CODEX_EGRESS_IMAGE or codex-egress-proxy:latest). */
+  /** Proxy image (default codex-egress-proxy:latest; the worker passes CODEX_EGRESS_IMAGE). */
   image?: string;
   logger?: Logger;
 }
@@ -109,7 +109,7 @@ export class Egress {
 
   constructor(private readonly options: EgressOptions) {
     this.docker = options.docker;
-    this.image = options.image ?? process.env.CODEX_EGRESS_IMAGE ?? DEFAULT_EGRESS_IMAGE;
+    this.image = options.image ?? DEFAULT_EGRESS_IMAGE;
     this.log = options.logger ?? silentLogger();
   }
 
@@ -142,7 +142,7 @@ export class Egress {
       .inspect()
       .then((i) => i.Id)
       .catch((e: unknown) => {
-        throw egressError(`The egress proxy image ${this.image} is not on the worker's Docker engine.`, `Build it with \`npm run sandbox:build\` (it builds ${DEFAULT_EGRESS_IMAGE} beside the sandbox image), then retry.`, e);
+        throw egressError(`The egress proxy image ${this.image} is not on the worker's Docker engine.`, `Build it with \`npm run sandbox:build\` (it builds the image named by CODEX_EGRESS_IMAGE, default ${DEFAULT_EGRESS_IMAGE}, beside the sandbox image), then retry.`, e);
       });
     const allowNets = policy.allow.filter((a) => isIP(a.split('/')[0]!) !== 0).map(cidr);
     const allowNames = policy.allow.filter((a) => isIP(a.split('/')[0]!) === 0);

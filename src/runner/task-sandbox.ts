@@ -25,6 +25,8 @@ export function createTaskSandbox(input: {
   skillsDir?: string;
   /** A warm sandbox claimed and adopted for this checkout (made in its workspaceDir). */
   warm?: WarmSlot;
+  /** Image of the egress proxy for approved network commands (CODEX_EGRESS_IMAGE). */
+  egressImage?: string;
 }): DockerSandbox {
   const { repo, checkout } = input;
   return new DockerSandbox({
@@ -43,5 +45,6 @@ export function createTaskSandbox(input: {
     workerId: input.workerId,
     logger: input.logger,
     warm: input.warm,
+    egressImage: input.egressImage,
   });
 }

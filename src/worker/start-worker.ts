@@ -108,7 +108,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     openai: new OpenAI({ apiKey: config.env.OPENAI_API_KEY, baseURL: config.env.OPENAI_BASE_URL, maxRetries: 0 }),
     // Sandboxes carry the installation's prefix as their `codex.project` label: orphan reaping
     // only ever touches containers of this installation.
-    createSandbox: (repo, checkout, runId, warm) => createTaskSandbox({ repo, checkout, docker, project: prefix, runId, workerId: id, logger, skillsDir, warm }),
+    createSandbox: (repo, checkout, runId, warm) => createTaskSandbox({ repo, checkout, docker, project: prefix, runId, workerId: id, logger, skillsDir, warm, egressImage: config.env.CODEX_EGRESS_IMAGE }),
     reapSupersededRuns: async (taskId, runId) => {
       const removed = await reapSupersededRuns({ docker, project: prefix, taskId, runId }).catch((e: unknown) => {
         logger.warn({ err: e, taskId }, 'could not remove the sandboxes of earlier runs of the task');

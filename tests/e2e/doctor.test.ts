@@ -56,7 +56,7 @@ describe('npm run doctor', () => {
     writeFileSync(join(dir, '.env'), `SLACK_BOT_TOKEN=${slack.token}\nSLACK_SIGNING_SECRET=${SECRET}\nCODEX_CONFIG=repos.json\n`);
     const run = await doctor(dir, { SLACK_API_URL: slack.apiUrl, OPENAI_API_KEY: 'sk-doctor', OPENAI_BASE_URL: model.url, CODEX_MODEL: 'test-model', REDIS_URL });
     expect(run.out).not.toContain('✗');
-    for (const name of ['configuration', 'Slack bot token', 'Slack signing secret', 'Redis', 'Docker engine', 'sandbox image codex-sandbox:latest', 'model test-model', 'repo calc']) {
+    for (const name of ['configuration', 'Slack bot token', 'Slack signing secret', 'Redis', 'Docker engine', 'sandbox image codex-sandbox:latest', 'egress proxy image codex-egress-proxy:latest', 'model test-model', 'repo calc']) {
       expect(line(run.out, name)).toMatch(/^✓ /);
     }
     expect(line(run.out, 'Slack bot token')).toContain('scopes of manifest.json granted');
@@ -79,17 +79,18 @@ describe('npm run doctor', () => {
       }),
     );
     writeFileSync(join(dir, '.env'), `SLACK_BOT_TOKEN=xoxb-wrong-token\nSLACK_SIGNING_SECRET=${SECRET}\nCODEX_CONFIG=repos.json\n`);
-    const run = await doctor(dir, { SLACK_API_URL: slack.apiUrl, OPENAI_API_KEY: 'sk-doctor', OPENAI_BASE_URL: model.url, CODEX_MODEL: 'gpt-nope', REDIS_URL });
+    const run = await doctor(dir, { SLACK_API_URL: slack.apiUrl, OPENAI_API_KEY: 'sk-doctor', OPENAI_BASE_URL: model.url, CODEX_MODEL: 'gpt-nope', REDIS_URL, CODEX_EGRESS_IMAGE: 'codex-doctor-missing-proxy:none' });
     expect(run.code).toBe(1);
     expect(line(run.out, 'Slack bot token')).toMatch(/^✗ .*SLACK_BOT_TOKEN \(invalid_auth\).*OAuth & Permissions/);
     expect(line(run.out, 'sandbox image codex-doctor-missing-image:none')).toMatch(/^✗ .*is missing: .*docker pull/);
     expect(line(run.out, 'sandbox image codex-sandbox:latest')).toMatch(/^✓ /);
+    expect(line(run.out, 'egress proxy image codex-doctor-missing-proxy:none')).toMatch(/^✗ .*is missing: build it with `npm run sandbox:build`/);
     expect(line(run.out, 'repo web')).toMatch(/^✗ .*cannot fetch .*no-such-repo/);
     expect(line(run.out, 'repo old')).toMatch(/^✗ .*has no branch trunk: set the repo's baseBranch/);
     expect(line(run.out, 'repo calc')).toMatch(/^✓ /);
     expect(line(run.out, 'model gpt-nope')).toMatch(/^✗ .*no model gpt-nope.*CODEX_MODEL/);
     expect(line(run.out, 'Redis')).toMatch(/^✓ /);
-    expect(run.out).toContain('5 check(s) failed');
+    expect(run.out).toContain('6 check(s) failed');
     expect(run.out).not.toMatch(/\n\s+at /);
   }, 60_000);
 
