@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from '../src/config.js';
 import { DockerSandbox } from '../src/runner/index.js';
 import { sandboxUserFor } from '../src/runner/sandbox-user.js';
 import { WarmPool } from '../src/runner/warm-pool.js';
-import { newTaskId } from '../src/tasks/task-record.js';
+import { FINAL_STATUSES, newTaskId } from '../src/tasks/task-record.js';
 import { functionCall, message, reply, type Script } from '../tests/fakes/model-server.js';
 import { slash, startE2E } from '../tests/helpers/e2e.js';
 import { removeDir, SANDBOX_IMAGE, scratchDir } from './fixtures.js';
@@ -105,6 +105,10 @@ async function stepTime(steps: number, command: string): Promise<number> {
     await slash(e, 'task step timing');
     await e.model.waitForRequests(steps + 1, 300_000);
     const at = e.model.requests.map((r) => r.receivedAt);
+    // Let the task finish (summary posted, sandbox stopped) before the fakes close under it.
+    const [taskId] = await e.store.activeTaskIds();
+    const ended = async () => !taskId || FINAL_STATUSES.has((await e.store.getTask(taskId))?.status ?? 'done');
+    for (let i = 0; i < 600 && !(await ended()); i++) await new Promise((r) => setTimeout(r, 100));
     // The first gap includes nothing but the first step too; all gaps are one step each.
     return median(at.slice(1).map((t, i) => t - at[i]!));
   } finally {
