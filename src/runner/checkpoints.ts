@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CodexError } from '../errors.js';
 import { assertTaskId } from '../tasks/branch-name.js';
@@ -29,6 +29,7 @@ import type { TaskCheckout } from './workspace.js';
  */
 
 const REF_PREFIX = 'refs/codex/checkpoints/';
+const PATH_SAFE_TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface CheckpointsOptions {
   /** Config.dataDir: the mirrors and the private index files. */
@@ -151,6 +152,37 @@ export class Checkpoints {
         await runHostGit(['update-ref', '-d', ref], { gitDir, timeoutMs: GIT_TIMEOUT.ref });
         removed.push(taskId);
       }
+    }
+    return removed;
+  }
+
+  /**
+   * Deletes, at `url`, the pushed checkpoint refs of tasks that `isEnded` says have ended (a
+   * turn that ended normally deleted its own; one whose worker died and that the sweep then
+   * failed did not). Refs of tasks `isEnded` does not know stay: the upstream may be shared
+   * with another installation. Each delete is leased on the commit listed, so a ref a new turn
+   * pushed meanwhile stays. Returns the task ids whose refs were deleted; throws when the
+   * upstream cannot be listed.
+   */
+  async reapPushed(repo: { name: string }, url: string, isEnded: (taskId: string) => Promise<boolean>): Promise<string[]> {
+    const gitDir = mirrorPath(this.options.dataDir, repo.name);
+    // No mirror here: this worker never ran a task of the repo, so it pushed nothing there.
+    if (!(await stat(gitDir).then(() => true, () => false))) return [];
+    const env = await this.authEnv(repo.name);
+    const listed = await runHostGit(['ls-remote', '--refs', '--', url, `${REF_PREFIX}*`], { gitDir, env, timeoutMs: GIT_TIMEOUT.transfer });
+    const ended: Array<{ taskId: string; ref: string; commit: string }> = [];
+    for (const line of listed.stdout.split('\n').filter(Boolean)) {
+      const [commit, ref] = line.split('\t');
+      if (!commit || !ref?.startsWith(REF_PREFIX)) continue;
+      const taskId = ref.slice(REF_PREFIX.length);
+      if (!PATH_SAFE_TASK_ID.test(taskId)) continue;
+      if (await isEnded(taskId).catch(() => false)) ended.push({ taskId, ref, commit });
+    }
+    // One push each (they are few: turns that died): a lease that fails keeps only its own ref.
+    const removed: string[] = [];
+    for (const e of ended) {
+      const r = await runHostGit(['push', '--quiet', '--no-verify', `--force-with-lease=${e.ref}:${e.commit}`, '--', url, `:${e.ref}`], { gitDir, env, okExitCodes: [1], timeoutMs: GIT_TIMEOUT.transfer });
+      if (r.exitCode === 0) removed.push(e.taskId);
     }
     return removed;
   }

@@ -48,6 +48,8 @@ export interface RunningWorker {
   id: string;
   /** Fails tasks left busy with no live job (runs every few minutes by itself). */
   sweep(): Promise<void>;
+  /** Deletes upstream the checkpoint refs that ended tasks pushed (runs with every reap by itself). */
+  reapPushedCheckpoints(): Promise<void>;
   /**
    * Stops taking jobs and lets running turns finish for `handBackAfterMs`; those still running
    * are then handed back to the queue with their work saved; after `graceMs` in all, closes.
@@ -138,6 +140,19 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
   // their branches stay. Then the mirrors get their `git gc --auto`.
   let maintaining: Promise<unknown> | undefined;
+  let reapingPushed: Promise<unknown> | undefined;
+  const isEnded = async (taskId: string) => {
+    const task = await store.getTask(taskId);
+    return task !== undefined && FINAL_STATUSES.has(task.status);
+  };
+  const reapPushedCheckpoints = async () => {
+    for (const repo of config.repos.filter((r) => r.pushBranches)) {
+      await deps.checkpoints?.reapPushed(repo, repo.pushUrl, isEnded).then(
+        (ids) => ids.length && logger.info({ repo: repo.name, tasks: ids }, 'deleted the pushed checkpoints of ended tasks'),
+        (e: unknown) => logger.warn({ err: e, repo: repo.name }, 'could not reap the pushed checkpoints of ended tasks'),
+      );
+    }
+  };
   const reap = async (atStart = false) => {
     // Warm sandboxes (claimed or not) of workers whose heartbeat is gone, and at start every one
     // an earlier process on this data directory left.
@@ -150,6 +165,9 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     );
     await deps.workspace.reapCheckouts({ isLive }).catch((e: unknown) => logger.warn({ err: e }, 'could not reap orphaned checkouts'));
     await deps.checkpoints?.reap(isLive).catch((e: unknown) => logger.warn({ err: e }, 'could not reap the checkpoints of ended tasks'));
+    // Checkpoints pushed upstream by a turn whose worker died (the sweep then failed its task)
+    // are deleted there too, in the background: it asks the network.
+    reapingPushed ??= reapPushedCheckpoints().finally(() => (reapingPushed = undefined));
     // Mirrors are garbage-collected here too (`gc --auto`: cheap when there is nothing to do),
     // in the background so a long gc delays neither the start nor the next reap.
     maintaining ??= deps.workspace.maintainMirrors().finally(() => (maintaining = undefined));
@@ -250,6 +268,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   return {
     id,
     sweep,
+    reapPushedCheckpoints,
     async stop(graceMs = config.env.CODEX_STOP_GRACE_SEC * 1000, handBackAfterMs = HAND_BACK_AFTER_MS) {
       clearInterval(heartbeat);
       clearInterval(reaper);

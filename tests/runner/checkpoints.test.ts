@@ -115,4 +115,33 @@ describe('Checkpoints', () => {
     expect(git(mirror(), 'for-each-ref', '--format=%(refname)', checkpointRef(live))).toBe(checkpointRef(live));
     expect(git(mirror(), 'for-each-ref', checkpointRef(ended))).toBe('');
   });
+
+  it('deletes upstream the pushed refs of tasks known to have ended, keeps the others, and leaves a ref moved since it was listed', async () => {
+    const [ended, running, unknown, moved] = [testTaskId(), testTaskId(), testTaskId(), testTaskId()];
+    const remote = join(root.dir, `remote-reap-${ended}.git`);
+    git(root.dir, 'init', '-q', '--bare', remote);
+    const commits: Record<string, string> = {};
+    for (const taskId of [ended, running, unknown, moved]) {
+      const c = await workspace.createCheckout({ repo, taskId, runId: 'r1', prompt: 'reap upstream' });
+      writeFileSync(join(c.dir, 'x.txt'), taskId);
+      commits[taskId] = await checkpoints.record(c, { message: 'step 1\n' });
+      await checkpoints.push(repo, taskId, remote);
+      await checkpoints.forget(c);
+      await workspace.removeCheckout(c);
+    }
+    const refs = () => git(remote, 'for-each-ref', '--format=%(refname)').split('\n').filter(Boolean).sort();
+    // `moved` gets a new checkpoint pushed (a new turn) while the reaper asks about it.
+    const isEnded = async (taskId: string) => {
+      if (taskId === moved) git(remote, 'update-ref', checkpointRef(moved), commits[running]!);
+      return taskId === ended || taskId === moved;
+    };
+    expect(await checkpoints.reapPushed(repo, remote, isEnded)).toEqual([ended]);
+    expect(refs()).toEqual([checkpointRef(running), checkpointRef(unknown), checkpointRef(moved)].sort());
+    expect(git(remote, 'rev-parse', checkpointRef(running))).toBe(commits[running]);
+
+    // A worker that never had the repo has pushed nothing there and asks nothing.
+    const elsewhere = new Checkpoints({ dataDir: join(root.dir, `never-${ended}`) });
+    expect(await elsewhere.reapPushed(repo, remote, async () => true)).toEqual([]);
+    expect(refs()).toContain(checkpointRef(running));
+  });
 });
