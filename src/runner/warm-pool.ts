@@ -264,18 +264,30 @@ export async function reapWarmSandboxes(input: {
   isLive: (taskId: string) => boolean | Promise<boolean>;
   atStart: boolean;
   logger?: Logger;
+  /**
+   * Claimed sandboxes of live owners whose task did not run at the last reap (container ids;
+   * updated here). One still not running now is removed: its owner's stop failed to remove it
+   * (an engine blip). Two sightings a reap apart, so a claim made a moment before its task
+   * shows as running elsewhere is never taken for one.
+   */
+  suspects?: Set<string>;
 }): Promise<string[]> {
   const list = await input.docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${input.project}`, `${LABEL_ROLE}=warm`] } });
   const mine = dataHash(input.dataDir);
   const removed: string[] = [];
+  const suspects = new Set<string>();
+  const running = async (taskId: string) => Promise.resolve(input.isLive(taskId)).catch(() => true);
   for (const info of list) {
     const name = info.Names[0]?.replace(/^\//, '') ?? '';
+    const taskId = claimedTask(input.project, name);
     let stale = input.atStart && info.Labels[LABEL_POOL_DATA] === mine;
     if (!stale && !input.liveOwners.has(info.Labels[LABEL_POOL_OWNER] ?? '')) {
       // A heartbeat can lapse while its worker lives (a Redis blip): a claimed sandbox goes only
       // once its task is not running; an unclaimed one is cheap to lose (a claim checks first).
-      const taskId = claimedTask(input.project, name);
-      stale = taskId === undefined || !(await Promise.resolve(input.isLive(taskId)).catch(() => true));
+      stale = taskId === undefined || !(await running(taskId));
+    } else if (!stale && taskId !== undefined && input.suspects && !(await running(taskId))) {
+      stale = input.suspects.has(info.Id);
+      if (!stale) suspects.add(info.Id);
     }
     if (!stale) continue;
     await input.docker
@@ -283,8 +295,12 @@ export async function reapWarmSandboxes(input: {
       .remove({ force: true })
       .then(() => removed.push(info.Names[0]?.replace(/^\//, '') ?? info.Id), () => undefined);
   }
+  if (input.suspects) {
+    input.suspects.clear();
+    for (const id of suspects) input.suspects.add(id);
+  }
   if (input.atStart) await removeTree(slotDirs(input.dataDir, 'x').root).catch(() => undefined);
-  if (removed.length) input.logger?.info({ removed }, 'removed warm sandboxes of workers that are gone');
+  if (removed.length) input.logger?.info({ removed }, 'removed warm sandboxes of workers that are gone, or of tasks that ended');
   return removed;
 }
 

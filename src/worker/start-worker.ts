@@ -140,6 +140,8 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
   // Containers and checkouts of tasks that no longer run (a worker died mid-task) are removed;
   // their branches stay. Then the mirrors get their `git gc --auto`.
   let maintaining: Promise<unknown> | undefined;
+  // Claimed warm sandboxes whose task did not run at the last reap (removed if still so at the next).
+  const warmSuspects = new Set<string>();
   let reapingPushed: Promise<unknown> | undefined;
   const isEnded = async (taskId: string) => {
     const task = await store.getTask(taskId);
@@ -157,7 +159,7 @@ export async function startWorker(input: { config: Config; logger: Logger; redis
     // Warm sandboxes (claimed or not) of workers whose heartbeat is gone, and at start every one
     // an earlier process on this data directory left.
     await readHeartbeats(redis, prefix)
-      .then((beats) => reapWarmSandboxes({ docker, project: prefix, dataDir: config.dataDir, liveOwners: new Set([id, ...beats.map((b) => b.id)]), isLive, atStart, logger }))
+      .then((beats) => reapWarmSandboxes({ docker, project: prefix, dataDir: config.dataDir, liveOwners: new Set([id, ...beats.map((b) => b.id)]), isLive, atStart, logger, suspects: warmSuspects }))
       .catch((e: unknown) => logger.warn({ err: e }, 'could not reap warm sandboxes'));
     await reapOrphans({ isLive, docker, project: prefix, logger }).then(
       (r) => r.removed.length && logger.info({ removed: r.removed }, 'removed orphaned sandboxes'),

@@ -162,4 +162,34 @@ describe('WarmPool', () => {
     expect(existsSync(join(dataDir, 'warm'))).toBe(false);
     await pool.stop();
   });
+
+  it('removes a claimed sandbox of a live worker whose task has ended, once seen so at two reaps in a row', async () => {
+    const pool = newPool();
+    pool.start([shape]);
+    await pool.whenFull();
+    const task = testTaskId();
+    const slot = (await pool.claim(shape, task))!;
+    await pool.whenFull();
+    const reap = (isLive: (t: string) => boolean, suspects: Set<string>) =>
+      reapWarmSandboxes({ docker, project, dataDir: join(root.dir, 'another'), liveOwners: new Set([owner]), isLive, atStart: false, suspects });
+    const names = async () => (await warmContainers()).map((c) => c.name).sort();
+    const all = await names();
+    expect(all).toContain(slot.container);
+
+    // Not running at one reap (a claim a moment before its task shows as running looks the
+    // same), running at the next: it stays, and the suspicion is dropped.
+    const suspects = new Set<string>();
+    expect(await reap(() => false, suspects)).toEqual([]);
+    expect(suspects.size).toBe(1);
+    expect(await reap(() => true, suspects)).toEqual([]);
+    expect(suspects.size).toBe(0);
+    // Its owner's stop could not remove it and the task ended: gone at the second reap that sees it so.
+    expect(await reap(() => false, suspects)).toEqual([]);
+    expect(await names()).toEqual(all);
+    expect(await reap(() => false, suspects)).toEqual([slot.container]);
+    expect(await names()).toEqual(all.filter((n) => n !== slot.container));
+    // The live owner's unclaimed sandboxes are never touched.
+    expect(await names()).toEqual(pool.readyNames(shape).sort());
+    await pool.stop();
+  });
 });
