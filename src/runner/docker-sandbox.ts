@@ -3,10 +3,11 @@ import Docker from 'dockerode';
 import type { Limits } from '../config.js';
 import { CodexError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { withTimeout } from '../util/with-timeout.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
 import { execInContainer } from './docker-exec.js';
 import { egressFor } from './egress.js';
-import { ENGINE_RESTARTED_OUTPUT, isEngineLost, neverConnected, waitForEngine } from './engine-watch.js';
+import { ENGINE_RESTARTED_OUTPUT, gone, isEngineLost, neverConnected, waitForEngine } from './engine-watch.js';
 import { DEFAULT_PROJECT } from './labels.js';
 import { runInSibling } from './network-sibling.js';
 import type { ExecOptions, ExecResult, Sandbox } from './sandbox.js';
@@ -83,6 +84,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * the task's limits (see container-spec.ts). `id` is the container's name, fixed at
  * construction so it is stable before and after start; Docker accepts it wherever an id goes.
  */
+/** How long stop() waits for network siblings being created, to remove them too. */
+const CREATING_WAIT_MS = 30_000;
+
 export class DockerSandbox implements Sandbox {
   readonly id: string;
   private readonly docker: Docker;
@@ -91,6 +95,8 @@ export class DockerSandbox implements Sandbox {
   private readonly spec: Omit<ContainerSpecInput, 'cmd' | 'role' | 'networkMode' | 'name' | 'openStdin'>;
   private started?: Promise<Docker.Container>;
   private readonly siblings = new Set<Docker.Container>();
+  /** Network siblings being created: each settles with its container once it exists (or with none). */
+  private readonly creating = new Set<Promise<Docker.Container | undefined>>();
   private stopped = false;
   /** The warm container this sandbox adopted is gone (the engine lost it). */
   private warmLost = false;
@@ -186,6 +192,13 @@ export class DockerSandbox implements Sandbox {
     });
     if (this.stopped) throw new CodexError('sandbox_stopped', 'This sandbox was stopped; create a new one.');
     let sibling: Docker.Container | undefined;
+    let created!: (c: Docker.Container | undefined) => void;
+    const creation = new Promise<Docker.Container | undefined>((resolve) => (created = resolve));
+    this.creating.add(creation);
+    const settle = (c: Docker.Container | undefined) => {
+      this.creating.delete(creation);
+      created(c);
+    };
     return runInSibling({
       ...base,
       docker: this.docker,
@@ -195,12 +208,16 @@ export class DockerSandbox implements Sandbox {
       argv,
       onCreated: (c) => {
         sibling = c;
-        // stop() raced with the creation: the sibling must not outlive its sandbox.
-        if (this.stopped) void c.remove({ force: true }).catch(() => undefined);
-        else this.siblings.add(c);
+        settle(c);
+        // stop() raced with the creation: the sibling never starts, and stop() removes it.
+        if (this.stopped) throw new Error('the sandbox was stopped while the command started');
+        this.siblings.add(c);
       },
       logger: this.log,
-    }).finally(() => sibling && this.siblings.delete(sibling));
+    }).finally(() => {
+      settle(undefined);
+      if (sibling) this.siblings.delete(sibling);
+    });
   }
 
   readFile(path: string): Promise<string> {
@@ -275,12 +292,17 @@ export class DockerSandbox implements Sandbox {
   /** Removes the container and any network sibling still running; idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // Siblings still being created are removed here too, once they exist (they never start).
+    const creating = [...this.creating];
     // An engine that is restarting gets its time to come back: the containers must be removed.
     if (!(await this.docker.ping().then(() => true, () => false))) await waitForEngine(this.docker, this.options.engineWaitMs).catch(() => undefined);
     const started = this.started;
     this.started = undefined;
     const containers = [...this.siblings];
     this.siblings.clear();
+    // (Bounded: an engine that hangs a creation must not hang the stop; the run removes its own.)
+    const late = await withTimeout(Promise.all(creating), CREATING_WAIT_MS).catch(() => [] as Array<Docker.Container | undefined>);
+    for (const c of late) if (c && !containers.some((known) => known.id === c.id)) containers.push(c);
     const main = await started?.catch(() => undefined);
     if (main) containers.push(main);
     // A warm sandbox's slot directories go with it (its container is removed below as well).
@@ -288,7 +310,8 @@ export class DockerSandbox implements Sandbox {
     await Promise.all(
       containers.map((c) =>
         c.remove({ force: true }).catch((e: { statusCode?: number }) => {
-          if (e.statusCode !== 404) this.log.warn({ err: e }, 'removing a sandbox container failed');
+          // 404: gone already; 409: its removal is under way (a sibling's own clean-up).
+          if (e.statusCode !== 404 && e.statusCode !== 409) this.log.warn({ err: e }, 'removing a sandbox container failed');
         }),
       ),
     );
@@ -364,10 +387,3 @@ function sandboxStartHint(image: string, e: unknown): string {
   return `The sandbox (image ${image}) could not start: ${(e as Error).message ?? 'unknown error'}. Check that Docker is running on the worker, then reply here to try again.`;
 }
 
-/** True once the engine says the container no longer exists. */
-async function gone(container: Docker.Container): Promise<boolean> {
-  return container.inspect().then(
-    () => false,
-    (e: { statusCode?: number }) => e.statusCode === 404,
-  );
-}

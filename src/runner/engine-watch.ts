@@ -53,3 +53,17 @@ export async function waitForEngine(docker: Docker, timeoutMs = ENGINE_WAIT_MS):
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** True once the engine says the container no longer exists. */
+export async function gone(container: Docker.Container): Promise<boolean> {
+  // A removal under way elsewhere (a sibling's own clean-up) gets its time to finish.
+  for (let i = 0; ; i++) {
+    const state = await container.inspect().then(
+      (info) => info.State.Status,
+      (e: { statusCode?: number }) => (e.statusCode === 404 ? 'gone' : 'unknown'),
+    );
+    if (state === 'gone') return true;
+    if (state !== 'removing' || i >= 100) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -16,7 +16,7 @@ export interface SiblingRunInput {
   timeoutMs: number;
   signal?: AbortSignal;
   capBytes: number;
-  /** Called with the container as soon as it exists, so `stop()` can remove it mid-run. */
+  /** Called with the container as soon as it exists, so `stop()` can remove it mid-run; throwing removes it unstarted. */
   onCreated?: (container: Docker.Container) => void;
   logger: Logger;
 }
@@ -38,8 +38,9 @@ export async function runInSibling(input: SiblingRunInput): Promise<SiblingRunRe
   const container = await input.docker.createContainer(
     containerSpec({ ...input.spec, name: input.name, role: 'network', networkMode: input.network, cmd: input.argv, openStdin: hasStdin }),
   );
-  input.onCreated?.(container);
   try {
+    // It may refuse the container (its sandbox was stopped meanwhile): it is removed unstarted.
+    input.onCreated?.(container);
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: hasStdin, hijack: hasStdin })) as Duplex;
     await container.start();
     const kill = () => container.kill({ signal: 'SIGKILL' }).then(() => undefined);

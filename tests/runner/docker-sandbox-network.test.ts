@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
 import { LABEL_PROJECT, LABEL_ROLE } from '../../src/runner/labels.js';
@@ -198,12 +200,31 @@ describe('DockerSandbox network', () => {
   it('removes a running sibling when the sandbox stops', async () => {
     const own = new DockerSandbox({ taskId: uniqueId('task'), image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project });
     const running = own.exec('sleep 100', { network: true, timeoutMs: 60_000 });
-    for (let i = 0; i < 100 && (await siblings()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !(await siblings()).some((c) => c.State === 'running'); i++) await new Promise((r) => setTimeout(r, 50));
     await own.stop();
     const r = await running;
     expect(r.exitCode).not.toBe(0);
     expect(await siblings()).toEqual([]);
     await expect(own.exec('true')).rejects.toMatchObject({ code: 'sandbox_stopped' });
+  });
+
+  it('removes, unstarted, a sibling whose creation a stop overtook, before the stop returns', { timeout: 60_000 }, async () => {
+    // At every moment of the creation: the stop comes 0, 10, 20, … ms after the command.
+    for (let delay = 0; delay <= 300; delay += 10) {
+      const own = new DockerSandbox({ taskId: uniqueId('task'), image: IMAGE, workspaceDir: work.dir, limits: testLimits(), project });
+      const marker = `late-${delay}-${uniqueId('m')}`;
+      const running = own.exec(`touch ${marker}; sleep 100`, { network: true, timeoutMs: 60_000 }).catch((e: Error) => e);
+      await new Promise((r) => setTimeout(r, delay));
+      await own.stop();
+      // Once stop() has returned, nothing of the sandbox runs or is left (not even being removed).
+      expect(await siblings(), `stop ${delay} ms after the command`).toEqual([]);
+      const r = await running;
+      if (!(r instanceof Error)) expect(r.exitCode).not.toBe(0);
+      // A command that ran wrote its marker before the stop; none writes one after it.
+      const wrote = existsSync(join(work.dir, marker));
+      await new Promise((res) => setTimeout(res, 300));
+      expect(existsSync(join(work.dir, marker))).toBe(wrote);
+    }
   });
 
   it('fails with a project error, and leaves nothing behind, when the configured network does not exist', async () => {
