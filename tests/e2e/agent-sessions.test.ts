@@ -47,7 +47,7 @@ describe('agent sessions', () => {
     await e.fake.waitFor(() => e!.fake.session(channel, card.ts)?.status === 'processing', 10_000);
     const stop = (user: string) => e!.sender.event({ type: 'agent_session_stopped', channel, thread_ts: card.ts, user, streaming_message_ts: [] });
     await stop(other);
-    await e.fake.waitFor(() => ephemeralsFor(e!, other).find((t) => t.includes('stop')), 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, other).find((t) => t.includes('stop')), 15_000);
     expect((await e.store.readOps(taskId, '0')).filter((o) => o.op.type === 'interrupt')).toEqual([]);
     await stop(owner);
     await waitEvent(e, taskId, 'task_interrupted');

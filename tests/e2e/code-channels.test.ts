@@ -90,7 +90,7 @@ describe('Slack Code channels', () => {
     await e.redis.pexpire(`${e.prefix}:task:${taskId}`, 1);
     await e.redis.zadd(`${e.prefix}:code-channels`, 'XX', '0', code.id);
     await e.fake.waitFor(() => e!.fake.codeChannels()[0]!.archived, 20_000);
-    await e.fake.waitFor(async () => (await e!.redis.exists(`${e!.prefix}:code-channel:${code.id}`)) === 0, 5_000);
+    await e.fake.waitFor(async () => (await e!.redis.exists(`${e!.prefix}:code-channel:${code.id}`)) === 0, 15_000);
     expect(e.fake.callsTo('agents.conversations.archive').filter((c) => c.response.ok)).toHaveLength(1);
   });
 
@@ -104,11 +104,11 @@ describe('Slack Code channels', () => {
     const code = await e.fake.waitFor(() => e!.fake.codeChannels()[0]?.status === 'processing' && e!.fake.codeChannels()[0], 20_000);
     // A stranger's message there steers nothing: they are told, there.
     await say(e, code.id, other, 'do something else');
-    await e.fake.waitFor(() => e!.fake.ephemerals.find((x) => x.user === other && x.channel === code.id && x.text.includes('steer')), 5_000);
+    await e.fake.waitFor(() => e!.fake.ephemerals.find((x) => x.user === other && x.channel === code.id && x.text.includes('steer')), 15_000);
     expect((await e.store.readOps(taskId, '0')).filter((o) => o.op.type === 'steer')).toEqual([]);
     const stop = (user: string) => e!.sender.event({ type: 'agent_session_stopped', channel: code.id, user, streaming_message_ts: [] });
     await stop(other);
-    await e.fake.waitFor(() => ephemeralsFor(e!, other).find((t) => t.includes('stop')), 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, other).find((t) => t.includes('stop')), 15_000);
     expect(e.fake.ephemerals.filter((x) => x.user === other).map((x) => [x.channel, x.thread_ts])).toEqual([
       [code.id, undefined],
       [code.id, undefined],

@@ -95,7 +95,7 @@ describe('approvals', () => {
     // Button values carry ids only.
     for (const id of ['codex_approve', 'codex_approve_task', 'codex_deny']) expect(Object.keys(JSON.parse(buttonValue(p1, id))).sort()).toEqual(['a', 't']);
     await click(e, p1, 'codex_approve', other);
-    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 5_000);
+    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 15_000);
     expect(refusal).toMatch(/decide on approvals/);
     expect(versions(e, channel, p1.ts)).toHaveLength(1);
     expect((await e.store.readOps(a.taskId, '0')).filter((o) => o.op.type === 'approval')).toEqual([]);
@@ -120,7 +120,7 @@ describe('approvals', () => {
     await e.fake.waitFor(() => versions(e!, channel, p2.ts).length === 3, 10_000);
     expect(versions(e, channel, p2.ts).at(-1)).toContain(`<@${owner}> denied`);
     await click(e, p2, 'codex_approve', owner);
-    const closed = await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('already decided')), 5_000);
+    const closed = await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('already decided')), 15_000);
     expect(closed).toContain('nothing changed');
     expect(versions(e, channel, p2.ts)).toHaveLength(3);
     expect(versions(e, channel, p2.ts).at(-1)).toContain('denied');
@@ -141,7 +141,7 @@ describe('approvals', () => {
     expect(resolvedLate.by).toBeUndefined();
     const editsAfterTimeout = versions(e, otherChannel, late.ts).length;
     await click(e, late, 'codex_approve', owner);
-    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('already decided')).length === 2, 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('already decided')).length === 2, 15_000);
     expect(versions(e, otherChannel, late.ts)).toHaveLength(editsAfterTimeout);
 
     // The private channel's policy: a patch over 3 lines, a command the model asks about

@@ -49,7 +49,7 @@ describe('follow-up turns', () => {
 
     // The reply after the end: 👀, and the card shows turn 2.
     const followUp = await replyInThread(e, card.ts, owner, 'also add a README');
-    await e.fake.waitFor(() => reactions(e!, channel, followUp.ts).includes('eyes'), 5_000);
+    await e.fake.waitFor(() => reactions(e!, channel, followUp.ts).includes('eyes'), 15_000);
     await waitShows(e, channel, card.ts, 'turn 2');
     const second = await e.fake.waitFor(async () => {
       const t = await e!.store.getTask(taskId);
@@ -113,7 +113,7 @@ describe('follow-up turns', () => {
     const said = userText(e.model.requests[1]!);
     expect(said.includes(`Follow-up from <@${owner}>:\nRACE-ONE`) || said.includes(`Follow-up from <@${FAKE_IDS.approver}>:\nRACE-TWO`)).toBe(true);
     // Both were seen; the one that became steering was marked as taken.
-    await e.fake.waitFor(() => [r1, r2].every((r) => reactions(e!, channel, r.ts).includes('eyes')), 5_000);
+    await e.fake.waitFor(() => [r1, r2].every((r) => reactions(e!, channel, r.ts).includes('eyes')), 15_000);
     await e.fake.waitFor(() => [r1, r2].some((r) => reactions(e!, channel, r.ts).includes('white_check_mark')), 10_000);
   });
 });

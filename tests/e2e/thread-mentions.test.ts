@@ -59,7 +59,7 @@ describe('mentions', () => {
     const card = await e.fake.waitFor(() => cardsIn(e!, channel, root.ts)[0], 10_000);
     expect(card.thread_ts).toBe(root.ts);
     const taskId = card.metadata!.event_payload.task_id as string;
-    await e.fake.waitFor(async () => (await e!.store.taskForThread(channel, root.ts)) === taskId, 5_000);
+    await e.fake.waitFor(async () => (await e!.store.taskForThread(channel, root.ts)) === taskId, 15_000);
     await waitShows(e, channel, card.ts, 'Done', 40_000);
 
     // The first request: the mention (without the bot's name) as the task, the thread before it as context.
@@ -79,7 +79,7 @@ describe('mentions', () => {
 
     // A mention in the thread after the end: turn 2 of the same task, not a new task.
     const again = await mention(e, channel, 'also add a comment on why', root.ts);
-    await e.fake.waitFor(() => reactions(e!, channel, again.ts).includes('eyes'), 5_000);
+    await e.fake.waitFor(() => reactions(e!, channel, again.ts).includes('eyes'), 15_000);
     await e.fake.waitFor(async () => {
       const t = await e!.store.getTask(taskId);
       return t?.turn === 2 && t.status === 'done';

@@ -23,7 +23,7 @@ const { channel, otherChannel, owner, other } = FAKE_IDS;
 async function waitQuestion(e: E2E, ch: string, threadTs: string, n = 0): Promise<FakeMessage> {
   const q = await e.fake.waitFor(() => e.fake.thread(ch, threadTs).filter((m) => m.metadata?.event_type === 'codex_task_question')[n], 20_000);
   const qid = (await e.store.readEvents(q.metadata!.event_payload.task_id as string)).filter((ev) => ev.type === 'question_asked')[n];
-  await e.fake.waitFor(async () => qid?.type === 'question_asked' && (await e.redis.exists(`${e.prefix}:question:${qid.questionId}`)) === 1, 5_000);
+  await e.fake.waitFor(async () => qid?.type === 'question_asked' && (await e.redis.exists(`${e.prefix}:question:${qid.questionId}`)) === 1, 15_000);
   return q;
 }
 
@@ -56,7 +56,7 @@ describe('questions to the thread', () => {
 
     // A stranger's click is refused and changes nothing.
     await click(e, qa, 'codex_answer_0', other);
-    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 5_000);
+    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 15_000);
     expect(refusal).toMatch(/answer questions of/);
     expect((await e.store.readOps(a.taskId, '0')).filter((o) => o.op.type === 'answer')).toEqual([]);
 
@@ -68,7 +68,7 @@ describe('questions to the thread', () => {
     expect(current(e, channel, qa.ts)).toContain(`<@${owner}> answered`);
     expect(current(e, channel, qa.ts)).not.toContain('codex_answer_');
     await click(e, qa, 'codex_answer_0', owner);
-    await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('already answered')), 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('already answered')), 15_000);
     await waitStatus(e, a.taskId, 'done', 30_000);
     expect(lastToolOutput(requestsOf(e, 'pick a name')[1]!)).toBe(`<@${owner}> answered:\nplus`);
     expect((await e.store.readOps(a.taskId, '0')).filter((o) => o.op.type === 'answer')).toHaveLength(1);
@@ -95,7 +95,7 @@ describe('questions to the thread', () => {
     await e.fake.waitFor(() => current(e!, otherChannel, qc.ts).includes('No answer by'), 10_000);
     const before = versions(e, otherChannel, qc.ts).length;
     await click(e, qc, 'codex_answer_0', owner);
-    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('already answered')).length === 2, 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('already answered')).length === 2, 15_000);
     expect(versions(e, otherChannel, qc.ts)).toHaveLength(before);
     expect((await e.store.readOps(c.taskId, '0')).filter((o) => o.op.type === 'answer')).toEqual([]);
   });

@@ -39,9 +39,9 @@ describe('steering by thread reply', () => {
     expect([first.status, retry.status]).toEqual([200, 200]);
 
     // 👀 at once, while the command still runs; the card says a reply is waiting.
-    await e.fake.waitFor(() => reactions(e!, channel, steer.ts).includes('eyes'), 2_000);
+    await e.fake.waitFor(() => reactions(e!, channel, steer.ts).includes('eyes'), 15_000);
     expect(reactions(e, channel, steer.ts)).not.toContain('white_check_mark');
-    await e.fake.waitFor(() => current(e!, channel, card.ts).includes('1 reply waiting for the agent'), 5_000);
+    await e.fake.waitFor(() => current(e!, channel, card.ts).includes('1 reply waiting for the agent'), 15_000);
 
     // ✅ once the agent took it into its next step.
     await e.fake.waitFor(() => reactions(e!, channel, steer.ts).includes('white_check_mark'), 15_000);
@@ -88,7 +88,7 @@ describe('steering by thread reply', () => {
     // A reply outside any task's thread is nobody's steering.
     await e.sender.event(messageEvent(e.fake.injectMessage({ channel, user: owner, text: 'ELSEWHERE: unrelated', thread_ts: e.fake.injectMessage({ channel, user: owner, text: 'a root' }).ts })));
 
-    const note = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 5_000);
+    const note = await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 15_000);
     expect(note).toContain(`Only <@${owner}>, who started this task, and <@${approver}> can steer it.`);
     await waitStatus(e, taskId, 'done', 30_000);
     await e.fake.waitFor(() => reactions(e!, channel, byApprover.ts).includes('white_check_mark'), 10_000);

@@ -42,7 +42,7 @@ describe('stop and cancel', () => {
 
     // Someone else may not stop it.
     await click(e, a.card, 'codex_stop', other);
-    expect(await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 5_000)).toMatch(/can stop it/);
+    expect(await e.fake.waitFor(() => ephemeralsFor(e!, other)[0], 15_000)).toMatch(/can stop it/);
 
     // Stop: the 60 s command ends within seconds; the task waits, and says so.
     const stoppedAt = Date.now();
@@ -90,7 +90,7 @@ describe('stop and cancel', () => {
 
     // A stale Stop button (a copy of the card from before the end) changes nothing.
     await click(e, a.card, 'codex_stop', owner);
-    expect(await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('has already ended')), 5_000)).toContain('Reply in its thread');
+    expect(await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('has already ended')), 15_000)).toContain('Reply in its thread');
 
     // `/codex cancel <id>` from the channel, here while the task waits after a Stop: refused for
     // someone else, done for the owner.

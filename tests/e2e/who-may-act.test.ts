@@ -38,7 +38,7 @@ describe('who may act', () => {
     expect(shown(prompt)).not.toContain(`<@${owner}>`);
     const click = (user: string) => e!.sender.blockAction({ actionId: 'codex_approve', value: buttonValue(prompt, 'codex_approve'), messageTs: prompt.ts, threadTs: prompt.thread_ts, userId: user });
     await click(owner);
-    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('other than the task')), 5_000);
+    const refusal = await e.fake.waitFor(() => ephemeralsFor(e!, owner).find((t) => t.includes('other than the task')), 15_000);
     expect(refusal).toContain(`<@${approver}>`);
     expect((await e.store.readOps(taskId, '0')).filter((o) => o.op.type === 'approval')).toEqual([]);
     await click(approver);
@@ -63,7 +63,7 @@ describe('who may act', () => {
     await e.sender.event(messageEvent(foreignReply, { userTeam: FOREIGN }));
     // A click from another workspace changes nothing.
     await e.sender.blockAction({ actionId: 'codex_approve', value: buttonValue(prompt, 'codex_approve'), messageTs: prompt.ts, threadTs: prompt.thread_ts, userId: owner, userTeamId: FOREIGN });
-    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('another Slack workspace')).length === 2, 5_000);
+    await e.fake.waitFor(() => ephemeralsFor(e!, owner).filter((t) => t.includes('another Slack workspace')).length === 2, 15_000);
     expect(await e.store.readOps(taskId, '0')).toEqual([]);
     // The owner, from this workspace, still decides.
     await e.sender.blockAction({ actionId: 'codex_deny', value: buttonValue(prompt, 'codex_deny'), messageTs: prompt.ts, threadTs: prompt.thread_ts, userId: owner });

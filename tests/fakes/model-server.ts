@@ -274,7 +274,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     get outageAnswers() {
       return outageAnswers;
     },
-    async waitForRequests(n, timeoutMs = 10_000) {
+    async waitForRequests(n, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < n) {
         const left = deadline - Date.now();

@@ -328,7 +328,7 @@ export class FakeSlack {
    * Polls `predicate` until it returns something truthy and returns that; throws after
    * `timeoutMs` with the last calls the fake saw, to show what happened instead.
    */
-  async waitFor<T>(predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
+  async waitFor<T>(predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await predicate();

@@ -115,7 +115,7 @@ export async function click(e: E2E, m: FakeMessage, actionId: string, user: stri
 export async function waitApprovalPrompt(e: E2E, channel: string, threadTs: string, n: number, timeoutMs = 20_000): Promise<FakeMessage> {
   const prompt = await e.fake.waitFor(() => e.fake.thread(channel, threadTs).filter((m) => m.metadata?.event_type === 'codex_task_approval')[n], timeoutMs);
   const { a } = JSON.parse(buttonValue(withButton(prompt, 'codex_approve'), 'codex_approve')) as { a: string };
-  await e.fake.waitFor(async () => (await e.redis.exists(`${e.prefix}:approval:${a}`)) === 1, 5_000);
+  await e.fake.waitFor(async () => (await e.redis.exists(`${e.prefix}:approval:${a}`)) === 1, 15_000);
   return prompt;
 }
 
