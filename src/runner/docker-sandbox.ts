@@ -77,6 +77,8 @@ const IN_CWD = 'cd -- "$1" 2>/dev/null || { echo "no such directory: $1" >&2; ex
  */
 const PROXY_FIRST = 'p=${HTTP_PROXY#*://}; p=${p%%/*}; for _ in $(seq 50); do (exec 3<>"/dev/tcp/${p%:*}/${p##*:}") 2>/dev/null && break; sleep 0.1; done; ';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** How long stop() waits for network siblings being created, to remove them too. */
+const CREATING_WAIT_MS = 30_000;
 
 /**
  * The Sandbox port on Docker: one container per task, started from the repo's image with the
@@ -84,9 +86,6 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * the task's limits (see container-spec.ts). `id` is the container's name, fixed at
  * construction so it is stable before and after start; Docker accepts it wherever an id goes.
  */
-/** How long stop() waits for network siblings being created, to remove them too. */
-const CREATING_WAIT_MS = 30_000;
-
 export class DockerSandbox implements Sandbox {
   readonly id: string;
   private readonly docker: Docker;
