@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -204,5 +204,15 @@ describe('the GitHub App settings', () => {
     expect(() => loadConfig({ ...goodEnv(repoFile()), GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: '/nonexistent/app.pem' })).toThrow(/GITHUB_APP_PRIVATE_KEY: is neither a PEM private key nor a readable file \(ENOENT\)/);
     const bad = writeConfig({ repos: [{ name: 'b', url: 'x', github: 'not a repo' }] });
     expect(() => loadConfig({ ...goodEnv(bad), GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: pem })).toThrow(/repos\[0\]\.github: must be "owner\/name"/);
+  });
+
+  it('documents every variable of the environment in the README and in .env.example', async () => {
+    const { envSchema } = await import('../src/config.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    for (const name of Object.keys(envSchema.shape)) {
+      expect(readme, `README lists ${name}`).toContain(`| \`${name}\` |`);
+      expect(example, `.env.example lists ${name}`).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+    }
   });
 });
