@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerSandbox } from '../../src/runner/docker-sandbox.js';
 import { LABEL_PROJECT, LABEL_ROLE, LABEL_TASK_ID } from '../../src/runner/labels.js';
-import { IMAGE, docker, removeProjectContainers, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
+import { IMAGE, docker, removeProjectNetworks, sandboxWritableDir, testLimits, uniqueId } from './helpers.js';
 
 const project = uniqueId('codex-test-hard-');
 const taskId = uniqueId('task');
@@ -18,7 +18,8 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.CODEX_TEST_SECRET;
   await sandbox.stop();
-  await removeProjectContainers(project);
+  // Its network command started an egress proxy and network: both go (containers first).
+  await removeProjectNetworks(project);
   work.cleanup();
 });
 
